@@ -1,0 +1,35 @@
+"""The add-on: ``ADDONS = {"scrapy_ccsignals.Addon": 100}`` turns the plugin on.
+
+It inserts the plugin's middlewares without overriding entries the user already has, and
+switches off Scrapy's ``RobotsTxtMiddleware``, which ours replaces (robots.txt must not be
+fetched twice).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+#: Where RobotsTxtMiddleware sits: requests are checked before any other middleware.
+DOWNLOADER_MIDDLEWARE_PRIORITY = 100
+#: Close to the engine, so the middleware sees items after other spider middlewares.
+SPIDER_MIDDLEWARE_PRIORITY = 100
+
+
+class Addon:
+    def update_settings(self, settings: BaseSettings) -> None:
+        from scrapy_ccsignals.downloadermiddleware import CCSignalsDownloaderMiddleware
+        from scrapy_ccsignals.spidermiddleware import CCSignalsSpiderMiddleware
+
+        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", RobotsTxtMiddleware, None)
+        settings.setdefault_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", CCSignalsDownloaderMiddleware, DOWNLOADER_MIDDLEWARE_PRIORITY
+        )
+        settings.setdefault_in_component_priority_dict(
+            "SPIDER_MIDDLEWARES", CCSignalsSpiderMiddleware, SPIDER_MIDDLEWARE_PRIORITY
+        )
+        settings.set("ROBOTSTXT_OBEY", False, priority="addon")

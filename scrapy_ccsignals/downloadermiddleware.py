@@ -1,0 +1,163 @@
+"""Downloader middleware: the access gate on the way out, the use gate on the way back.
+
+``process_request`` holds each request until its origin's policy is known and drops what
+robots.txt forbids (``IgnoreRequest``). ``process_response`` evaluates the response's own
+signals on top of the origin's policy and stores the provenance record on
+``response.meta["ccsignals"]``; the spider middleware acts on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response, TextResponse
+
+from scrapy_ccsignals.fetcher import POLICY_META
+from scrapy_ccsignals.origin import origin_of
+from scrapy_ccsignals.pathpattern import url_path
+from scrapy_ccsignals.provenance import build_record
+from scrapy_ccsignals.robots import UNREACHABLE
+from scrapy_ccsignals.runtime import Runtime
+from scrapy_ccsignals.usegate import evaluate, is_html
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+META_KEY = "ccsignals"
+OPT_OUT = "dont_obey_ccsignals"
+
+
+def _skip(request: Request) -> bool:
+    meta = request.meta
+    return bool(meta.get(OPT_OUT) or meta.get(POLICY_META))
+
+
+class CCSignalsDownloaderMiddleware:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.runtime = Runtime.of(crawler)
+        self.cfg = self.runtime.cfg
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        if _skip(request):
+            return
+        origin = origin_of(request.url)
+        if origin is None:
+            return
+        policy = await self.runtime.fetcher.policy_for(origin, request)
+        if policy.robots.can_fetch(request.url, url_path(request.url)):
+            return
+        outcome = policy.robots.outcome
+        why = (
+            f"robots.txt unreachable ({policy.robots_record.status or policy.robots_record.detail})"
+            if outcome == UNREACHABLE
+            else f"disallowed by robots.txt group {policy.robots.group!r}"
+        )
+        self.runtime.inc("ccsignals/forbidden/robots.txt")
+        self.runtime.inc(
+            "ccsignals/forbidden/robots.txt/"
+            + ("unreachable" if outcome == UNREACHABLE else "disallowed")
+        )
+        self.runtime.audit.write(
+            {
+                "url": request.url,
+                "origin": origin,
+                "stage": "request",
+                "action": "dropped",
+                "decision": "forbidden",
+                "reasons": [f"{why}: {policy.robots_url}"],
+                "signals": [],
+            }
+        )
+        logger.debug(
+            "Forbidden by robots.txt (%s): %s", why, request, extra={"spider": self.crawler.spider}
+        )
+        raise IgnoreRequest(f"Forbidden by robots.txt ({why}): {request.url}")
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if _skip(request):
+            return response
+        origin = origin_of(response.url)
+        if origin is None:
+            return response
+        policy = self.runtime.fetcher.cached(origin)
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        html = isinstance(response, TextResponse) and is_html(content_type)
+        cap = self.cfg.header_max_bytes
+        headers = response.headers
+
+        def header_values(name: str) -> list[str]:
+            return [v[:cap].decode("latin-1") for v in headers.getlist(name)]
+
+        evaluation = evaluate(
+            self.cfg,
+            response.url,
+            header_values,
+            content_type,
+            response.body if html else None,
+            policy,
+        )
+        record = build_record(
+            self.cfg,
+            self.runtime.version,
+            response.url,
+            response.status,
+            content_type,
+            response.body,
+            evaluation,
+            policy,
+        )
+        request.meta[META_KEY] = record
+        decision = evaluation.decision
+        self.runtime.inc(f"ccsignals/responses/{decision.decision}")
+        if decision.conditions:
+            self.runtime.inc("ccsignals/responses/allow_conditional")
+        for family in decision.families:
+            self.runtime.inc(f"ccsignals/{decision.decision}/{family}")
+        self.runtime.audit.write(
+            {
+                "url": response.url,
+                "origin": origin,
+                "stage": "response",
+                "action": "fetched",
+                "status": response.status,
+                "decision": decision.decision,
+                "conditions": record["conditions"],
+                "reasons": record["reasons"],
+                "signals": record["signals"],
+                "license": record["license"],
+            }
+        )
+        logger.debug(
+            "ccsignals %s %s: %s",
+            decision.decision,
+            response.url,
+            "; ".join(decision.reasons),
+            extra={"spider": self.crawler.spider},
+        )
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if _skip(request) or isinstance(exception, IgnoreRequest):
+            return
+        origin = origin_of(request.url)
+        self.runtime.audit.write(
+            {
+                "url": request.url,
+                "origin": origin,
+                "stage": "request",
+                "action": "error",
+                "decision": None,
+                "reasons": [f"{type(exception).__name__}: {exception}"],
+                "signals": [],
+            }
+        )

@@ -1,0 +1,101 @@
+"""Cheap extraction of the page-level metadata every family needs from an HTML body.
+
+A full HTML parse per response would cost more than the rest of the plugin; instead a
+byte regex finds ``<meta>``, ``<link>``, ``<a>`` and JSON-LD ``<script>`` tags in the first
+``CCSIGNALS_HTML_SCAN_BYTES`` bytes. ``<a>``/``<link>`` tags are only parsed when they
+mention a licence, scripts only when they are JSON-LD, so a typical page costs one scan.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from contextlib import suppress
+from dataclasses import dataclass, field
+
+_TAG_RE = re.compile(rb"<(meta|link|a|script)\b([^>]*)>", re.IGNORECASE)
+_ATTR_RE = re.compile(
+    rb"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""", re.DOTALL
+)
+_SCRIPT_END_RE = re.compile(rb"</script\s*>", re.IGNORECASE)
+_JSONLD_MAX = 65536
+_LICENSE_RELS = frozenset({"license", "dcterms:license", "dc:license", "cc:license", "dct:license"})
+_LICENSE_PROPS = frozenset({"dcterms:license", "dc:license", "cc:license", "dct:license"})
+
+
+def _text(value: bytes) -> str:
+    text = value.decode("utf-8", "replace")
+    if "&" in text:
+        from html import unescape
+
+        text = unescape(text)
+    return text.strip()
+
+
+def _attrs(raw: bytes) -> dict[str, str]:
+    attrs: dict[str, str] = {}
+    for match in _ATTR_RE.finditer(raw):
+        name = match.group(1).decode("ascii", "replace").lower()
+        if name in attrs:
+            continue  # HTML: the first occurrence of an attribute wins
+        value = match.group(2) or match.group(3) or match.group(4) or b""
+        attrs[name] = _text(value)
+    return attrs
+
+
+@dataclass
+class HtmlMeta:
+    """What the page says about itself."""
+
+    #: ``<meta name=... content=...>``: (lower-cased name, content, tag text)
+    names: list[tuple[str, str, str]] = field(default_factory=list)
+    #: ``<meta http-equiv=... content=...>``: (lower-cased name, content, tag text)
+    http_equiv: list[tuple[str, str, str]] = field(default_factory=list)
+    #: licence links: (how, href, type, tag text)
+    licenses: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: parsed JSON-LD blocks
+    jsonld: list[object] = field(default_factory=list)
+
+
+def extract(body: bytes) -> HtmlMeta:
+    """Extract meta tags, licence links and JSON-LD from an HTML body (already capped)."""
+    meta = HtmlMeta()
+    for match in _TAG_RE.finditer(body):
+        tag = match.group(1).lower()
+        raw_attrs = match.group(2)
+        if tag == b"meta":
+            attrs = _attrs(raw_attrs)
+            content = attrs.get("content", "")
+            raw = _text(match.group(0))
+            if "name" in attrs:
+                meta.names.append((attrs["name"].lower(), content, raw))
+            if "http-equiv" in attrs:
+                meta.http_equiv.append((attrs["http-equiv"].lower(), content, raw))
+            prop = attrs.get("property", "").lower()
+            if prop in _LICENSE_PROPS:
+                href = attrs.get("resource") or attrs.get("href") or content
+                meta.licenses.append((f"<meta property={prop}>", href, "", raw))
+            continue
+        lowered = raw_attrs.lower()
+        if tag == b"script":
+            if b"ld+json" in lowered:
+                end = _SCRIPT_END_RE.search(body, match.end(), match.end() + _JSONLD_MAX)
+                if end:
+                    with suppress(ValueError, RecursionError):  # broken JSON-LD says nothing
+                        meta.jsonld.append(
+                            json.loads(body[match.end() : end.start()].decode("utf-8", "replace"))
+                        )
+            continue
+        if b"license" not in lowered:
+            continue
+        attrs = _attrs(raw_attrs)
+        rels = set(attrs.get("rel", "").lower().split())
+        prop = attrs.get("property", "").lower()
+        if rels & _LICENSE_RELS or prop in _LICENSE_PROPS:
+            how = "<link rel=license>" if tag == b"link" else "<a rel=license>"
+            href = attrs.get("href") or attrs.get("resource") or ""
+            if href:
+                meta.licenses.append(
+                    (how, href, attrs.get("type", "").lower(), _text(match.group(0)))
+                )
+    return meta

@@ -1,0 +1,77 @@
+"""An origin (scheme, host, port) and the policy files fetched for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy_ccsignals.robots import RobotsRules
+from scrapy_ccsignals.tdmrep import TdmEntry
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host:port`` for http(s) URLs; None for anything else (data:, file:...).
+
+    Policy is never shared between http and https, or between ports.
+    """
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in DEFAULT_PORTS or not parts.hostname:
+            return None
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError:
+        return None
+    host = parts.hostname
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRecord:
+    """How one policy file was fetched, for provenance and the audit log."""
+
+    kind: str  # "robots.txt" or "tdmrep.json"
+    url: str
+    status: int | None
+    fetched_at: str
+    sha256: str | None
+    outcome: str
+    detail: str = ""
+    cached: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "url": self.url,
+            "status": self.status,
+            "fetched_at": self.fetched_at,
+            "sha256": self.sha256,
+            "outcome": self.outcome,
+            "cached": self.cached,
+        }
+        if self.detail:
+            data["detail"] = self.detail
+        return data
+
+
+@dataclass(slots=True)
+class OriginPolicy:
+    origin: str
+    robots: RobotsRules
+    robots_record: PolicyRecord
+    tdmrep: list[TdmEntry] | None  # None: the origin does not use TDMRep
+    tdmrep_record: PolicyRecord
+    expires: float  # time.monotonic() after which the policy is refetched
+
+    @property
+    def robots_url(self) -> str:
+        return f"{self.origin}/robots.txt"
+
+    @property
+    def tdmrep_url(self) -> str:
+        return self.tdmrep_record.url

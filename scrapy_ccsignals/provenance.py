@@ -1,0 +1,45 @@
+"""The provenance record: a plain JSON-serialisable dict that travels with every item.
+
+Fields (all documented in the README): url, fetched_at, status, content_type, sha256,
+purpose, decision, conditions, reasons, license, signals, policies, agent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from scrapy_ccsignals.audit import utc_now
+from scrapy_ccsignals.config import Config
+from scrapy_ccsignals.origin import OriginPolicy
+from scrapy_ccsignals.usegate import Evaluation
+
+
+def build_record(
+    cfg: Config,
+    version: str,
+    url: str,
+    status: int,
+    content_type: str,
+    body: bytes,
+    evaluation: Evaluation,
+    policy: OriginPolicy | None,
+) -> dict[str, Any]:
+    decision = evaluation.decision
+    return {
+        "url": url,
+        "fetched_at": utc_now(),
+        "status": status,
+        "content_type": content_type,
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "purpose": cfg.purpose,
+        "decision": decision.decision,
+        "conditions": list(decision.conditions),
+        "reasons": list(decision.reasons),
+        "license": evaluation.license.as_dict() if evaluation.license else None,
+        "signals": [signal.as_dict() for signal in evaluation.signals],
+        "policies": (
+            [policy.robots_record.as_dict(), policy.tdmrep_record.as_dict()] if policy else []
+        ),
+        "agent": {"user_agent": cfg.user_agent, "token": cfg.token, "plugin": version},
+    }

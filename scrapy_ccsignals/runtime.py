@@ -1,0 +1,109 @@
+"""State shared by the plugin's components within one crawler: configuration, policy
+fetcher, audit log, stats and once-per-origin warnings.
+
+The downloader and spider middlewares are built separately by Scrapy; both call
+:meth:`Runtime.of` and get the same object for their crawler.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from scrapy_ccsignals import __version__
+from scrapy_ccsignals.audit import AuditLog, resolve_path
+from scrapy_ccsignals.config import Config
+from scrapy_ccsignals.fetcher import PolicyFetcher
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+    from scrapy_ccsignals.origin import PolicyRecord
+
+logger = logging.getLogger(__name__)
+
+_RUNTIMES: WeakKeyDictionary[Crawler, Runtime] = WeakKeyDictionary()
+
+
+class Runtime:
+    @classmethod
+    def of(cls, crawler: Crawler) -> Runtime:
+        """The crawler's runtime; raises NotConfigured when CCSIGNALS_ENABLED is off."""
+        runtime = _RUNTIMES.get(crawler)
+        if runtime is None:
+            runtime = _RUNTIMES[crawler] = cls(crawler)
+        if not runtime.cfg.enabled:
+            raise NotConfigured("CCSIGNALS_ENABLED is False")
+        return runtime
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.cfg = Config.from_settings(crawler.settings)
+        self.version = __version__
+        self.audit = AuditLog(None)
+        self._warned: set[tuple[str, str]] = set()
+        if not self.cfg.enabled:
+            return
+        self.fetcher = PolicyFetcher(self)
+        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    def inc(self, key: str, count: int = 1) -> None:
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value(key, count)
+
+    def warn_once(self, origin: str, kind: str, msg: str, *args: Any) -> None:
+        """A WARNING naming the URL, once per origin and kind; counted either way."""
+        self.inc(f"ccsignals/warnings/{kind}")
+        if (origin, kind) in self._warned:
+            return
+        self._warned.add((origin, kind))
+        logger.warning(msg, *args, extra={"spider": self.crawler.spider})
+
+    def audit_policy(self, origin: str, record: PolicyRecord) -> None:
+        self.audit.write(
+            {
+                "url": record.url,
+                "origin": origin,
+                "stage": "policy",
+                "action": "error" if record.status is None else "fetched",
+                "decision": None,
+                "reasons": [f"{record.kind} {record.outcome}"]
+                + ([record.detail] if record.detail else []),
+                "signals": [],
+                "policy": record.as_dict(),
+            }
+        )
+
+    def _spider_opened(self, spider: Spider) -> None:
+        if self.cfg.audit_log:
+            path = resolve_path(self.cfg.audit_log, spider.name)
+            self.audit = AuditLog(path)
+        logger.info(
+            "scrapy-ccsignals %s enabled: %s",
+            self.version,
+            self.cfg.summary(),
+            extra={"spider": spider},
+        )
+
+    def _spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = self.crawler.stats
+        if stats is not None:
+            counts = {
+                key: value
+                for key, value in sorted(stats.get_stats().items())
+                if key.startswith("ccsignals/")
+            }
+            if counts:
+                logger.info(
+                    "scrapy-ccsignals summary:\n%s",
+                    "\n".join(f"  {key}: {value}" for key, value in counts.items()),
+                    extra={"spider": spider},
+                )
+        self.audit.close()

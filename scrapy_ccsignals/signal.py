@@ -1,0 +1,48 @@
+"""The one record every signal family produces: what was seen, where, and what it means.
+
+``effect`` is the signal's meaning for the crawl's purpose: ``allow``, ``deny``,
+``conditional`` (denied unless the crawl meets one of ``conditions``) or ``unknown``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALLOW = "allow"
+DENY = "deny"
+CONDITIONAL = "conditional"
+UNKNOWN = "unknown"
+
+#: Layers, from the widest scope to the narrowest.
+LAYER_ROBOTS = "robots.txt"
+LAYER_TDMREP = "tdmrep.json"
+LAYER_HEADER = "header"
+LAYER_HTML = "html"
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    family: str
+    layer: str
+    source: str
+    effect: str
+    raw: str
+    value: str = ""
+    conditions: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line naming family, layer, source and rule text, for decision reasons."""
+        return f"{self.family} {self.layer} {self.source}: {self.raw}"
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "family": self.family,
+            "layer": self.layer,
+            "source": self.source,
+            "value": self.value or self.effect,
+            "effect": self.effect,
+            "raw": self.raw,
+        }
+        if self.conditions:
+            data["conditions"] = list(self.conditions)
+        return data

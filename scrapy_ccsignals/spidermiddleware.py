@@ -1,0 +1,83 @@
+"""Spider middleware: puts the provenance record on every item and keeps items of denied
+responses out of the pipeline (``enforce``) or lets them pass tagged (``tag``).
+
+Requests the spider yields always pass, so links on a denied page are still followed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+
+from scrapy_ccsignals.downloadermiddleware import META_KEY
+from scrapy_ccsignals.origin import origin_of
+from scrapy_ccsignals.runtime import Runtime
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+
+class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.runtime = Runtime.of(crawler)
+        self.cfg = self.runtime.cfg
+        self._warned_classes: set[type] = set()
+
+    def get_processed_item(self, item: Any, response: Response | None) -> Any:
+        record = response.meta.get(META_KEY) if response is not None else None
+        if record is None:
+            self.runtime.inc("ccsignals/items/unchecked")
+            return item
+        if record["decision"] == "deny" and self.cfg.mode == "enforce":
+            self.runtime.inc("ccsignals/items/dropped")
+            self.runtime.audit.write(
+                {
+                    "url": record["url"],
+                    "origin": origin_of(record["url"]),
+                    "stage": "item",
+                    "action": "dropped",
+                    "decision": "deny",
+                    "reasons": record["reasons"],
+                    "signals": [],
+                }
+            )
+            logger.debug(
+                "Dropped item from %s: %s",
+                record["url"],
+                "; ".join(record["reasons"]),
+                extra={"spider": self.crawler.spider},
+            )
+            return None
+        self._attach(item, record)
+        self.runtime.inc(
+            "ccsignals/items/tagged_deny"
+            if record["decision"] == "deny"
+            else "ccsignals/items/passed"
+        )
+        return item
+
+    def _attach(self, item: Any, record: dict[str, Any]) -> None:
+        adapter = ItemAdapter(item)
+        field = self.cfg.item_field
+        if not isinstance(item, dict) and field not in adapter.field_names():
+            self.runtime.inc("ccsignals/items/field_missing")
+            cls = type(item)
+            if cls not in self._warned_classes:
+                self._warned_classes.add(cls)
+                logger.warning(
+                    "Item class %s has no %r field, so its items carry no provenance; "
+                    "declare the field (see the README, 'Item provenance') or set "
+                    "CCSIGNALS_ITEM_FIELD",
+                    f"{cls.__module__}.{cls.__qualname__}",
+                    field,
+                    extra={"spider": self.crawler.spider},
+                )
+            return
+        adapter[field] = dict(record)

@@ -1,0 +1,164 @@
+"""The use gate: every family's signals for one response, gathered in layer order
+(robots.txt, tdmrep.json, headers, HTML), then decided. No I/O: the origin's policy, the
+response headers and the first bytes of the body come in; signals, licence and decision
+go out. The rules of each family live in its own module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from scrapy_ccsignals import html as html_meta
+from scrapy_ccsignals.aipref import preference_signals
+from scrapy_ccsignals.config import Config
+from scrapy_ccsignals.content_signal import content_signal_signals
+from scrapy_ccsignals.decision import Decision, decide
+from scrapy_ccsignals.license import (
+    RSL_TYPE,
+    License,
+    choose_license,
+    jsonld_licenses,
+    license_signals,
+    link_header_licenses,
+    make_license,
+)
+from scrapy_ccsignals.noai import directives, noai_signals, x_robots_directives
+from scrapy_ccsignals.origin import OriginPolicy
+from scrapy_ccsignals.pathpattern import url_path
+from scrapy_ccsignals.signal import LAYER_HEADER, LAYER_HTML, LAYER_ROBOTS, LAYER_TDMREP, Signal
+from scrapy_ccsignals.tdmrep import TdmStatement, first_match, reservation_value, tdmrep_signals
+
+HeaderGetter = Callable[[str], list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    signals: list[Signal]
+    license: License | None
+    decision: Decision
+
+
+def is_html(content_type: str) -> bool:
+    return content_type.startswith(("text/html", "application/xhtml+xml"))
+
+
+def evaluate(
+    cfg: Config,
+    url: str,
+    headers: HeaderGetter,
+    content_type: str,
+    body: bytes | None,
+    policy: OriginPolicy | None,
+    base_url: str | None = None,
+) -> Evaluation:
+    """Signals, licence and decision for one response. *body* is HTML or None."""
+    purpose = cfg.purpose
+    path = url_path(url)
+    signals: list[Signal] = []
+    licenses: list[License] = []
+    tdm: list[TdmStatement] = []
+    page = html_meta.extract(body[: cfg.html_scan_bytes]) if body else None
+    base = base_url or url
+
+    # 1. robots.txt: Content-Usage and Content-Signal lines of the matched group,
+    #    longest path scope (draft-ietf-aipref-attach section 4.2); RSL License lines.
+    if policy is not None:
+        robots_url = policy.robots_url
+        for line in policy.robots.scoped("content-usage", path):
+            signals += preference_signals(line.value, purpose, LAYER_ROBOTS, robots_url, line.raw)
+        for line in policy.robots.scoped("content-signal", path):
+            signals += content_signal_signals(
+                line.value, purpose, LAYER_ROBOTS, robots_url, line.raw
+            )
+        for value in policy.robots.licenses:
+            licenses.append(
+                make_license(urljoin(robots_url, value), "robots.txt License", value, rsl=True)
+            )
+        # 2. tdmrep.json: the first matching entry (TDMRep section 3.2).
+        if policy.tdmrep is not None:
+            entry = first_match(policy.tdmrep, path)
+            if entry is not None:
+                raw = json.dumps(
+                    {
+                        "location": entry.location,
+                        "tdm-reservation": entry.reservation,
+                        "tdm-policy": entry.policy,
+                    }
+                )
+                tdm.append(
+                    TdmStatement(
+                        LAYER_TDMREP, policy.tdmrep_url, entry.reservation, entry.policy, raw
+                    )
+                )
+
+    # 3. HTTP headers.
+    for value in headers("Content-Usage"):
+        signals += preference_signals(value, purpose, LAYER_HEADER, url, f"Content-Usage: {value}")
+    reservations = headers("tdm-reservation")
+    policies = headers("tdm-policy")
+    if reservations or policies:
+        value = reservations[-1] if reservations else ""
+        raw = "; ".join(f"tdm-reservation: {v}" for v in reservations)
+        raw += "".join(f"; tdm-policy: {v}" for v in policies)
+        tdm.append(
+            TdmStatement(
+                LAYER_HEADER, url, reservation_value(value), policies[-1] if policies else None, raw
+            )
+        )
+    is_image = content_type.startswith("image/")
+    for value in headers("X-Robots-Tag"):
+        found = x_robots_directives(value, cfg.token)
+        signals += noai_signals(
+            found, purpose, is_image, LAYER_HEADER, url, f"X-Robots-Tag: {value}"
+        )
+    for value in headers("Link"):
+        for href, kind in link_header_licenses(value):
+            licenses.append(
+                make_license(urljoin(base, href), "header Link", value, rsl=kind == RSL_TYPE)
+            )
+
+    # 4. HTML: meta http-equiv counts as the header; meta names; licence links; JSON-LD.
+    if page is not None:
+        html_reservation: str | None = None
+        html_policy: str | None = None
+        html_raw: list[str] = []
+        token = cfg.token.lower()
+        for name, content, raw in page.http_equiv:
+            if name == "content-usage":
+                signals += preference_signals(content, purpose, LAYER_HTML, url, raw)
+        for name, content, raw in page.names:
+            if name == "tdm-reservation":
+                html_reservation = content
+                html_raw.append(raw)
+            elif name == "tdm-policy":
+                html_policy = content
+                html_raw.append(raw)
+            elif name in ("robots", token):
+                signals += noai_signals(
+                    directives(content), purpose, is_image, LAYER_HTML, url, raw
+                )
+        if html_reservation is not None or html_policy is not None:
+            tdm.append(
+                TdmStatement(
+                    LAYER_HTML,
+                    url,
+                    reservation_value(html_reservation),
+                    html_policy,
+                    " ".join(html_raw),
+                )
+            )
+        for how, href, kind, raw in page.licenses:
+            licenses.append(
+                make_license(urljoin(base, href), f"html {how}", raw, rsl=kind == RSL_TYPE)
+            )
+        for block in page.jsonld:
+            for href in jsonld_licenses(block):
+                licenses.append(make_license(urljoin(base, href), "html JSON-LD", href))
+
+    signals += tdmrep_signals(tdm, purpose)
+    chosen = choose_license(licenses)
+    signals += license_signals(licenses, chosen, cfg.licenses, url)
+    return Evaluation(signals, chosen, decide(signals, cfg.accept_conditions, cfg.default))
