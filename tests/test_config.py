@@ -1,0 +1,76 @@
+"""Settings validation: a wrong value is one clear error naming the setting."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.settings import Settings
+
+from scrapy_ccsignals.config import Config, ConfigError, product_token
+
+
+def config(**values) -> Config:
+    return Config.from_settings(Settings(values))
+
+
+def test_defaults():
+    cfg = config(USER_AGENT="Scrapy/2.19 (+https://scrapy.org)")
+    assert (cfg.mode, cfg.purpose, cfg.default, cfg.item_field) == (
+        "enforce",
+        "train-ai",
+        "allow",
+        "ccsignals",
+    )
+    assert cfg.token == "Scrapy"
+    assert cfg.accept_conditions == frozenset()
+    assert cfg.robotstxt_max_bytes == 512000
+
+
+@pytest.mark.parametrize(
+    ("values", "setting"),
+    [
+        ({"CCSIGNALS_MODE": "strict"}, "CCSIGNALS_MODE"),
+        ({"CCSIGNALS_PURPOSE": "train"}, "CCSIGNALS_PURPOSE"),
+        ({"CCSIGNALS_DEFAULT": "maybe"}, "CCSIGNALS_DEFAULT"),
+        ({"CCSIGNALS_MAX_CRAWL_DELAY": "soon"}, "CCSIGNALS_MAX_CRAWL_DELAY"),
+        ({"CCSIGNALS_MAX_CRAWL_DELAY": -1}, "CCSIGNALS_MAX_CRAWL_DELAY"),
+        ({"CCSIGNALS_ROBOTSTXT_MAX_BYTES": True}, "CCSIGNALS_ROBOTSTXT_MAX_BYTES"),
+        ({"CCSIGNALS_ACCEPT_CONDITIONS": ["cc-by"]}, "CCSIGNALS_ACCEPT_CONDITIONS"),
+        ({"CCSIGNALS_ACCEPT_CONDITIONS": 5}, "CCSIGNALS_ACCEPT_CONDITIONS"),
+        ({"CCSIGNALS_ITEM_FIELD": ""}, "CCSIGNALS_ITEM_FIELD"),
+        ({"CCSIGNALS_AUDIT_LOG": 3}, "CCSIGNALS_AUDIT_LOG"),
+        ({"CCSIGNALS_ENABLED": "perhaps"}, "CCSIGNALS_ENABLED"),
+        ({"CCSIGNALS_USER_AGENT": "", "USER_AGENT": "  "}, "CCSIGNALS_USER_AGENT"),
+    ],
+)
+def test_invalid(values, setting):
+    with pytest.raises(ConfigError, match=setting):
+        config(**{"USER_AGENT": "Bot/1", **values})
+
+
+def test_conditions_from_string():
+    cfg = config(USER_AGENT="Bot", CCSIGNALS_ACCEPT_CONDITIONS="cc-cr, cc-cr-op")
+    assert cfg.accept_conditions == {"cc-cr", "cc-cr-op"}
+
+
+@pytest.mark.parametrize(
+    ("values", "token"),
+    [
+        ({"USER_AGENT": "MyCrawler/1.0 (+https://x)"}, "MyCrawler"),
+        ({"USER_AGENT": "x", "ROBOTSTXT_USER_AGENT": "RoboBot"}, "RoboBot"),
+        (
+            {
+                "USER_AGENT": "x",
+                "ROBOTSTXT_USER_AGENT": "RoboBot",
+                "CCSIGNALS_USER_AGENT": "Own-Bot_2",
+            },
+            "Own-Bot_",
+        ),
+    ],
+)
+def test_token(values, token):
+    assert config(**values).token == token
+
+
+def test_product_token():
+    assert product_token("  CCBot/2.0") == "CCBot"
+    assert product_token("/") == ""

@@ -1,0 +1,121 @@
+"""TDMRep: tdmrep.json parsing, first-match, values and the cascade."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scrapy_ccsignals.tdmrep import (
+    TdmRepError,
+    TdmStatement,
+    first_match,
+    parse_tdmrep_json,
+    reservation_value,
+    tdmrep_signals,
+)
+
+FILE = json.dumps(
+    [
+        {"location": "/news/*", "tdm-reservation": 1, "tdm-policy": "https://x/policy.json"},
+        {"location": "/news/open/*", "tdm-reservation": 0},
+        {"location": "/*.pdf$", "tdm-reservation": 1},
+        {"location": "/", "tdm-reservation": 0},
+    ]
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/news/a", "/news/*"),
+        ("/news/open/a", "/news/*"),  # first match in array order, not the longest
+        ("/doc.pdf", "/*.pdf$"),
+        ("/doc.pdf?x=1", "/"),
+        ("/other", "/"),
+    ],
+)
+def test_first_match(path, location):
+    entries, skipped = parse_tdmrep_json(FILE)
+    assert skipped == 0
+    entry = first_match(entries, path)
+    assert entry is not None and entry.location == location
+
+
+def test_no_match():
+    entries, _ = parse_tdmrep_json(b'[{"location": "/a/*", "tdm-reservation": 1}]')
+    assert first_match(entries, "/b") is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b'{"location": "/"}', b"42", b'"x"', b"", b"\xff\xfe"],
+)
+def test_not_tdmrep(body):
+    with pytest.raises(TdmRepError):
+        parse_tdmrep_json(body)
+
+
+def test_wrong_entry_types_skipped():
+    body = json.dumps(
+        [
+            "x",
+            {"location": 5, "tdm-reservation": 1},
+            {"location": "no-slash", "tdm-reservation": 1},
+            {"tdm-reservation": 1},
+            {"location": "/", "tdm-reservation": "1", "tdm-policy": 7},
+            {"location": "/b", "tdm-reservation": True},
+        ]
+    ).encode()
+    entries, skipped = parse_tdmrep_json(body)
+    assert skipped == 4
+    assert [(e.location, e.reservation, e.policy) for e in entries] == [
+        ("/", 1, None),
+        ("/b", None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1, 1),
+        (0, 0),
+        ("1", 1),
+        (" 0 ", 0),
+        (2, None),
+        (True, None),
+        ("yes", None),
+        (None, None),
+        (1.0, None),
+    ],
+)
+def test_reservation_value(value, expected):
+    assert reservation_value(value) == expected
+
+
+def st(layer, value, policy=None):
+    return TdmStatement(layer, f"https://x/{layer}", value, policy, f"{layer}={value}")
+
+
+@pytest.mark.parametrize(
+    ("statements", "effects"),
+    [
+        ([st("tdmrep.json", 1)], ["deny"]),
+        ([st("tdmrep.json", 1), st("header", 0)], ["unknown", "allow"]),  # header 0 beats file 1
+        ([st("tdmrep.json", 0), st("header", None), st("html", 1)], ["unknown", "unknown", "deny"]),
+        ([st("tdmrep.json", 1), st("header", None)], ["deny", "unknown"]),  # silence keeps
+        ([st("header", None)], ["unknown"]),
+        ([], []),
+    ],
+)
+def test_cascade(statements, effects):
+    assert [s.effect for s in tdmrep_signals(statements, "train-ai")] == effects
+
+
+def test_cascade_records_policy_and_override():
+    signals = tdmrep_signals([st("tdmrep.json", 1, "https://p"), st("header", 0)], "train-ai")
+    assert signals[0].value == "tdm-reservation=1; tdm-policy=https://p (overridden)"
+
+
+def test_search_purpose_not_affected():
+    assert [s.effect for s in tdmrep_signals([st("header", 1)], "search")] == ["unknown"]
