@@ -84,7 +84,21 @@ class CCSignalsDownloaderMiddleware:
         raise IgnoreRequest(f"Forbidden by robots.txt ({why}): {request.url}")
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if _skip(request):
+        if request.meta.get(POLICY_META):
+            return response
+        if request.meta.get(OPT_OUT):
+            self.runtime.audit.write(
+                {
+                    "url": response.url,
+                    "origin": origin_of(response.url),
+                    "stage": "response",
+                    "action": "fetched",
+                    "status": response.status,
+                    "decision": None,
+                    "reasons": [f"not checked: request meta {OPT_OUT}"],
+                    "signals": [],
+                }
+            )
             return response
         origin = origin_of(response.url)
         if origin is None:
@@ -131,6 +145,7 @@ class CCSignalsDownloaderMiddleware:
                 "action": "fetched",
                 "status": response.status,
                 "decision": decision.decision,
+                "families": list(decision.families),
                 "conditions": record["conditions"],
                 "reasons": record["reasons"],
                 "signals": record["signals"],

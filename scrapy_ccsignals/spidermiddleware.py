@@ -35,19 +35,11 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
         if record is None:
             self.runtime.inc("ccsignals/items/unchecked")
             return item
-        if record["decision"] == "deny" and self.cfg.mode == "enforce":
+        denied = record["decision"] == "deny"
+        if denied:
+            self._audit_item(record, "dropped" if self.cfg.mode == "enforce" else "tagged")
+        if denied and self.cfg.mode == "enforce":
             self.runtime.inc("ccsignals/items/dropped")
-            self.runtime.audit.write(
-                {
-                    "url": record["url"],
-                    "origin": origin_of(record["url"]),
-                    "stage": "item",
-                    "action": "dropped",
-                    "decision": "deny",
-                    "reasons": record["reasons"],
-                    "signals": [],
-                }
-            )
             logger.debug(
                 "Dropped item from %s: %s",
                 record["url"],
@@ -56,12 +48,21 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
             )
             return None
         self._attach(item, record)
-        self.runtime.inc(
-            "ccsignals/items/tagged_deny"
-            if record["decision"] == "deny"
-            else "ccsignals/items/passed"
-        )
+        self.runtime.inc("ccsignals/items/tagged_deny" if denied else "ccsignals/items/passed")
         return item
+
+    def _audit_item(self, record: dict[str, Any], action: str) -> None:
+        self.runtime.audit.write(
+            {
+                "url": record["url"],
+                "origin": origin_of(record["url"]),
+                "stage": "item",
+                "action": action,
+                "decision": record["decision"],
+                "reasons": record["reasons"],
+                "signals": [],
+            }
+        )
 
     def _attach(self, item: Any, record: dict[str, Any]) -> None:
         adapter = ItemAdapter(item)

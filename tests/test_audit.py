@@ -1,0 +1,105 @@
+"""The audit log, checked line by line against what the server saw."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest_twisted
+
+from tests.crawling import page, run_crawl, stats, text
+
+
+def read_log(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest_twisted.ensureDeferred
+async def test_audit_log_accounts_for_every_request(server, tmp_path):
+    origin = server.add_origin(
+        {
+            "/robots.txt": text(
+                "User-agent: *\nDisallow: /private/\nContent-Usage: /closed/ train-ai=n\n"
+            ),
+            "/": {
+                "body": page(
+                    "Home",
+                    "".join(
+                        f'<a href="/{p}">{p}</a>'
+                        for p in ("private/1", "closed/1", "open/1", "broken")
+                    ),
+                )
+            },
+            "/closed/*": {"body": page("Closed")},
+            "/open/*": {"body": page("Open")},
+            "/broken": {"body": "x" * 1000, "drop_after": 10},
+        }
+    )
+    down = server.add_origin({"/robots.txt": {"status": 503}, "/a": {"body": page("A")}})
+    log_path = tmp_path / "logs" / "%(name)s.jsonl"
+    crawler, items = await run_crawl(
+        [origin + "/", down + "/a"], {"CCSIGNALS_AUDIT_LOG": str(log_path)}
+    )
+    lines = read_log(tmp_path / "logs" / "pages.jsonl")
+    assert all(
+        {"time", "url", "origin", "stage", "action", "decision", "reasons", "signals"} <= set(line)
+        for line in lines
+    )
+
+    by_url = {}
+    for line in lines:
+        if line["stage"] in ("request", "response"):
+            assert line["url"] not in by_url, f"{line['url']} logged twice"
+            by_url[line["url"]] = line
+    # Every request the spider scheduled has exactly one outcome.
+    assert set(by_url) == {
+        origin + p for p in ("/", "/private/1", "/closed/1", "/open/1", "/broken")
+    } | {down + "/a"}
+    assert by_url[origin + "/private/1"]["action"] == "dropped"
+    assert by_url[down + "/a"]["action"] == "dropped"
+    assert "unreachable (503)" in by_url[down + "/a"]["reasons"][0]
+    assert by_url[origin + "/broken"]["action"] == "error"
+    assert by_url[origin + "/closed/1"]["decision"] == "deny"
+    assert by_url[origin + "/closed/1"]["families"] == ["aipref"]
+    assert by_url[origin + "/open/1"]["decision"] == "allow"
+
+    # What was fetched according to the log is what the server saw.
+    fetched = {
+        u.replace(origin, "")
+        for u, line in by_url.items()
+        if line["stage"] == "response" and u.startswith(origin)
+    }
+    seen = set(server.paths(origin)) - {"/robots.txt", "/.well-known/tdmrep.json"}
+    assert fetched == seen - {"/broken"}
+    assert "/private/1" not in seen
+
+    policy = [line for line in lines if line["stage"] == "policy"]
+    assert Counter((p["origin"], p["policy"]["kind"]) for p in policy) == {
+        (origin.replace("http://127.0.0.1", "http://127.0.0.1"), "robots.txt"): 1,
+        (origin, "tdmrep.json"): 1,
+        (down, "robots.txt"): 1,
+        (down, "tdmrep.json"): 1,
+    }
+    dropped_items = [line for line in lines if line["stage"] == "item"]
+    assert [(d["url"], d["action"]) for d in dropped_items] == [(origin + "/closed/1", "dropped")]
+    assert len(items) == 2 == stats(crawler)["ccsignals/items/passed"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_tag_mode_logs_tagged_items(server, tmp_path):
+    origin = server.add_origin(
+        {"/robots.txt": text(""), "/p": {"body": page("P"), "headers": {"X-Robots-Tag": "noai"}}}
+    )
+    log = tmp_path / "audit.jsonl"
+    await run_crawl([origin + "/p"], {"CCSIGNALS_AUDIT_LOG": str(log), "CCSIGNALS_MODE": "tag"})
+    items = [line for line in read_log(log) if line["stage"] == "item"]
+    assert [(i["action"], i["decision"]) for i in items] == [("tagged", "deny")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_no_audit_log_by_default(server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    origin = server.add_origin({"/robots.txt": text(""), "/p": {"body": page("P")}})
+    await run_crawl([origin + "/p"])
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,222 @@
+"""The report and check commands, run as a user would run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from scrapy_ccsignals.report import summarise
+from tests.crawling import page, text
+
+SCRAPY = [sys.executable, "-m", "scrapy.cmdline"]
+
+
+def scrapy(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SCRAPY, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or tempfile.gettempdir(),
+        timeout=300,
+    )
+
+
+def line(stage, action, origin="http://a:80", decision=None, **extra):
+    return json.dumps(
+        {
+            "time": "t",
+            "url": origin + "/x",
+            "origin": origin,
+            "stage": stage,
+            "action": action,
+            "decision": decision,
+            "reasons": extra.pop("reasons", []),
+            "signals": [],
+            **extra,
+        }
+    )
+
+
+SAMPLE = [
+    line("policy", "fetched", policy={"kind": "robots.txt", "outcome": "parsed"}),
+    line(
+        "request",
+        "dropped",
+        decision="forbidden",
+        reasons=["disallowed by robots.txt group '*': http://a:80/robots.txt"],
+    ),
+    line("request", "error", reasons=["ResponseFailed"]),
+    line("response", "fetched", decision="deny", families=["noai", "tdmrep"]),
+    line(
+        "response",
+        "fetched",
+        decision="allow",
+        conditions=["cc-cr"],
+        families=["cc-signals"],
+        license={"id": "CC-BY-4.0", "url": "u"},
+    ),
+    line("response", "fetched", "http://b:80", decision="allow", families=["default"]),
+    line("item", "dropped", decision="deny"),
+    "not json",
+    "[1]",
+    "",
+]
+
+
+def test_summarise_counts():
+    summary = summarise(SAMPLE)
+    overall = summary.overall
+    assert (summary.lines, summary.bad_lines) == (9, 2)
+    assert (overall.requests, overall.fetched, overall.forbidden, overall.errors) == (5, 3, 1, 1)
+    assert (
+        overall.allowed,
+        overall.denied,
+        overall.allowed_with_conditions,
+        overall.items_dropped,
+    ) == (2, 1, 1, 1)
+    assert overall.denied_by_family == {"noai": 1, "tdmrep": 1}
+    assert overall.forbidden_by == {"disallowed by robots.txt group '*'": 1}
+    assert overall.licenses == {"CC-BY-4.0": 1, "none": 2}
+    assert overall.policies == {"robots.txt parsed": 1}
+    assert summary.origins["http://b:80"].requests == 1
+
+
+def test_report_command_text_json_html(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    log.write_text("\n".join(SAMPLE))
+    out = scrapy("ccsignals-report", str(log), "--html", str(tmp_path / "r.html"))
+    assert out.returncode == 0, out.stderr
+    assert "http://a:80" in out.stdout and "Denied per family:       noai 1, tdmrep 1" in out.stdout
+    data = json.loads(scrapy("ccsignals-report", str(log), "--json").stdout)
+    assert data["overall"]["requests"] == 5
+    html = (tmp_path / "r.html").read_text()
+    assert "<table" in html and "<svg" in html
+    assert "http://" not in html.replace("http://a:80", "").replace("http://b:80", "")
+    assert scrapy("ccsignals-report", str(tmp_path / "missing.jsonl")).returncode == 2
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_html_report_renders_in_chromium(tmp_path):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (.ci/run installs Debian's chromium package)")
+    log = tmp_path / "audit.jsonl"
+    log.write_text("\n".join(SAMPLE))
+    report = tmp_path / "report.html"
+    assert scrapy("ccsignals-report", str(log), "--html", str(report)).returncode == 0
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    # Bars: decisions 5 + families 2 + forbidden 1 + licences 2 + origins 1 = 11, all laid out.
+    assert 'data-rendered-bars="11"' in dom
+    assert dom.count("<table") == 2
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [browser, *flags, f"--screenshot={shot}", "--window-size=1200,1600", report.as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
+    assert shot.stat().st_size > 10_000
+
+
+def test_report_streams_a_million_lines(tmp_path):
+    log = tmp_path / "big.jsonl"
+    rng = random.Random(7)
+    kinds = [
+        ("response", "fetched", "allow"),
+        ("response", "fetched", "deny"),
+        ("request", "dropped", "forbidden"),
+        ("request", "error", None),
+    ]
+    expected = {"allowed": 0, "denied": 0, "forbidden": 0, "errors": 0}
+    key = {"allow": "allowed", "deny": "denied", "forbidden": "forbidden", None: "errors"}
+    with log.open("w") as handle:
+        for i in range(1_000_000):
+            stage, action, decision = kinds[rng.randrange(4)]
+            expected[key[decision]] += 1
+            handle.write(
+                json.dumps({"url": f"http://o{i % 50}:80/p/{i}", "origin": f"http://o{i % 50}:80", "stage": stage,
+                            "action": action, "decision": decision, "families": ["noai"], "reasons": ["r: x"],
+                            "license": {"id": "CC-BY-4.0"}, "signals": [], "pad": "x" * 150}) + "\n"
+            )  # fmt: skip
+    size_mb = log.stat().st_size / 2**20
+    code = (
+        "import json, resource, sys\n"
+        "from scrapy_ccsignals.report import summarise_file\n"
+        "s = summarise_file(sys.argv[1]).overall\n"
+        "print(json.dumps({'allowed': s.allowed, 'denied': s.denied, 'forbidden': s.forbidden, 'errors': s.errors,\n"
+        "  'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    env = dict(os.environ)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(log)], capture_output=True, text=True, timeout=600, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    rss = result.pop("rss_mb")
+    assert result == expected
+    # Streaming: peak RSS stays far below the file size (the interpreter alone is ~30-60 MB).
+    assert size_mb > 200
+    assert rss < 120, f"peak RSS {rss:.0f} MB for a {size_mb:.0f} MB log"
+
+
+def test_check_command(server):
+    origin = server.add_origin(
+        {
+            "/robots.txt": text("User-agent: *\nDisallow: /secret\n"),
+            "/open": {
+                "body": page(
+                    "Open",
+                    "",
+                    '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">',
+                )
+            },
+            "/closed": {
+                "body": page("Closed"),
+                "headers": {"Content-Usage": "train-ai=n;exceptions=cc-cr"},
+            },
+        }
+    )
+    ok = scrapy("ccsignals-check", origin + "/open")
+    assert ok.returncode == 0, ok.stderr
+    assert "Licence: CC-BY-4.0" in ok.stdout and "Decision: ALLOW" in ok.stdout
+    closed = scrapy("ccsignals-check", origin + "/closed")
+    assert closed.returncode == 1
+    assert (
+        "[cc-signals] header" in closed.stdout and "conditions cc-cr not accepted" in closed.stdout
+    )
+    accepted = scrapy(
+        "ccsignals-check", "-s", "CCSIGNALS_ACCEPT_CONDITIONS=cc-cr", origin + "/closed"
+    )
+    assert accepted.returncode == 0 and "with conditions cc-cr" in accepted.stdout
+    secret = scrapy("ccsignals-check", origin + "/secret")
+    assert secret.returncode == 1 and "FORBIDDEN" in secret.stdout
+    assert "/secret" not in server.paths(origin)
+    record = json.loads(scrapy("ccsignals-check", "--json", origin + "/open").stdout)
+    assert record["license"]["id"] == "CC-BY-4.0"
+    assert scrapy("ccsignals-check", "not-a-url").returncode == 2
