@@ -146,6 +146,8 @@ class PolicyFetcher:
                     "handle_httpstatus_all": True,
                     "download_timeout": self.cfg.policy_timeout,
                     "max_retry_times": self.cfg.policy_retries,
+                    # With no retries, RetryMiddleware stays out (no "Gave up retrying" error).
+                    "dont_retry": self.cfg.policy_retries == 0,
                 },
             )
             engine = self.runtime.crawler.engine

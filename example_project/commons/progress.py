@@ -1,0 +1,44 @@
+"""A one-line progress display on stderr: pages, items, and what the plugin held back."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from twisted.internet import task
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+class Progress:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.loop = task.LoopingCall(self.show)
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Progress:
+        return cls(crawler)
+
+    def opened(self) -> None:
+        self.loop.start(0.5)
+
+    def closed(self) -> None:
+        if self.loop.running:
+            self.loop.stop()
+        self.show()
+        sys.stderr.write("\n")
+
+    def show(self) -> None:
+        assert self.crawler.stats is not None
+        get = self.crawler.stats.get_value
+        sys.stderr.write(
+            f"\rcrawling: {get('ccsignals/responses/allow', 0) + get('ccsignals/responses/deny', 0)} pages, "
+            f"{get('item_scraped_count', 0)} items kept, "
+            f"{get('ccsignals/forbidden/robots.txt', 0)} requests forbidden by robots.txt, "
+            f"{get('ccsignals/items/dropped', 0)} items held back"
+        )
+        sys.stderr.flush()

@@ -1,0 +1,74 @@
+"""The example project, end to end, as the README's first command runs it."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_example_end_to_end(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "example_project", "--output", str(tmp_path / "output")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    sites = dict(re.findall(r"^  (\S+)\s+(http://127\.0\.0\.1:\d+)/$", out.stdout, re.M))
+    assert set(sites) == {
+        "encyclopedia",
+        "museum",
+        "news",
+        "research",
+        "portfolio",
+        "forum",
+        "wiki-mirror",
+    }
+    site_of = {url: name for name, url in sites.items()}
+
+    items = [
+        json.loads(line) for line in (tmp_path / "output" / "items.jsonl").read_text().splitlines()
+    ]
+    per_site = defaultdict(list)
+    for item in items:
+        per_site[site_of[re.match(r"http://[^/]+", item["url"]).group(0)]].append(item)
+
+    # CC BY-SA encyclopedia: home + 4 articles; /w/edit is disallowed by robots.txt.
+    assert len(per_site["encyclopedia"]) == 5
+    assert {i["ccsignals"]["license"]["id"] for i in per_site["encyclopedia"]} == {"CC-BY-SA-4.0"}
+    # CC0 museum, explicitly train-ai=y.
+    assert len(per_site["museum"]) == 4
+    assert all(i["ccsignals"]["decision"] == "allow" for i in per_site["museum"])
+    assert {
+        i["ccsignals"]["license"]["id"] for i in per_site["museum"] if "/object/" in i["url"]
+    } == {"CC0-1.0"}
+    # News: articles reserved by TDMRep are held back; the front page and press release pass.
+    assert sorted(i["url"].split("/", 3)[3] for i in per_site["news"]) == [
+        "",
+        "press/annual-report",
+    ]
+    # CC signals: allowed because the project accepts cc-cr, and the items say so.
+    assert len(per_site["research"]) == 3
+    assert all(i["ccsignals"]["conditions"] == ["cc-cr"] for i in per_site["research"])
+    # noai portfolio, token-blocked forum and 503 mirror: nothing kept.
+    assert "portfolio" not in per_site and "forum" not in per_site and "wiki-mirror" not in per_site
+
+    audit = [
+        json.loads(line) for line in (tmp_path / "output" / "audit.jsonl").read_text().splitlines()
+    ]
+    forbidden = {a["url"] for a in audit if a["stage"] == "request" and a["action"] == "dropped"}
+    assert sites["forum"] + "/" in forbidden and sites["wiki-mirror"] + "/" in forbidden
+    denied = {a["url"] for a in audit if a["stage"] == "response" and a["decision"] == "deny"}
+    assert {u for u in denied if u.startswith(sites["portfolio"])} == {
+        sites["portfolio"] + p for p in ("/", "/work/tide", "/work/orchard")
+    }
+    report = (tmp_path / "output" / "report.html").read_text()
+    assert "<svg" in report and "CC-BY-SA-4.0" in report
+    assert "Denied per family:       noai 3, tdmrep 3" in out.stdout
