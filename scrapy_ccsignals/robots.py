@@ -111,7 +111,8 @@ def _split_line(line: str) -> tuple[str, str] | None:
 
 def _agent_name(value: str) -> str:
     # "Googlebot/2.1 (+http://...)" names the product token "googlebot".
-    return value.split("/", 1)[0].split()[0].lower() if value.strip() else ""
+    words = value.split("/", 1)[0].split()
+    return words[0].lower() if words else ""
 
 
 def parse_robots(text: str, token: str) -> RobotsRules:

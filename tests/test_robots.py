@@ -92,6 +92,8 @@ def test_unavailable_allows_all():
         # No group at all.
         ("Disallow: /", "http://a/q", "MyBot", True),
         ("", "http://a/q", "MyBot", True),
+        # A user-agent value with no name (found by hypothesis) names no group.
+        ("User-agent: /\nDisallow: /", "http://a/q", "MyBot", True),
     ],
 )
 def test_matching(robots, url, token, allowed):

@@ -1,0 +1,143 @@
+"""Property-based tests: no parser raises on any input, and pattern matching agrees with a
+simple reference implementation."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scrapy_ccsignals.aipref import parse_usage, preference_signals
+from scrapy_ccsignals.content_signal import parse_content_signal
+from scrapy_ccsignals.html import extract
+from scrapy_ccsignals.license import jsonld_licenses, link_header_licenses, normalise_cc
+from scrapy_ccsignals.noai import x_robots_directives
+from scrapy_ccsignals.pathpattern import pattern_matches
+from scrapy_ccsignals.robots import decode_body, parse_robots
+from scrapy_ccsignals.tdmrep import TdmRepError, first_match, parse_tdmrep_json
+
+FAST = settings(max_examples=300, deadline=None)
+
+
+@FAST
+@given(st.text())
+def test_text_parsers_never_raise(text):
+    parse_robots(text, "Bot").can_fetch("http://a/x", "/x")
+    parse_usage(text)
+    preference_signals(text, "train-ai", "header", "u")
+    parse_content_signal(text)
+    x_robots_directives(text, "Bot")
+    normalise_cc(text)
+    link_header_licenses(text)
+
+
+@FAST
+@given(st.binary())
+def test_byte_parsers_never_raise(data):
+    decode_body(data)
+    extract(data)
+    try:
+        parse_tdmrep_json(data)
+    except TdmRepError:
+        pass
+
+
+robots_line = st.sampled_from(
+    [
+        "User-agent",
+        "Disallow",
+        "Allow",
+        "Crawl-delay",
+        "Content-Usage",
+        "Content-Signal",
+        "License",
+        "Sitemap",
+        "x",
+    ]
+)
+
+
+@FAST
+@given(st.lists(st.tuples(robots_line, st.text(max_size=30)), max_size=30), st.text(max_size=20))
+def test_structured_robots_never_raise(lines, path):
+    text = "\n".join(f"{k}: {v}" for k, v in lines)
+    rules = parse_robots(text, "Bot")
+    rules.can_fetch("http://a/" + path, "/" + path)
+    rules.scoped("content-usage", "/" + path)
+
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@FAST
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["location", "tdm-reservation", "tdm-policy", "x"]), json_value
+        ),
+        max_size=10,
+    ),
+    st.text(max_size=20),
+)
+def test_tdmrep_entries_never_raise(entries, path):
+    parsed, _ = parse_tdmrep_json(json.dumps(entries).encode())
+    first_match(parsed, "/" + path)
+
+
+@FAST
+@given(json_value)
+def test_jsonld_never_raises(value):
+    jsonld_licenses(value)
+
+
+@cache
+def reference_match(pattern: str, path: str) -> bool:
+    """RFC 9309 2.2.3 by recursion: '*' any sequence, final '$' anchors, else prefix."""
+    if pattern == "$":
+        return path == ""
+    if pattern == "":
+        return True
+    if pattern[0] == "*":
+        return any(reference_match(pattern[1:], path[i:]) for i in range(len(path) + 1))
+    return bool(path) and path[0] == pattern[0] and reference_match(pattern[1:], path[1:])
+
+
+patterns = st.text(alphabet="ab/.*", max_size=8).map(lambda p: "/" + p) | st.text(
+    alphabet="ab/.*", max_size=8
+).map(lambda p: "/" + p + "$")
+paths = st.text(alphabet="ab/.", max_size=10).map(lambda p: "/" + p)
+
+
+@settings(max_examples=500, deadline=None)
+@given(patterns, paths)
+def test_pattern_matching_agrees_with_reference(pattern, path):
+    assert pattern_matches(pattern, path) == reference_match(pattern, path)
+
+
+@settings(max_examples=500, deadline=None)
+@given(patterns, paths)
+def test_robots_matching_agrees_with_reference(pattern, path):
+    rules = parse_robots(f"User-agent: *\nDisallow: {pattern}\n", "Bot")
+    expected = not reference_match(pattern, path) or path == "/robots.txt"
+    assert rules.can_fetch("http://a" + path, path) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(patterns, min_size=1, max_size=4), paths)
+def test_tdmrep_first_match_agrees_with_reference(locations, path):
+    entries, _ = parse_tdmrep_json(
+        json.dumps(
+            [{"location": p, "tdm-reservation": i % 2} for i, p in enumerate(locations)]
+        ).encode()
+    )
+    expected = next((p for p in locations if reference_match(p, path)), None)
+    found = first_match(entries, path)
+    assert (found.location if found else None) == expected
