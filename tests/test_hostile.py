@@ -115,7 +115,7 @@ async def test_hostile_crawl(server, tmp_path, caplog):
 async def test_hostile_crawl_is_deterministic(server, tmp_path):
     decisions = []
     for run in (1, 2):
-        _, _, lines, expect, origins = await crawl_hostile(server, tmp_path, run)
+        _, _, lines, _expect, origins = await crawl_hostile(server, tmp_path, run)
         by_case = {}
         names = {origin: name for name, origin in origins.items()}
         for line in lines:
