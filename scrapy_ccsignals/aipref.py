@@ -9,7 +9,9 @@ keys, last wins (RFC 9651 section 4.2.2). Legacy labels still deployed are honou
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import http_sf
 
@@ -34,8 +36,11 @@ class Preference:
     exceptions: tuple[str, ...] = ()
 
 
-def parse_usage(text: str) -> dict[str, Preference] | None:
-    """Parse a ``Content-Usage`` value; None when it is not a valid SF Dictionary."""
+@lru_cache(maxsize=4096)  # one robots.txt rule is evaluated for every page of its origin
+def parse_usage(text: str) -> Mapping[str, Preference] | None:
+    """Parse a ``Content-Usage`` value; None when it is not a valid SF Dictionary.
+
+    The result is cached and shared: treat it as read-only."""
     try:
         parsed = http_sf.parse(text.strip().encode("utf-8", "replace"), tltype="dictionary")
     except Exception:  # http_sf raises StructuredFieldError, and ValueError on odd input

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
+from scrapy.utils.httpobj import urlparse_cached
 
 from scrapy_ccsignals.fetcher import POLICY_META
-from scrapy_ccsignals.origin import origin_of
-from scrapy_ccsignals.pathpattern import url_path
+from scrapy_ccsignals.origin import origin_of, origin_of_parts
+from scrapy_ccsignals.pathpattern import url_path_of_parts
 from scrapy_ccsignals.provenance import build_record
 from scrapy_ccsignals.robots import UNREACHABLE
 from scrapy_ccsignals.runtime import Runtime
@@ -50,11 +51,12 @@ class CCSignalsDownloaderMiddleware:
     async def process_request(self, request: Request) -> None:
         if _skip(request):
             return
-        origin = origin_of(request.url)
+        parts = urlparse_cached(request)
+        origin = origin_of_parts(parts)
         if origin is None:
             return
         policy = await self.runtime.fetcher.policy_for(origin, request)
-        if policy.robots.can_fetch(request.url, url_path(request.url)):
+        if policy.robots.can_fetch(request.url, url_path_of_parts(parts)):
             return
         outcome = policy.robots.outcome
         why = (
@@ -100,7 +102,7 @@ class CCSignalsDownloaderMiddleware:
                 }
             )
             return response
-        origin = origin_of(response.url)
+        origin = origin_of_parts(urlparse_cached(response))
         if origin is None:
             return response
         policy = self.runtime.fetcher.cached(origin)
@@ -152,13 +154,14 @@ class CCSignalsDownloaderMiddleware:
                 "license": record["license"],
             }
         )
-        logger.debug(
-            "ccsignals %s %s: %s",
-            decision.decision,
-            response.url,
-            "; ".join(decision.reasons),
-            extra={"spider": self.crawler.spider},
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "ccsignals %s %s: %s",
+                decision.decision,
+                response.url,
+                "; ".join(decision.reasons),
+                extra={"spider": self.crawler.spider},
+            )
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from scrapy_ccsignals.signal import DENY, UNKNOWN, Signal
@@ -42,6 +43,7 @@ class License:
         return {"url": self.url, "id": self.id, "source": self.source, "raw": self.raw}
 
 
+@lru_cache(maxsize=1024)  # a site repeats its licence URL on every page
 def normalise_cc(url: str) -> tuple[str, str] | None:
     """(canonical URL, SPDX id) for a Creative Commons licence URL, else None."""
     try:

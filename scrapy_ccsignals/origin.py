@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import ParseResult, SplitResult, urlsplit
 
 from scrapy_ccsignals.robots import RobotsRules
 from scrapy_ccsignals.tdmrep import TdmEntry
@@ -18,14 +18,21 @@ def origin_of(url: str) -> str | None:
     Policy is never shared between http and https, or between ports.
     """
     try:
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in DEFAULT_PORTS or not parts.hostname:
-            return None
+        return origin_of_parts(urlsplit(url))
+    except ValueError:
+        return None
+
+
+def origin_of_parts(parts: SplitResult | ParseResult) -> str | None:
+    """:func:`origin_of` for an already parsed URL (e.g. Scrapy's ``urlparse_cached``)."""
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    try:
         port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError:
         return None
-    host = parts.hostname
     if ":" in host:
         host = f"[{host}]"
     return f"{scheme}://{host}:{port}"

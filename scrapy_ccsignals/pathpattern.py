@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import unquote, urlsplit
+from urllib.parse import ParseResult, SplitResult, unquote, urlsplit
 
 
 def _normalise(text: str) -> str:
@@ -31,8 +31,14 @@ def compile_pattern(pattern: str) -> re.Pattern[str] | None:
 
 def url_path(url: str) -> str:
     """The part of *url* that patterns match: path and query, decoded."""
-    parts = urlsplit(url)
+    return url_path_of_parts(urlsplit(url))
+
+
+def url_path_of_parts(parts: SplitResult | ParseResult) -> str:
+    """:func:`url_path` for an already parsed URL."""
     path = parts.path or "/"
+    if getattr(parts, "params", ""):
+        path = f"{path};{parts.params}"  # type: ignore[union-attr]
     if parts.query:
         path = f"{path}?{parts.query}"
     return _normalise(path)

@@ -41,6 +41,10 @@ class Evaluation:
     decision: Decision
 
 
+def _absolute(base: str, href: str) -> str:
+    return href if href.startswith(("https://", "http://")) else urljoin(base, href)
+
+
 def is_html(content_type: str) -> bool:
     return content_type.startswith(("text/html", "application/xhtml+xml"))
 
@@ -75,7 +79,7 @@ def evaluate(
             )
         for value in policy.robots.licenses:
             licenses.append(
-                make_license(urljoin(robots_url, value), "robots.txt License", value, rsl=True)
+                make_license(_absolute(robots_url, value), "robots.txt License", value, rsl=True)
             )
         # 2. tdmrep.json: the first matching entry (TDMRep section 3.2).
         if policy.tdmrep is not None:
@@ -117,7 +121,7 @@ def evaluate(
     for value in headers("Link"):
         for href, kind in link_header_licenses(value):
             licenses.append(
-                make_license(urljoin(base, href), "header Link", value, rsl=kind == RSL_TYPE)
+                make_license(_absolute(base, href), "header Link", value, rsl=kind == RSL_TYPE)
             )
 
     # 4. HTML: meta http-equiv counts as the header; meta names; licence links; JSON-LD.
@@ -152,11 +156,11 @@ def evaluate(
             )
         for how, href, kind, raw in page.licenses:
             licenses.append(
-                make_license(urljoin(base, href), f"html {how}", raw, rsl=kind == RSL_TYPE)
+                make_license(_absolute(base, href), f"html {how}", raw, rsl=kind == RSL_TYPE)
             )
         for block in page.jsonld:
             for href in jsonld_licenses(block):
-                licenses.append(make_license(urljoin(base, href), "html JSON-LD", href))
+                licenses.append(make_license(_absolute(base, href), "html JSON-LD", href))
 
     signals += tdmrep_signals(tdm, purpose)
     chosen = choose_license(licenses)

@@ -1,0 +1,147 @@
+"""A deterministic multi-origin fixture web on loopback, for the benchmarks.
+
+Origins differ by address inside 127.0.0.0/8 and by port. Each origin serves
+``/robots.txt``, ``/.well-known/tdmrep.json`` (on some origins) and ``/p/0`` ...
+``/p/N-1``, pages of about ``--size`` bytes that link to the next pages, so a crawl from
+``/p/0`` follows links through the whole origin. Every signal family is present on some
+origins (origin index modulo 8). Responses are precomputed and served by a minimal asyncio
+HTTP/1.1 server with keep-alive, so the server is rarely what limits a crawl.
+
+Run: ``python bench/web.py --origins 20 --pages 200 --size 8192``; prints one JSON line
+``{"origins": [base URLs]}`` and serves until killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+
+FAMILIES = [
+    "none",
+    "robots-content-usage",  # robots.txt Content-Usage: train-ai=n
+    "tdmrep",  # tdmrep.json reserves half of the pages
+    "noai-header",  # X-Robots-Tag: noai
+    "meta-content-usage",  # <meta http-equiv="Content-Usage" content="train-ai=n;exceptions=cc-cr">
+    "license",  # <link rel="license"> CC BY 4.0 and JSON-LD
+    "robots-disallow",  # robots.txt disallows a tenth of the pages
+    "content-signal",  # robots.txt Content-Signal: ai-train=no
+]
+
+FILLER = (
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
+    "incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud "
+    "exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. "
+)
+
+
+def _response(status: str, body: bytes, content_type: str, extra: str = "") -> bytes:
+    head = (
+        f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\n{extra}Connection: keep-alive\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def origin_routes(index: int, pages: int, size: int) -> dict[str, bytes]:
+    family = FAMILIES[index % len(FAMILIES)]
+    robots = "User-agent: *\nAllow: /\n"
+    if family == "robots-content-usage":
+        robots += "Content-Usage: train-ai=n\n"
+    elif family == "robots-disallow":
+        robots += "Disallow: /p/9\n"
+    elif family == "content-signal":
+        robots += "Content-Signal: search=yes, ai-train=no\n"
+    routes = {"/robots.txt": _response("200 OK", robots.encode(), "text/plain")}
+    if family == "tdmrep":
+        tdm = [
+            {"location": "/p/1*", "tdm-reservation": 1},
+            {"location": "/*", "tdm-reservation": 0},
+        ]
+        routes["/.well-known/tdmrep.json"] = _response(
+            "200 OK", json.dumps(tdm).encode(), "application/json"
+        )
+    head_extra = ""
+    header_extra = ""
+    if family == "noai-header":
+        header_extra = "X-Robots-Tag: noai\r\n"
+    elif family == "meta-content-usage":
+        head_extra = '<meta http-equiv="Content-Usage" content="train-ai=n;exceptions=cc-cr">'
+    elif family == "license":
+        head_extra = (
+            '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+            '<script type="application/ld+json">{"@type": "Article", '
+            '"license": "https://creativecommons.org/licenses/by/4.0/"}</script>'
+        )
+    for i in range(pages):
+        links = "".join(
+            f'<li><a href="/p/{j}">page {j}</a></li>' for j in range(i + 1, min(i + 4, pages))
+        )
+        top = (
+            f"<!doctype html><html><head><meta charset=utf-8><title>Origin {index} page {i}</title>"
+            f'<meta name="description" content="page {i}">{head_extra}</head><body>'
+            f"<nav><ul>{links}</ul></nav><main><h1>Page {i}</h1>"
+        )
+        bottom = "</main><footer>Generated</footer></body></html>"
+        filler = size - len(top) - len(bottom)
+        paragraphs = (FILLER * (filler // len(FILLER) + 1))[: max(0, filler - 7)]
+        body = f"{top}<p>{paragraphs}</p>{bottom}".encode()
+        routes[f"/p/{i}"] = _response("200 OK", body, "text/html; charset=utf-8", header_extra)
+    return routes
+
+
+NOT_FOUND = _response("404 Not Found", b"not found", "text/plain")
+
+
+class Handler(asyncio.Protocol):
+    def __init__(self, routes: dict[str, bytes]):
+        self.routes = routes
+        self.buffer = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while b"\r\n\r\n" in self.buffer:
+            request, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+            parts = request.split(b"\r\n", 1)[0].split(b" ")
+            path = parts[1].decode("latin-1") if len(parts) > 1 else "/"
+            self.transport.write(self.routes.get(path, NOT_FOUND))  # type: ignore[attr-defined]
+
+
+def addresses(count: int) -> list[tuple[str, int]]:
+    """Origins spread over addresses 127.0.x.y, ten per address (ports chosen free)."""
+    return [(f"127.0.{1 + (i // 10) // 250}.{1 + (i // 10) % 250}", 0) for i in range(count)]
+
+
+async def serve(origins: int, pages: int, size: int) -> None:
+    loop = asyncio.get_running_loop()
+    urls = []
+    for index, (host, port) in enumerate(addresses(origins)):
+        routes = origin_routes(index, pages, size)
+        server = await loop.create_server(lambda r=routes: Handler(r), host, port, backlog=512)
+        bound = server.sockets[0].getsockname()
+        urls.append(f"http://{bound[0]}:{bound[1]}")
+    print(json.dumps({"origins": urls}), flush=True)
+    await asyncio.Event().wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--origins", type=int, default=20)
+    parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--size", type=int, default=8192)
+    args = parser.parse_args()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    try:
+        asyncio.run(serve(args.origins, args.pages, args.size))
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
