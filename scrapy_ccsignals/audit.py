@@ -28,6 +28,12 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def iso_time(timestamp: float) -> str:
+    """A Unix time as ISO 8601 UTC, like :func:`utc_now`."""
+    moment = datetime.fromtimestamp(timestamp, timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def resolve_path(template: str, spider_name: str) -> Path:
     """A ``FEEDS``-like URI or path with ``%(name)s``/``%(time)s`` placeholders, as a path."""
     if template.startswith("file://"):

@@ -31,8 +31,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_LICENSES": None,
     "CCSIGNALS_MAX_CRAWL_DELAY": 10.0,
     "CCSIGNALS_MODE": "enforce",
+    "CCSIGNALS_POLICY_ERROR_MAX_AGE": 300,
+    "CCSIGNALS_POLICY_LOCK_TIMEOUT": 90.0,
     "CCSIGNALS_POLICY_MAX_AGE": 86400,
     "CCSIGNALS_POLICY_RETRIES": 0,
+    "CCSIGNALS_POLICY_STORE": "memory",
     "CCSIGNALS_POLICY_TIMEOUT": 30.0,
     "CCSIGNALS_PURPOSE": "train-ai",
     "CCSIGNALS_ROBOTSTXT_MAX_BYTES": 512000,
@@ -65,8 +68,11 @@ class Config:
     licenses: frozenset[str] | None
     max_crawl_delay: float
     mode: str
+    policy_error_max_age: float
+    policy_lock_timeout: float
     policy_max_age: float
     policy_retries: int
+    policy_store: str
     policy_timeout: float
     purpose: str
     robotstxt_max_bytes: int
@@ -148,6 +154,16 @@ class Config:
                 f"ROBOTSTXT_USER_AGENT or USER_AGENT ({user_agent!r})"
             )
 
+        policy_store = get("CCSIGNALS_POLICY_STORE")
+        if not isinstance(policy_store, str) or not (
+            policy_store == "memory"
+            or policy_store.startswith(("sqlite:///", "redis://", "rediss://", "unix://"))
+        ):
+            raise ConfigError(
+                "CCSIGNALS_POLICY_STORE must be 'memory', 'sqlite:///path/to/file.db' or "
+                f"'redis://host:port/db'; got {policy_store!r}"
+            )
+
         return cls(
             enabled=enabled,
             accept_conditions=frozenset(accept),
@@ -159,8 +175,11 @@ class Config:
             licenses=licenses,
             max_crawl_delay=number("CCSIGNALS_MAX_CRAWL_DELAY", float, 0),
             mode=choice("CCSIGNALS_MODE", MODES),
+            policy_error_max_age=number("CCSIGNALS_POLICY_ERROR_MAX_AGE", float, 0),
+            policy_lock_timeout=number("CCSIGNALS_POLICY_LOCK_TIMEOUT", float, 0.1),
             policy_max_age=number("CCSIGNALS_POLICY_MAX_AGE", float, 0),
             policy_retries=number("CCSIGNALS_POLICY_RETRIES", int, 0),
+            policy_store=policy_store,
             policy_timeout=number("CCSIGNALS_POLICY_TIMEOUT", float, 0.001),
             purpose=choice("CCSIGNALS_PURPOSE", PURPOSES),
             robotstxt_max_bytes=number("CCSIGNALS_ROBOTSTXT_MAX_BYTES", int, 1),
@@ -179,4 +198,5 @@ class Config:
             "accept_conditions": sorted(self.accept_conditions),
             "licenses": sorted(self.licenses) if self.licenses is not None else None,
             "audit_log": self.audit_log,
+            "policy_store": self.policy_store,
         }

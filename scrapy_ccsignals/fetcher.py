@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -21,10 +22,13 @@ from scrapy.exceptions import StopDownload
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
 
 from scrapy_ccsignals import robots, tdmrep
-from scrapy_ccsignals.audit import utc_now
+from scrapy_ccsignals.audit import iso_time, utc_now
 from scrapy_ccsignals.origin import OriginPolicy, PolicyRecord
+from scrapy_ccsignals.store import MemoryStore, PolicyStore, RawFile, StoredPolicy
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -38,14 +42,15 @@ POLICY_META = "ccsignals_policy"
 #: Request meta key holding the byte cap of a policy request.
 MAXSIZE_META = "ccsignals_maxsize"
 DOWNLOAD_PRIORITY = 1000
-#: A policy that could not be fetched is retried after this many seconds.
-ERROR_MAX_AGE = 300.0
+#: How often a worker waiting for another worker's fetch looks at the store.
+LOCK_POLL_INTERVAL = 0.2
 
 
 class PolicyFetcher:
-    def __init__(self, runtime: Runtime):
+    def __init__(self, runtime: Runtime, store: PolicyStore):
         self.runtime = runtime
         self.cfg = runtime.cfg
+        self.store = store
         self._policies: dict[str, OriginPolicy] = {}
         self._waiters: dict[str, list[Deferred[OriginPolicy]]] = {}
         self._received: WeakKeyDictionary[Request, int] = WeakKeyDictionary()
@@ -97,10 +102,37 @@ class PolicyFetcher:
             tdmrep_record=PolicyRecord(
                 "tdmrep.json", f"{origin}{tdmrep.WELL_KNOWN_PATH}", None, now, None, "error", detail
             ),
-            expires=monotonic() + min(ERROR_MAX_AGE, self.cfg.policy_max_age),
+            expires=monotonic() + min(self.cfg.policy_error_max_age, self.cfg.policy_max_age),
         )
 
     async def _fetch(self, origin: str, request: Request) -> OriginPolicy:
+        """From the store when fresh; else fetched (by this worker, or by the one that holds
+        the origin's lock in a shared store) and put in the store."""
+        stored = await self._store(self.store.get, origin)
+        if stored is not None and self._age_left(stored) > 0:
+            self.runtime.inc("ccsignals/policy/store_hit")
+            return self._build(origin, stored, request, cached=True)
+        lock_timeout = self.cfg.policy_lock_timeout
+        if not await self._store(self.store.acquire, origin, lock_timeout):
+            self.runtime.inc("ccsignals/policy/lock_wait")
+            deadline = monotonic() + lock_timeout
+            while monotonic() < deadline:
+                await self._sleep(LOCK_POLL_INTERVAL)
+                stored = await self._store(self.store.get, origin)
+                if stored is not None and self._age_left(stored) > 0:
+                    self.runtime.inc("ccsignals/policy/store_hit")
+                    return self._build(origin, stored, request, cached=True)
+            # The lock expired without a result (a dead worker): fetch it ourselves.
+        try:
+            stored = await self._download_both(origin)
+            ttl = self._max_age(stored)
+            await self._store(self.store.put, origin, stored, ttl)
+        finally:
+            await self._store(self.store.release, origin)
+        self.runtime.inc("ccsignals/policy/fetched")
+        return self._build(origin, stored, request, cached=False)
+
+    async def _download_both(self, origin: str) -> StoredPolicy:
         robots_url = f"{origin}/robots.txt"
         tdmrep_url = f"{origin}{tdmrep.WELL_KNOWN_PATH}"
         results: Any = await maybe_deferred_to_future(
@@ -112,26 +144,48 @@ class PolicyFetcher:
                 consumeErrors=True,
             )
         )
-        (ok_r, robots_result), (ok_t, tdm_result) = results
-        if not ok_r:
-            robots_result = (None, None, repr(robots_result.value), robots_url)
-        if not ok_t:
-            tdm_result = (None, None, repr(tdm_result.value), tdmrep_url)
-        rules, robots_record = self._robots(robots_url, *robots_result)
-        entries, tdm_record = self._tdmrep(tdmrep_url, *tdm_result)
-        failed = rules.outcome == robots.UNREACHABLE
-        max_age = min(ERROR_MAX_AGE, self.cfg.policy_max_age) if failed else self.cfg.policy_max_age
+        files = []
+        for (ok, result), url in zip(results, (robots_url, tdmrep_url), strict=True):
+            files.append(result if ok else RawFile(url, None, None, repr(result.value), url))
+        return StoredPolicy(files[0], files[1], time.time())
+
+    def _max_age(self, stored: StoredPolicy) -> float:
+        status = stored.robots.status
+        failed = status is None or robots.outcome_for_status(status) == robots.UNREACHABLE
+        if failed and not stored.robots.error.startswith("more than"):
+            return min(self.cfg.policy_error_max_age, self.cfg.policy_max_age)
+        return self.cfg.policy_max_age
+
+    def _age_left(self, stored: StoredPolicy) -> float:
+        return self._max_age(stored) - (time.time() - stored.fetched_at)
+
+    def _build(
+        self, origin: str, stored: StoredPolicy, request: Request, cached: bool
+    ) -> OriginPolicy:
+        fetched_at = iso_time(stored.fetched_at)
+        rules, robots_record = self._robots(origin, stored.robots, fetched_at, cached)
+        entries, tdm_record = self._tdmrep(origin, stored.tdmrep, fetched_at, cached)
         policy = OriginPolicy(
-            origin, rules, robots_record, entries, tdm_record, monotonic() + max_age
+            origin, rules, robots_record, entries, tdm_record, monotonic() + self._age_left(stored)
         )
         self._apply_crawl_delay(policy, request)
         return policy
 
-    async def _download(
-        self, url: str, max_bytes: int
-    ) -> tuple[int | None, bytes | None, str, str]:
-        """(status, body, error, final URL), following up to 5 redirects by hand so the
-        limit and the chain are ours (RFC 9309 section 2.3.1.2)."""
+    async def _store(self, method: Any, *args: Any) -> Any:
+        """Call a store method: directly for the in-memory store, else in a thread."""
+        if isinstance(self.store, MemoryStore):
+            return method(*args)
+        return await maybe_deferred_to_future(deferToThread(method, *args))
+
+    async def _sleep(self, seconds: float) -> None:
+        from twisted.internet import reactor
+
+        await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+    async def _download(self, url: str, max_bytes: int) -> RawFile:
+        """The file at *url*, following up to 5 redirects by hand so the limit and the
+        chain are ours (RFC 9309 section 2.3.1.2)."""
+        first = url
         for _hop in range(robots.MAX_REDIRECTS + 1):
             req = Request(
                 url,
@@ -155,13 +209,13 @@ class PolicyFetcher:
             try:
                 response: Response = await engine.download_async(req)
             except Exception as exc:
-                return None, None, f"{type(exc).__name__}: {exc}", url
+                return RawFile(first, None, None, f"{type(exc).__name__}: {exc}", url)
             location = response.headers.get(b"Location")
             if 300 <= response.status < 400 and location:
                 url = urljoin(url, location.decode("latin-1"))
                 continue
-            return response.status, response.body[:max_bytes], "", url
-        return None, None, f"more than {robots.MAX_REDIRECTS} redirects", url
+            return RawFile(first, response.status, response.body[:max_bytes], "", url)
+        return RawFile(first, None, None, f"more than {robots.MAX_REDIRECTS} redirects", url)
 
     def _bytes_received(self, data: bytes, request: Request, **kwargs: Any) -> None:
         """Stop reading a policy file at its cap; the part read so far is used."""
@@ -175,9 +229,15 @@ class PolicyFetcher:
             raise StopDownload(fail=False)
 
     def _robots(
-        self, url: str, status: int | None, body: bytes | None, error: str, final_url: str
+        self, origin: str, raw: RawFile, fetched_at: str, cached: bool
     ) -> tuple[robots.RobotsRules, PolicyRecord]:
-        origin = url[: -len("/robots.txt")]
+        url, status, body, error, final_url = (
+            raw.url,
+            raw.status,
+            raw.body,
+            raw.error,
+            raw.final_url,
+        )
         if status is None:
             if error.startswith("more than"):
                 # RFC 9309 2.3.1.2: past 5 redirects the file MAY be taken as unavailable.
@@ -215,18 +275,25 @@ class PolicyFetcher:
             "robots.txt",
             url,
             status,
-            utc_now(),
+            fetched_at,
             hashlib.sha256(body).hexdigest() if body is not None else None,
             rules.outcome,
             detail,
+            cached,
         )
         self.runtime.audit_policy(origin, record)
         return rules, record
 
     def _tdmrep(
-        self, url: str, status: int | None, body: bytes | None, error: str, final_url: str
+        self, origin: str, raw: RawFile, fetched_at: str, cached: bool
     ) -> tuple[list[tdmrep.TdmEntry] | None, PolicyRecord]:
-        origin = url[: -len(tdmrep.WELL_KNOWN_PATH)]
+        url, status, body, error, final_url = (
+            raw.url,
+            raw.status,
+            raw.body,
+            raw.error,
+            raw.final_url,
+        )
         entries: list[tdmrep.TdmEntry] | None = None
         detail = error
         if status is None:
@@ -257,10 +324,11 @@ class PolicyFetcher:
             "tdmrep.json",
             url,
             status,
-            utc_now(),
+            fetched_at,
             hashlib.sha256(body).hexdigest() if body is not None else None,
             outcome,
             detail or (f"redirected to {final_url}" if final_url != url else ""),
+            cached,
         )
         self.runtime.audit_policy(origin, record)
         return entries, record

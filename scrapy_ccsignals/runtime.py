@@ -16,8 +16,9 @@ from scrapy.exceptions import NotConfigured
 
 from scrapy_ccsignals import __version__
 from scrapy_ccsignals.audit import AuditLog, resolve_path
-from scrapy_ccsignals.config import Config
+from scrapy_ccsignals.config import Config, ConfigError
 from scrapy_ccsignals.fetcher import PolicyFetcher
+from scrapy_ccsignals.store import open_store
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -49,7 +50,15 @@ class Runtime:
         self._warned: set[tuple[str, str]] = set()
         if not self.cfg.enabled:
             return
-        self.fetcher = PolicyFetcher(self)
+        try:
+            self.store = open_store(self.cfg.policy_store)
+        except (ValueError, ImportError, OSError) as exc:
+            raise ConfigError(f"CCSIGNALS_POLICY_STORE {self.cfg.policy_store!r}: {exc}") from exc
+        except Exception as exc:  # e.g. redis.ConnectionError
+            raise ConfigError(
+                f"CCSIGNALS_POLICY_STORE {self.cfg.policy_store!r} cannot be opened: {exc!r}"
+            ) from exc
+        self.fetcher = PolicyFetcher(self, self.store)
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
@@ -72,7 +81,9 @@ class Runtime:
                 "url": record.url,
                 "origin": origin,
                 "stage": "policy",
-                "action": "error" if record.status is None else "fetched",
+                "action": "error"
+                if record.status is None
+                else ("cached" if record.cached else "fetched"),
                 "decision": None,
                 "reasons": [f"{record.kind} {record.outcome}"]
                 + ([record.detail] if record.detail else []),
@@ -107,3 +118,4 @@ class Runtime:
                     extra={"spider": spider},
                 )
         self.audit.close()
+        self.store.close()

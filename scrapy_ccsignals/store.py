@@ -1,0 +1,240 @@
+"""Policy stores: where the raw policy files of each origin are kept between requests,
+runs and workers. Chosen by ``CCSIGNALS_POLICY_STORE``:
+
+- ``memory`` (default): this process only, gone with the crawl;
+- ``sqlite:///path/to/file.db``: a file shared by the runs and processes of one machine;
+- ``redis://host:port/db``: shared by every worker of a distributed crawl (``redis`` extra).
+
+What is stored is what the server sent (status, bytes, final URL, error, fetch time), never
+parsed objects, so a newer plugin version re-reads old entries with its own rules. Stores
+also hand out a per-origin fetch lock with a timeout (set-if-absent), so that with several
+workers one fetches while the others wait, and a dead worker blocks nobody for long.
+
+Store methods are synchronous and short; the fetcher calls them in a thread
+(``deferToThread``), never on the reactor thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One policy file as fetched."""
+
+    url: str
+    status: int | None
+    body: bytes | None
+    error: str
+    final_url: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["body"] = base64.b64encode(self.body).decode() if self.body is not None else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RawFile:
+        body = data.get("body")
+        return cls(
+            url=data["url"],
+            status=data.get("status"),
+            body=base64.b64decode(body) if body is not None else None,
+            error=data.get("error", ""),
+            final_url=data.get("final_url", data["url"]),
+        )
+
+
+@dataclass(frozen=True)
+class StoredPolicy:
+    """Both policy files of an origin and when they were fetched (Unix time)."""
+
+    robots: RawFile
+    tdmrep: RawFile
+    fetched_at: float
+
+    def dumps(self) -> str:
+        return json.dumps(
+            {
+                "robots": self.robots.to_json(),
+                "tdmrep": self.tdmrep.to_json(),
+                "fetched_at": self.fetched_at,
+            }
+        )
+
+    @classmethod
+    def loads(cls, text: str | bytes) -> StoredPolicy:
+        data = json.loads(text)
+        return cls(
+            RawFile.from_json(data["robots"]),
+            RawFile.from_json(data["tdmrep"]),
+            float(data["fetched_at"]),
+        )
+
+
+class PolicyStore(Protocol):
+    name: str
+
+    def get(self, origin: str) -> StoredPolicy | None: ...
+
+    def put(self, origin: str, policy: StoredPolicy, ttl: float) -> None: ...
+
+    def acquire(self, origin: str, timeout: float) -> bool:
+        """Take the origin's fetch lock for *timeout* seconds; False if another holds it."""
+        ...
+
+    def release(self, origin: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class MemoryStore:
+    name = "memory"
+
+    def __init__(self) -> None:
+        self._data: dict[str, StoredPolicy] = {}
+
+    def get(self, origin: str) -> StoredPolicy | None:
+        return self._data.get(origin)
+
+    def put(self, origin: str, policy: StoredPolicy, ttl: float) -> None:
+        self._data[origin] = policy
+
+    def acquire(self, origin: str, timeout: float) -> bool:
+        return True  # one process: the fetcher already fetches each origin once
+
+    def release(self, origin: str) -> None:
+        pass
+
+    def close(self) -> None:
+        self._data.clear()
+
+
+class SQLiteStore:
+    """A SQLite file; WAL mode and a busy timeout make it safe for several processes."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._owner = uuid.uuid4().hex
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS policies (origin TEXT PRIMARY KEY, data TEXT NOT NULL, "
+                "fetched_at REAL NOT NULL)"
+            )
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS locks (origin TEXT PRIMARY KEY, owner TEXT NOT NULL, "
+                "expires REAL NOT NULL)"
+            )
+
+    def get(self, origin: str) -> StoredPolicy | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM policies WHERE origin = ?", (origin,)
+            ).fetchone()
+        return StoredPolicy.loads(row[0]) if row else None
+
+    def put(self, origin: str, policy: StoredPolicy, ttl: float) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO policies (origin, data, fetched_at) VALUES (?, ?, ?)",
+                (origin, policy.dumps(), policy.fetched_at),
+            )
+
+    def acquire(self, origin: str, timeout: float) -> bool:
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "DELETE FROM locks WHERE origin = ? AND expires < ?", (origin, now)
+                )
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO locks (origin, owner, expires) VALUES (?, ?, ?)",
+                    (origin, self._owner, now + timeout),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return cursor.rowcount == 1
+
+    def release(self, origin: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM locks WHERE origin = ? AND owner = ?", (origin, self._owner)
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class RedisStore:
+    """Redis: entries expire on their own (``EX``); the lock is ``SET NX EX``."""
+
+    name = "redis"
+    PREFIX = "ccsignals:policy:"
+    LOCK_PREFIX = "ccsignals:lock:"
+
+    def __init__(self, url: str):
+        try:
+            import redis
+        except ImportError:  # pragma: no cover - depends on the extra
+            raise ImportError(
+                "CCSIGNALS_POLICY_STORE uses Redis: pip install 'scrapy-ccsignals[redis]'"
+            ) from None
+        self._owner = uuid.uuid4().hex
+        self._redis = redis.Redis.from_url(url, socket_timeout=10)
+        self._redis.ping()
+
+    def get(self, origin: str) -> StoredPolicy | None:
+        data = self._redis.get(self.PREFIX + origin)
+        return StoredPolicy.loads(data) if data else None
+
+    def put(self, origin: str, policy: StoredPolicy, ttl: float) -> None:
+        self._redis.set(self.PREFIX + origin, policy.dumps(), ex=max(1, int(ttl)))
+
+    def acquire(self, origin: str, timeout: float) -> bool:
+        return bool(
+            self._redis.set(
+                self.LOCK_PREFIX + origin, self._owner, nx=True, ex=max(1, int(timeout))
+            )
+        )
+
+    def release(self, origin: str) -> None:
+        key = self.LOCK_PREFIX + origin
+        if self._redis.get(key) == self._owner.encode():
+            self._redis.delete(key)
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+def open_store(uri: str) -> PolicyStore:
+    """The store named by a ``CCSIGNALS_POLICY_STORE`` value."""
+    if uri == "memory":
+        return MemoryStore()
+    scheme = urlsplit(uri).scheme
+    if scheme == "sqlite":
+        # As in SQLAlchemy: sqlite:///relative/file.db, sqlite:////absolute/file.db
+        if not uri.startswith("sqlite:///") or len(uri) == len("sqlite:///"):
+            raise ValueError(f"a SQLite policy store is sqlite:///path/to/file.db, not {uri!r}")
+        return SQLiteStore(uri[len("sqlite:///") :])
+    if scheme in ("redis", "rediss", "unix"):
+        return RedisStore(uri)
+    raise ValueError(f"unknown policy store {uri!r}")
