@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 META_KEY = "ccsignals"
+#: Response headers the use gate reads (lower-case).
+SIGNAL_HEADERS = frozenset(
+    {"content-usage", "tdm-reservation", "tdm-policy", "x-robots-tag", "link"}
+)
 OPT_OUT = "dont_obey_ccsignals"
 
 
@@ -108,11 +112,17 @@ class CCSignalsDownloaderMiddleware:
         policy = self.runtime.fetcher.cached(origin)
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         html = isinstance(response, TextResponse) and is_html(content_type)
+        # One pass over the raw header dict (keys are Scrapy-normalised bytes) instead of a
+        # Headers.getlist() per name.
         cap = self.cfg.header_max_bytes
-        headers = response.headers
+        wanted: dict[str, list[str]] = {}
+        for key, values in dict.items(response.headers):
+            name = key.decode("latin-1").lower()
+            if name in SIGNAL_HEADERS:
+                wanted[name] = [v[:cap].decode("latin-1") for v in values]
 
         def header_values(name: str) -> list[str]:
-            return [v[:cap].decode("latin-1") for v in headers.getlist(name)]
+            return wanted.get(name.lower(), [])
 
         evaluation = evaluate(
             self.cfg,

@@ -42,6 +42,8 @@ POLICY_META = "ccsignals_policy"
 #: Request meta key holding the byte cap of a policy request.
 MAXSIZE_META = "ccsignals_maxsize"
 DOWNLOAD_PRIORITY = 1000
+#: The error text of a fetch that passed the redirect limit.
+TOO_MANY_REDIRECTS = "too many redirects"
 #: How often a worker waiting for another worker's fetch looks at the store.
 LOCK_POLL_INTERVAL = 0.2
 
@@ -54,7 +56,9 @@ class PolicyFetcher:
         self._policies: dict[str, OriginPolicy] = {}
         self._waiters: dict[str, list[Deferred[OriginPolicy]]] = {}
         self._received: WeakKeyDictionary[Request, int] = WeakKeyDictionary()
-        runtime.crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
+        # The byte-cap handler runs for every chunk of every response while it is
+        # connected, so it is connected only while policy downloads are in flight.
+        self._downloads_in_flight = 0
 
     def cached(self, origin: str) -> OriginPolicy | None:
         """The origin's policy if it is known, even when it is due for a refetch."""
@@ -113,7 +117,7 @@ class PolicyFetcher:
             self.runtime.inc("ccsignals/policy/store_hit")
             return self._build(origin, stored, request, cached=True)
         lock_timeout = self.cfg.policy_lock_timeout
-        if not await self._store(self.store.acquire, origin, lock_timeout):
+        if not await self._store(self.store.acquire, origin, lock_timeout, default=True):
             self.runtime.inc("ccsignals/policy/lock_wait")
             deadline = monotonic() + lock_timeout
             while monotonic() < deadline:
@@ -152,7 +156,7 @@ class PolicyFetcher:
     def _max_age(self, stored: StoredPolicy) -> float:
         status = stored.robots.status
         failed = status is None or robots.outcome_for_status(status) == robots.UNREACHABLE
-        if failed and not stored.robots.error.startswith("more than"):
+        if failed and not stored.robots.error.startswith(TOO_MANY_REDIRECTS):
             return min(self.cfg.policy_error_max_age, self.cfg.policy_max_age)
         return self.cfg.policy_max_age
 
@@ -171,11 +175,26 @@ class PolicyFetcher:
         self._apply_crawl_delay(policy, request)
         return policy
 
-    async def _store(self, method: Any, *args: Any) -> Any:
-        """Call a store method: directly for the in-memory store, else in a thread."""
-        if isinstance(self.store, MemoryStore):
-            return method(*args)
-        return await maybe_deferred_to_future(deferToThread(method, *args))
+    async def _store(self, method: Any, origin: str, *args: Any, default: Any = None) -> Any:
+        """Call a store method: directly for the in-memory store, else in a thread.
+
+        A store that fails (Redis gone, SQLite file locked too long) must not stop the
+        crawl: warn once, count, and go on as if the store had nothing (*default*)."""
+        try:
+            if isinstance(self.store, MemoryStore):
+                return method(origin, *args)
+            return await maybe_deferred_to_future(deferToThread(method, origin, *args))
+        except Exception as exc:
+            self.runtime.inc("ccsignals/policy/store_error")
+            self.runtime.warn_once(
+                "*",
+                "store",
+                "Policy store %s failed (%r) for %s; fetching policies without it",
+                self.cfg.policy_store,
+                exc,
+                origin,
+            )
+            return default
 
     async def _sleep(self, seconds: float) -> None:
         from twisted.internet import reactor
@@ -206,16 +225,27 @@ class PolicyFetcher:
             )
             engine = self.runtime.crawler.engine
             assert engine is not None
+            self._track_download(+1)
             try:
                 response: Response = await engine.download_async(req)
             except Exception as exc:
                 return RawFile(first, None, None, f"{type(exc).__name__}: {exc}", url)
+            finally:
+                self._track_download(-1)
             location = response.headers.get(b"Location")
             if 300 <= response.status < 400 and location:
                 url = urljoin(url, location.decode("latin-1"))
                 continue
             return RawFile(first, response.status, response.body[:max_bytes], "", url)
-        return RawFile(first, None, None, f"more than {robots.MAX_REDIRECTS} redirects", url)
+        return RawFile(first, None, None, f"{TOO_MANY_REDIRECTS} ({robots.MAX_REDIRECTS})", url)
+
+    def _track_download(self, change: int) -> None:
+        signal_manager = self.runtime.crawler.signals
+        self._downloads_in_flight += change
+        if change > 0 and self._downloads_in_flight == 1:
+            signal_manager.connect(self._bytes_received, signal=signals.bytes_received)
+        elif change < 0 and self._downloads_in_flight == 0:
+            signal_manager.disconnect(self._bytes_received, signal=signals.bytes_received)
 
     def _bytes_received(self, data: bytes, request: Request, **kwargs: Any) -> None:
         """Stop reading a policy file at its cap; the part read so far is used."""
@@ -239,7 +269,7 @@ class PolicyFetcher:
             raw.final_url,
         )
         if status is None:
-            if error.startswith("more than"):
+            if error.startswith(TOO_MANY_REDIRECTS):
                 # RFC 9309 2.3.1.2: past 5 redirects the file MAY be taken as unavailable.
                 rules = robots.RobotsRules(outcome=robots.UNAVAILABLE, token=self.cfg.token)
                 self.runtime.inc("ccsignals/robots/redirect_limit")

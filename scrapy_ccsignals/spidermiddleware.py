@@ -65,9 +65,12 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
         )
 
     def _attach(self, item: Any, record: dict[str, Any]) -> None:
-        adapter = ItemAdapter(item)
         field = self.cfg.item_field
-        if not isinstance(item, dict) and field not in adapter.field_names():
+        if isinstance(item, dict):  # the common case, without building an adapter
+            item[field] = dict(record)
+            return
+        adapter = ItemAdapter(item)
+        if field not in adapter.field_names():
             self.runtime.inc("ccsignals/items/field_missing")
             cls = type(item)
             if cls not in self._warned_classes:

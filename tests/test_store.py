@@ -219,3 +219,20 @@ async def test_lock_of_a_dead_worker_expires(server, tmp_path):
     assert s["ccsignals/policy/fetched"] == 1
     assert policy_paths(server, origin) == {"/robots.txt": 1, "/.well-known/tdmrep.json": 1}
     assert items
+
+
+@pytest_twisted.ensureDeferred
+async def test_corrupt_store_entry_is_refetched(server, tmp_path, caplog):
+    origin = site(server)
+    db = tmp_path / "p.db"
+    settings = {"CCSIGNALS_POLICY_STORE": f"sqlite:///{db}"}
+    await run_crawl([origin + "/"], settings)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE policies SET data = 'not json'")
+    crawler, items = await run_crawl([origin + "/"], settings)
+    assert stats(crawler)["ccsignals/policy/store_error"] == 1
+    assert stats(crawler)["ccsignals/policy/fetched"] == 1
+    assert policy_paths(server, origin)["/robots.txt"] == 2
+    assert any("Policy store sqlite:///" in r.getMessage() for r in caplog.records)
+    assert "/private" not in server.paths(origin)
+    assert items
