@@ -106,7 +106,10 @@ class CCSignalsDownloaderMiddleware:
                 }
             )
             return response
-        origin = origin_of_parts(urlparse_cached(response))
+        # Scrapy caches the parse of the request URL; the response URL is the same one
+        # unless a middleware changed it.
+        parts = urlparse_cached(request if response.url == request.url else response)
+        origin = origin_of_parts(parts)
         if origin is None:
             return response
         policy = self.runtime.fetcher.cached(origin)
@@ -131,6 +134,7 @@ class CCSignalsDownloaderMiddleware:
             content_type,
             response.body if html else None,
             policy,
+            path=url_path_of_parts(parts),
         )
         record = build_record(
             self.cfg,
@@ -164,7 +168,7 @@ class CCSignalsDownloaderMiddleware:
                 "license": record["license"],
             }
         )
-        if logger.isEnabledFor(logging.DEBUG):
+        if self.runtime.debug_enabled:
             logger.debug(
                 "ccsignals %s %s: %s",
                 decision.decision,

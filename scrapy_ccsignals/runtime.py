@@ -23,6 +23,7 @@ from scrapy_ccsignals.store import open_store
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
 
     from scrapy_ccsignals.origin import PolicyRecord
 
@@ -47,6 +48,8 @@ class Runtime:
         self.cfg = Config.from_settings(crawler.settings)
         self.version = __version__
         self.audit = AuditLog(None)
+        self._stats: StatsCollector | None = None
+        self.debug_enabled = True  # settled at spider_opened, once logging is configured
         self._warned: set[tuple[str, str]] = set()
         if not self.cfg.enabled:
             return
@@ -63,9 +66,21 @@ class Runtime:
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     def inc(self, key: str, count: int = 1) -> None:
-        stats = self.crawler.stats
-        if stats is not None:
-            stats.inc_value(key, count)
+        stats = self._stats
+        if stats is None:
+            stats = self._stats = self.crawler.stats  # read lazily, not in __init__
+            if stats is None:
+                return
+        stats.inc_value(key, count)
+
+    def _debug_logged(self) -> bool:
+        """Whether a DEBUG record of ours would be emitted by any handler. Scrapy filters
+        levels in the root handler, so ``isEnabledFor`` alone says yes at every level
+        and each per-response debug call would build a record only to drop it."""
+        if not logger.isEnabledFor(logging.DEBUG):
+            return False
+        handlers = logging.getLogger().handlers + logger.handlers
+        return any(handler.level <= logging.DEBUG for handler in handlers)
 
     def warn_once(self, origin: str, kind: str, msg: str, *args: Any) -> None:
         """A WARNING naming the URL, once per origin and kind; counted either way."""
@@ -93,6 +108,7 @@ class Runtime:
         )
 
     def _spider_opened(self, spider: Spider) -> None:
+        self.debug_enabled = self._debug_logged()
         if self.cfg.audit_log:
             path = resolve_path(self.cfg.audit_log, spider.name)
             self.audit = AuditLog(path)

@@ -57,10 +57,12 @@ def evaluate(
     body: bytes | None,
     policy: OriginPolicy | None,
     base_url: str | None = None,
+    path: str | None = None,
 ) -> Evaluation:
-    """Signals, licence and decision for one response. *body* is HTML or None."""
+    """Signals, licence and decision for one response. *body* is HTML or None; *path*
+    is :func:`url_path` of *url* when the caller has it already."""
     purpose = cfg.purpose
-    path = url_path(url)
+    path = url_path(url) if path is None else path
     signals: list[Signal] = []
     licenses: list[License] = []
     tdm: list[TdmStatement] = []
