@@ -153,6 +153,8 @@ class CCSignalsDownloaderMiddleware:
             self.runtime.inc("ccsignals/responses/allow_conditional")
         for family in decision.families:
             self.runtime.inc(f"ccsignals/{decision.decision}/{family}")
+        lic = evaluation.license
+        self.runtime.inc(f"ccsignals/licenses/{(lic.id or 'other') if lic else 'none'}")
         self.runtime.audit.write(
             {
                 "url": response.url,

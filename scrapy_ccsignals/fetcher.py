@@ -261,13 +261,7 @@ class PolicyFetcher:
     def _robots(
         self, origin: str, raw: RawFile, fetched_at: str, cached: bool
     ) -> tuple[robots.RobotsRules, PolicyRecord]:
-        url, status, body, error, final_url = (
-            raw.url,
-            raw.status,
-            raw.body,
-            raw.error,
-            raw.final_url,
-        )
+        url, status, error = raw.url, raw.status, raw.error
         if status is None:
             if error.startswith(TOO_MANY_REDIRECTS):
                 # RFC 9309 2.3.1.2: past 5 redirects the file MAY be taken as unavailable.
@@ -287,7 +281,7 @@ class PolicyFetcher:
             )
         else:
             rules = robots.rules_for_response(
-                status, body or b"", self.cfg.token, self.cfg.robotstxt_max_bytes
+                status, raw.body or b"", self.cfg.token, self.cfg.robotstxt_max_bytes
             )
             self.runtime.inc(f"ccsignals/robots/status/{status}")
             if rules.outcome == robots.UNREACHABLE:
@@ -300,39 +294,22 @@ class PolicyFetcher:
                     "disallowing all requests to the origin (RFC 9309 2.3.1.4)",
                 )
         self.runtime.inc(f"ccsignals/robots/{rules.outcome}")
-        detail = error or (f"redirected to {final_url}" if final_url != url else "")
-        record = PolicyRecord(
-            "robots.txt",
-            url,
-            status,
-            fetched_at,
-            hashlib.sha256(body).hexdigest() if body is not None else None,
-            rules.outcome,
-            detail,
-            cached,
-        )
-        self.runtime.audit_policy(origin, record)
+        record = self._record(origin, "robots.txt", raw, fetched_at, rules.outcome, error, cached)
         return rules, record
 
     def _tdmrep(
         self, origin: str, raw: RawFile, fetched_at: str, cached: bool
     ) -> tuple[list[tdmrep.TdmEntry] | None, PolicyRecord]:
-        url, status, body, error, final_url = (
-            raw.url,
-            raw.status,
-            raw.body,
-            raw.error,
-            raw.final_url,
-        )
+        url, status = raw.url, raw.status
         entries: list[tdmrep.TdmEntry] | None = None
-        detail = error
+        detail = raw.error
         if status is None:
             outcome = "error"
         elif not 200 <= status < 300:
             outcome = "absent"
         else:
             try:
-                entries, skipped = tdmrep.parse_tdmrep_json(body or b"")
+                entries, skipped = tdmrep.parse_tdmrep_json(raw.body or b"")
             except tdmrep.TdmRepError as exc:
                 outcome, detail = "invalid", str(exc)
             else:
@@ -350,18 +327,34 @@ class PolicyFetcher:
                 detail,
             )
         self.runtime.inc(f"ccsignals/tdmrep/{outcome}")
+        record = self._record(origin, "tdmrep.json", raw, fetched_at, outcome, detail, cached)
+        return entries, record
+
+    def _record(
+        self,
+        origin: str,
+        kind: str,
+        raw: RawFile,
+        fetched_at: str,
+        outcome: str,
+        detail: str,
+        cached: bool,
+    ) -> PolicyRecord:
+        """The provenance/audit record of one policy file, written to the audit log."""
+        if not detail and raw.final_url != raw.url:
+            detail = f"redirected to {raw.final_url}"
         record = PolicyRecord(
-            "tdmrep.json",
-            url,
-            status,
+            kind,
+            raw.url,
+            raw.status,
             fetched_at,
-            hashlib.sha256(body).hexdigest() if body is not None else None,
+            hashlib.sha256(raw.body).hexdigest() if raw.body is not None else None,
             outcome,
-            detail or (f"redirected to {final_url}" if final_url != url else ""),
+            detail,
             cached,
         )
         self.runtime.audit_policy(origin, record)
-        return entries, record
+        return record
 
     def _apply_crawl_delay(self, policy: OriginPolicy, request: Request) -> None:
         """Crawl-delay of the matched group on the origin's download slot: the max of it

@@ -23,6 +23,11 @@ _LICENSE_RELS = frozenset({"license", "dcterms:license", "dc:license", "cc:licen
 _LICENSE_PROPS = frozenset({"dcterms:license", "dc:license", "cc:license", "dct:license"})
 
 
+def tag_text(value: bytes) -> str:
+    """A tag's bytes as text (UTF-8, entities unescaped), for signal ``raw`` fields."""
+    return _text(value)
+
+
 def _text(value: bytes) -> str:
     text = value.decode("utf-8", "replace")
     if "&" in text:
@@ -47,10 +52,10 @@ def _attrs(raw: bytes) -> dict[str, str]:
 class HtmlMeta:
     """What the page says about itself."""
 
-    #: ``<meta name=... content=...>``: (lower-cased name, content, tag text)
-    names: list[tuple[str, str, str]] = field(default_factory=list)
-    #: ``<meta http-equiv=... content=...>``: (lower-cased name, content, tag text)
-    http_equiv: list[tuple[str, str, str]] = field(default_factory=list)
+    #: ``<meta name=... content=...>``: (lower-cased name, content, tag bytes)
+    names: list[tuple[str, str, bytes]] = field(default_factory=list)
+    #: ``<meta http-equiv=... content=...>``: (lower-cased name, content, tag bytes)
+    http_equiv: list[tuple[str, str, bytes]] = field(default_factory=list)
     #: licence links: (how, href, type, tag text)
     licenses: list[tuple[str, str, str, str]] = field(default_factory=list)
     #: parsed JSON-LD blocks
@@ -66,15 +71,15 @@ def extract(body: bytes) -> HtmlMeta:
         if tag == b"meta":
             attrs = _attrs(raw_attrs)
             content = attrs.get("content", "")
-            raw = _text(match.group(0))
+            tag_bytes = match.group(0)  # decoded only if a signal needs its text
             if "name" in attrs:
-                meta.names.append((attrs["name"].lower(), content, raw))
+                meta.names.append((attrs["name"].lower(), content, tag_bytes))
             if "http-equiv" in attrs:
-                meta.http_equiv.append((attrs["http-equiv"].lower(), content, raw))
+                meta.http_equiv.append((attrs["http-equiv"].lower(), content, tag_bytes))
             prop = attrs.get("property", "").lower()
             if prop in _LICENSE_PROPS:
                 href = attrs.get("resource") or attrs.get("href") or content
-                meta.licenses.append((f"<meta property={prop}>", href, "", raw))
+                meta.licenses.append((f"<meta property={prop}>", href, "", _text(tag_bytes)))
             continue
         lowered = raw_attrs.lower()
         if tag == b"script":

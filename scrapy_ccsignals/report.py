@@ -252,3 +252,35 @@ def render_html(summary: Summary, source: str, top: int = 20) -> str:
         + _RENDER_CHECK
         + "</body></html>"
     )
+
+
+def summary_from_stats(stats: dict[str, Any]) -> str:
+    """The report's headline counts, from a crawl's ``ccsignals/...`` stats, for the
+    end-of-crawl INFO block."""
+
+    def get(key: str) -> int:
+        return int(stats.get(key, 0))
+
+    def group(prefix: str) -> str:
+        found = {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
+        return ", ".join(f"{k} {v}" for k, v in sorted(found.items(), key=lambda kv: -kv[1])) or "-"
+
+    allowed, denied = get("ccsignals/responses/allow"), get("ccsignals/responses/deny")
+    return "\n".join(
+        [
+            f"  requests forbidden by robots.txt: {get('ccsignals/forbidden/robots.txt')} "
+            f"(disallowed {get('ccsignals/forbidden/robots.txt/disallowed')}, "
+            f"unreachable {get('ccsignals/forbidden/robots.txt/unreachable')})",
+            f"  responses checked: {allowed + denied} (allowed {allowed}, with conditions "
+            f"{get('ccsignals/responses/allow_conditional')}, denied {denied})",
+            f"  denied per family: {group('ccsignals/deny/')}",
+            f"  items: passed {get('ccsignals/items/passed')}, dropped {get('ccsignals/items/dropped')}, "
+            f"tagged {get('ccsignals/items/tagged_deny')}, without provenance field "
+            f"{get('ccsignals/items/field_missing')}",
+            f"  licences: {group('ccsignals/licenses/')}",
+            f"  robots.txt: {group('ccsignals/robots/')}",
+            f"  tdmrep.json: {group('ccsignals/tdmrep/')}",
+            f"  policies: fetched {get('ccsignals/policy/fetched')}, from store "
+            f"{get('ccsignals/policy/store_hit')}",
+        ]
+    )

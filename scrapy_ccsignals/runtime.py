@@ -18,6 +18,7 @@ from scrapy_ccsignals import __version__
 from scrapy_ccsignals.audit import AuditLog, resolve_path
 from scrapy_ccsignals.config import Config, ConfigError
 from scrapy_ccsignals.fetcher import PolicyFetcher
+from scrapy_ccsignals.report import summary_from_stats
 from scrapy_ccsignals.store import open_store
 
 if TYPE_CHECKING:
@@ -122,16 +123,10 @@ class Runtime:
     def _spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
         if stats is not None:
-            counts = {
-                key: value
-                for key, value in sorted(stats.get_stats().items())
-                if key.startswith("ccsignals/")
-            }
-            if counts:
-                logger.info(
-                    "scrapy-ccsignals summary:\n%s",
-                    "\n".join(f"  {key}: {value}" for key, value in counts.items()),
-                    extra={"spider": spider},
-                )
+            logger.info(
+                "scrapy-ccsignals summary:\n%s",
+                summary_from_stats(stats.get_stats()),
+                extra={"spider": spider},
+            )
         self.audit.close()
         self.store.close()

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+from scrapy.utils.httpobj import urlparse_cached
 
 from scrapy_ccsignals.downloadermiddleware import META_KEY
-from scrapy_ccsignals.origin import origin_of
+from scrapy_ccsignals.origin import origin_of_parts
 from scrapy_ccsignals.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -32,14 +33,18 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         record = response.meta.get(META_KEY) if response is not None else None
-        if record is None:
+        if record is None or response is None:
             self.runtime.inc("ccsignals/items/unchecked")
             return item
         denied = record["decision"] == "deny"
         if denied:
-            self._audit_item(record, "dropped" if self.cfg.mode == "enforce" else "tagged")
+            self._audit_item(
+                record, response, "dropped" if self.cfg.mode == "enforce" else "tagged"
+            )
         if denied and self.cfg.mode == "enforce":
             self.runtime.inc("ccsignals/items/dropped")
+            if not self.runtime.debug_enabled:
+                return None
             logger.debug(
                 "Dropped item from %s: %s",
                 record["url"],
@@ -51,11 +56,13 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
         self.runtime.inc("ccsignals/items/tagged_deny" if denied else "ccsignals/items/passed")
         return item
 
-    def _audit_item(self, record: dict[str, Any], action: str) -> None:
+    def _audit_item(self, record: dict[str, Any], response: Response, action: str) -> None:
+        if not self.runtime.audit.enabled:
+            return
         self.runtime.audit.write(
             {
                 "url": record["url"],
-                "origin": origin_of(record["url"]),
+                "origin": origin_of_parts(urlparse_cached(response)),
                 "stage": "item",
                 "action": action,
                 "decision": record["decision"],

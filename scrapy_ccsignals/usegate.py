@@ -132,19 +132,21 @@ def evaluate(
         html_policy: str | None = None
         html_raw: list[str] = []
         token = cfg.token.lower()
-        for name, content, raw in page.http_equiv:
+        for name, content, tag in page.http_equiv:
             if name == "content-usage":
-                signals += preference_signals(content, purpose, LAYER_HTML, url, raw)
-        for name, content, raw in page.names:
+                signals += preference_signals(
+                    content, purpose, LAYER_HTML, url, html_meta.tag_text(tag)
+                )
+        for name, content, tag in page.names:
             if name == "tdm-reservation":
                 html_reservation = content
-                html_raw.append(raw)
+                html_raw.append(html_meta.tag_text(tag))
             elif name == "tdm-policy":
                 html_policy = content
-                html_raw.append(raw)
+                html_raw.append(html_meta.tag_text(tag))
             elif name in ("robots", token):
                 signals += noai_signals(
-                    directives(content), purpose, is_image, LAYER_HTML, url, raw
+                    directives(content), purpose, is_image, LAYER_HTML, url, html_meta.tag_text(tag)
                 )
         if html_reservation is not None or html_policy is not None:
             tdm.append(

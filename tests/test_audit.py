@@ -103,3 +103,29 @@ async def test_no_audit_log_by_default(server, tmp_path, monkeypatch):
     origin = server.add_origin({"/robots.txt": text(""), "/p": {"body": page("P")}})
     await run_crawl([origin + "/p"])
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_end_of_crawl_summary(server, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    origin = server.add_origin(
+        {
+            "/robots.txt": text("User-agent: *\nDisallow: /private\n"),
+            "/": {"body": page("Home", '<a href="/private">p</a><a href="/cc">cc</a><a href="/noai">n</a>')},
+            "/cc": {"body": page("CC", "", '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">')},
+            "/noai": {"body": page("N"), "headers": {"X-Robots-Tag": "noai"}},
+        }
+    )
+    crawler, _ = await run_crawl([origin + "/"])
+    assert stats(crawler)["ccsignals/licenses/CC-BY-4.0"] == 1
+    assert stats(crawler)["ccsignals/licenses/none"] == 2
+    blocks = [r.getMessage() for r in caplog.records if r.getMessage().startswith("scrapy-ccsignals summary:")]
+    assert len(blocks) == 1
+    block = blocks[0]
+    assert "requests forbidden by robots.txt: 1 (disallowed 1, unreachable 0)" in block
+    assert "responses checked: 3 (allowed 2, with conditions 0, denied 1)" in block
+    assert "denied per family: noai 1" in block
+    assert "items: passed 2, dropped 1, tagged 0" in block
+    assert "licences: none 2, CC-BY-4.0 1" in block

@@ -157,7 +157,7 @@ HTML = b"""<!doctype html><html><head>
 
 def test_extract():
     meta = extract(HTML)
-    assert ("robots", "NoAI", '<META NAME="Robots" CONTENT="NoAI">') in meta.names
+    assert ("robots", "NoAI", b'<META NAME="Robots" CONTENT="NoAI">') in meta.names
     assert [n for n, _, _ in meta.names] == ["robots", "tdm-reservation", "tdm-policy"]
     assert [(n, c) for n, c, _ in meta.http_equiv] == [
         ("content-usage", "train-ai=n;exceptions=cc-cr")
