@@ -66,7 +66,8 @@ class AuditLog:
     def write(self, record: dict[str, Any]) -> None:
         if self._thread is None:
             return
-        record.setdefault("time", utc_now())
+        if "time" not in record:
+            record["time"] = utc_now()
         with self._lock:
             self._pending.append(record)
             if len(self._pending) >= BATCH:

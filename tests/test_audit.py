@@ -113,15 +113,29 @@ async def test_end_of_crawl_summary(server, caplog):
     origin = server.add_origin(
         {
             "/robots.txt": text("User-agent: *\nDisallow: /private\n"),
-            "/": {"body": page("Home", '<a href="/private">p</a><a href="/cc">cc</a><a href="/noai">n</a>')},
-            "/cc": {"body": page("CC", "", '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">')},
+            "/": {
+                "body": page(
+                    "Home", '<a href="/private">p</a><a href="/cc">cc</a><a href="/noai">n</a>'
+                )
+            },
+            "/cc": {
+                "body": page(
+                    "CC",
+                    "",
+                    '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">',
+                )
+            },
             "/noai": {"body": page("N"), "headers": {"X-Robots-Tag": "noai"}},
         }
     )
     crawler, _ = await run_crawl([origin + "/"])
     assert stats(crawler)["ccsignals/licenses/CC-BY-4.0"] == 1
     assert stats(crawler)["ccsignals/licenses/none"] == 2
-    blocks = [r.getMessage() for r in caplog.records if r.getMessage().startswith("scrapy-ccsignals summary:")]
+    blocks = [
+        r.getMessage()
+        for r in caplog.records
+        if r.getMessage().startswith("scrapy-ccsignals summary:")
+    ]
     assert len(blocks) == 1
     block = blocks[0]
     assert "requests forbidden by robots.txt: 1 (disallowed 1, unreachable 0)" in block
