@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 META_KEY = "ccsignals"
+
+
+class ForbiddenByRobots(IgnoreRequest):
+    """The access gate dropped the request: robots.txt forbids it (or is unreachable)."""
+
+
 #: Response headers the use gate reads (lower-case).
 SIGNAL_HEADERS = frozenset(
     {"content-usage", "tdm-reservation", "tdm-policy", "x-robots-tag", "link"}
@@ -87,7 +93,7 @@ class CCSignalsDownloaderMiddleware:
         logger.debug(
             "Forbidden by robots.txt (%s): %s", why, request, extra={"spider": self.crawler.spider}
         )
-        raise IgnoreRequest(f"Forbidden by robots.txt ({why}): {request.url}")
+        raise ForbiddenByRobots(f"Forbidden by robots.txt ({why}): {request.url}")
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get(POLICY_META):
@@ -181,15 +187,18 @@ class CCSignalsDownloaderMiddleware:
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        if _skip(request) or isinstance(exception, IgnoreRequest):
+        """Log requests that ended without a response, so the audit log accounts for
+        every request: download errors, and requests another middleware (e.g. Scrapy's
+        OffsiteMiddleware) ignored. Our own drops are logged where they happen."""
+        if _skip(request) or isinstance(exception, ForbiddenByRobots):
             return
-        origin = origin_of(request.url)
+        ignored = isinstance(exception, IgnoreRequest)
         self.runtime.audit.write(
             {
                 "url": request.url,
-                "origin": origin,
+                "origin": origin_of(request.url),
                 "stage": "request",
-                "action": "error",
+                "action": "dropped" if ignored else "error",
                 "decision": None,
                 "reasons": [f"{type(exception).__name__}: {exception}"],
                 "signals": [],

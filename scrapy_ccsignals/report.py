@@ -22,6 +22,7 @@ class Tally:
     requests: int = 0
     fetched: int = 0
     forbidden: int = 0
+    ignored: int = 0  # dropped by another middleware (e.g. OffsiteMiddleware)
     errors: int = 0
     allowed: int = 0
     denied: int = 0
@@ -39,11 +40,14 @@ class Tally:
         if stage == "policy":
             policy = line.get("policy") or {}
             self.policies[f"{policy.get('kind', '?')} {policy.get('outcome', '?')}"] += 1
-        elif stage == "request" and action == "dropped":
+        elif stage == "request" and action == "dropped" and line.get("decision") == "forbidden":
             self.requests += 1
             self.forbidden += 1
             reasons = line.get("reasons") or ["?"]
             self.forbidden_by[str(reasons[0]).split(":", 1)[0]] += 1
+        elif stage == "request" and action == "dropped":
+            self.requests += 1
+            self.ignored += 1
         elif stage == "request" and action == "error":
             self.requests += 1
             self.errors += 1
@@ -126,6 +130,7 @@ _COLUMNS = [
     ("requests", "requests"),
     ("fetched", "fetched"),
     ("forbidden", "forbidden (robots.txt)"),
+    ("ignored", "ignored (other)"),
     ("errors", "errors"),
     ("allowed", "allowed"),
     ("allowed_with_conditions", "with conditions"),

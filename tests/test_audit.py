@@ -7,7 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest_twisted
+from scrapy.exceptions import IgnoreRequest
 
+from scrapy_ccsignals.report import summarise_file
 from tests.crawling import page, run_crawl, stats, text
 
 
@@ -143,3 +145,33 @@ async def test_end_of_crawl_summary(server, caplog):
     assert "denied per family: noai 1" in block
     assert "items: passed 2, dropped 1, tagged 0" in block
     assert "licences: none 2, CC-BY-4.0 1" in block
+
+
+class DropSecondPage:
+    """A downloader middleware of another project that ignores some requests."""
+
+    def process_request(self, request):
+        if request.url.endswith("/b"):
+            raise IgnoreRequest("not wanted by DropSecondPage")
+
+
+@pytest_twisted.ensureDeferred
+async def test_requests_ignored_by_other_middlewares_are_logged(server, tmp_path):
+    origin = server.add_origin(
+        {"/robots.txt": text(""), "/a": {"body": page("A")}, "/b": {"body": page("B")}}
+    )
+    log = tmp_path / "audit.jsonl"
+    settings = {
+        "CCSIGNALS_AUDIT_LOG": str(log),
+        "DOWNLOADER_MIDDLEWARES": {"tests.test_audit.DropSecondPage": 200},
+    }
+    await run_crawl([origin + "/a", origin + "/b"], settings, follow=False)
+    lines = {
+        line["url"]: line for line in read_log(log) if line["stage"] in ("request", "response")
+    }
+    assert lines[origin + "/a"]["action"] == "fetched"
+    assert lines[origin + "/b"]["action"] == "dropped"
+    assert lines[origin + "/b"]["decision"] is None
+    assert lines[origin + "/b"]["reasons"] == ["IgnoreRequest: not wanted by DropSecondPage"]
+    assert "/b" not in server.paths(origin)
+    assert summarise_file(str(log)).overall.ignored == 1

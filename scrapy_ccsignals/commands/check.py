@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import IgnoreRequest, UsageError
+from scrapy.exceptions import UsageError
 from w3lib.url import is_url
 
+from scrapy_ccsignals.downloadermiddleware import ForbiddenByRobots
 from scrapy_ccsignals.origin import origin_of
 from scrapy_ccsignals.runtime import Runtime
 
@@ -95,7 +96,7 @@ class Command(ScrapyCommand):
             self._print(url, record, error, crawler)
         if record is not None:
             self.exitcode = 0 if record["decision"] == "allow" else 1
-        elif isinstance(error, IgnoreRequest) and "robots.txt" in str(error):
+        elif isinstance(error, ForbiddenByRobots):
             self.exitcode = 1
         else:
             self.exitcode = 2
@@ -104,7 +105,7 @@ class Command(ScrapyCommand):
         out = [f"URL: {url}", "Policy files:", *_policy_lines(record, crawler, url)]
         if record is None:
             out.append(f"Not fetched: {error}")
-            if isinstance(error, IgnoreRequest) and "robots.txt" in str(error):
+            if isinstance(error, ForbiddenByRobots):
                 out.append("Decision: FORBIDDEN (access gate)")
             print("\n".join(out))
             return
