@@ -196,9 +196,22 @@ def test_redis_workers_fetch_each_policy_once(server, redis_url, tmp_path):
         )  # each page once, shared frontier
         assert "/private" not in server.paths(origin)
     fetched = sum(r.get("ccsignals/policy/fetched", 0) for r in results)
-    hits = sum(r.get("ccsignals/policy/store_hit", 0) for r in results)
     assert fetched == len(origins)
-    assert hits >= 1  # at least one worker used another's fetch
+    # Every worker that crawled an origin it did not fetch the policy of took it from Redis.
+    fetched_by: Counter = Counter()
+    for i in range(3):
+        lines = [json.loads(x) for x in (tmp_path / f"audit-{i}.jsonl").read_text().splitlines()]
+        crawled = {x["origin"] for x in lines if x["stage"] == "response"}
+        robots = {
+            x["origin"]: x["action"]
+            for x in lines
+            if x["stage"] == "policy" and x["policy"]["kind"] == "robots.txt"
+        }
+        assert crawled <= set(robots), f"worker {i} crawled an origin without a policy line"
+        hits = [o for o, action in robots.items() if action == "cached"]
+        assert results[i].get("ccsignals/policy/store_hit", 0) == len(hits)
+        fetched_by.update(o for o, action in robots.items() if action == "fetched")
+    assert fetched_by == dict.fromkeys(origins, 1)
     # Items: 9 pages per origin, minus /p/0 (Content-Usage n) and /p/1 (TDMRep) dropped.
     assert sum(r.get("item_scraped_count", 0) for r in results) == 7 * len(origins)
 
