@@ -235,3 +235,23 @@ async def test_disabled(server):
 
 def test_addon_constant():
     assert ADDON == {"scrapy_ccsignals.Addon": 100}
+
+
+@pytest_twisted.ensureDeferred
+async def test_long_crawl_refetches_expired_policy(server):
+    """RFC 9309 2.4: a parsed robots.txt is kept at most CCSIGNALS_POLICY_MAX_AGE."""
+    origin = server.add_origin(
+        {
+            "/robots.txt": text("User-agent: *\nDisallow: /private/\n"),
+            "/": {"body": page("home", '<a href="/slow/1">1</a>')},
+            "/slow/1": {"body": page("1", '<a href="/slow/2">2</a>'), "delay": 0.8},
+            "/slow/2": {"body": page("2", '<a href="/private/x">x</a>')},
+            "/private/*": {"body": page("secret")},
+        }
+    )
+    crawler, items = await run_crawl([origin + "/"], {"CCSIGNALS_POLICY_MAX_AGE": 0.5})
+    paths = server.paths(origin)
+    assert paths.count("/robots.txt") >= 2
+    assert "/private/x" not in paths
+    assert len(items) == 3
+    assert stats(crawler)["ccsignals/policy/fetched"] >= 2
