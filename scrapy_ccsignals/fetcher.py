@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Request meta key marking the plugin's own policy requests.
+#: Request meta key marking the plugin's own policy requests (value: the file's kind).
 POLICY_META = "ccsignals_policy"
 #: Request meta key holding the byte cap of a policy request.
 MAXSIZE_META = "ccsignals_maxsize"
@@ -142,8 +142,12 @@ class PolicyFetcher:
         results: Any = await maybe_deferred_to_future(
             DeferredList(
                 [
-                    deferred_from_coro(self._download(robots_url, self.cfg.robotstxt_max_bytes)),
-                    deferred_from_coro(self._download(tdmrep_url, self.cfg.tdmrep_max_bytes)),
+                    deferred_from_coro(
+                        self._download("robots.txt", robots_url, self.cfg.robotstxt_max_bytes)
+                    ),
+                    deferred_from_coro(
+                        self._download("tdmrep.json", tdmrep_url, self.cfg.tdmrep_max_bytes)
+                    ),
                 ],
                 consumeErrors=True,
             )
@@ -201,7 +205,7 @@ class PolicyFetcher:
 
         await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
-    async def _download(self, url: str, max_bytes: int) -> RawFile:
+    async def _download(self, kind: str, url: str, max_bytes: int) -> RawFile:
         """The file at *url*, following up to 5 redirects by hand so the limit and the
         chain are ours (RFC 9309 section 2.3.1.2)."""
         first = url
@@ -212,7 +216,7 @@ class PolicyFetcher:
                 callback=NO_CALLBACK,
                 dont_filter=True,
                 meta={
-                    POLICY_META: True,
+                    POLICY_META: kind,
                     MAXSIZE_META: max_bytes,
                     "dont_obey_robotstxt": True,
                     "dont_redirect": True,
@@ -255,7 +259,7 @@ class PolicyFetcher:
         seen = self._received.get(request, 0) + len(data)
         self._received[request] = seen
         if seen > cap:
-            self.runtime.inc(f"ccsignals/policy/truncated/{request.url.rsplit('/', 1)[-1]}")
+            self.runtime.inc(f"ccsignals/policy/truncated/{request.meta[POLICY_META]}")
             raise StopDownload(fail=False)
 
     def _robots(
