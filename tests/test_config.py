@@ -74,3 +74,16 @@ def test_token(values, token):
 def test_product_token():
     assert product_token("  CCBot/2.0") == "CCBot"
     assert product_token("/") == ""
+
+
+def test_every_setting_is_documented_in_the_readme():
+    from pathlib import Path
+
+    from scrapy_ccsignals.config import DEFAULT_SETTINGS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    missing = [name for name in DEFAULT_SETTINGS if f"### {name}\n" not in readme]
+    assert missing == []
+    # Enable flag first, the rest alphabetical (STYLE.md).
+    names = list(DEFAULT_SETTINGS)
+    assert names[0] == "CCSIGNALS_ENABLED" and names[1:] == sorted(names[1:])
