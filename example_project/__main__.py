@@ -51,9 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
 
     summary = summarise_file(str(audit))
+    labels = {url: name for name, url in sites.items()}
     print()
-    render_text(summary, sys.stdout)
-    report.write_text(render_html(summary, str(audit)), encoding="utf-8")
+    render_text(summary, sys.stdout, labels=labels)
+    report.write_text(render_html(summary, str(audit), labels=labels), encoding="utf-8")
     print(f"\nDataset:   {items}\nAudit log: {audit}\nReport:    {report}")
     return 0
 

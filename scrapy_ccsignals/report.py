@@ -144,14 +144,21 @@ def _counter_line(counter: Counter[str]) -> str:
     return ", ".join(f"{k} {v}" for k, v in counter.most_common()) or "-"
 
 
-def render_text(summary: Summary, out: IO[str], top: int = 20) -> None:
+def _label(origin: str, labels: dict[str, str] | None) -> str:
+    return f"{labels[origin]} ({origin})" if labels and origin in labels else origin
+
+
+def render_text(
+    summary: Summary, out: IO[str], top: int = 20, labels: dict[str, str] | None = None
+) -> None:
+    """The summary as a text table; *labels* names origins (e.g. the example's sites)."""
     overall = summary.overall
     out.write(f"Audit log: {summary.lines} lines ({summary.bad_lines} unreadable)\n\n")
     headers = ["origin"] + [label for _, label in _COLUMNS]
     rows = [["ALL"] + [str(getattr(overall, key)) for key, _ in _COLUMNS]]
     ranked = sorted(summary.origins.items(), key=lambda kv: (-kv[1].requests, kv[0]))
     for origin, tally in ranked[:top]:
-        rows.append([origin] + [str(getattr(tally, key)) for key, _ in _COLUMNS])
+        rows.append([_label(origin, labels)] + [str(getattr(tally, key)) for key, _ in _COLUMNS])
     widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
     for row in [headers, *rows]:
         out.write(
@@ -225,9 +232,13 @@ document.addEventListener('DOMContentLoaded', function () {
 """
 
 
-def render_html(summary: Summary, source: str, top: int = 20) -> str:
+def render_html(
+    summary: Summary, source: str, top: int = 20, labels: dict[str, str] | None = None
+) -> str:
     overall = summary.overall
-    denials = Counter({o: t.denied + t.forbidden for o, t in summary.origins.items()})
+    denials = Counter(
+        {_label(o, labels): t.denied + t.forbidden for o, t in summary.origins.items()}
+    )
     denials = +denials  # drop zero counts
     ranked = sorted(summary.origins.items(), key=lambda kv: (-kv[1].requests, kv[0]))
     decisions = Counter(
@@ -253,7 +264,7 @@ def render_html(summary: Summary, source: str, top: int = 20) -> str:
         + _bar_chart("Top origins by denials", denials)
         + "</div>"
         + f"<h2>Origins (top {min(top, len(ranked))} of {len(ranked)} by requests)</h2>"
-        + _table(ranked[:top])
+        + _table([(_label(o, labels), t) for o, t in ranked[:top]])
         + _RENDER_CHECK
         + "</body></html>"
     )
