@@ -195,7 +195,8 @@ def _bar_chart(title: str, counter: Counter[str], top: int = 10) -> str:
         width = max(1, round(chart_w * value / peak))
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end">{html.escape(label[:40])}</text>'
-            f'<rect class="bar" x="{label_w}" y="{y}" width="{width}" height="{bar_h}"></rect>'
+            f'<rect class="bar" x="{label_w}" y="{y}" width="{width}" height="{bar_h}">'
+            f"<title>{html.escape(label)}: {value}</title></rect>"
             f'<text x="{label_w + width + 6}" y="{y + 16}">{value}</text>'
         )
     parts.append("</svg></figure>")
