@@ -428,3 +428,25 @@ async def test_config_error_stops_crawl(server):
 
     with pytest.raises(ConfigError, match="CCSIGNALS_MODE"):
         await run_crawl([site(server)], {"CCSIGNALS_MODE": "strict"})
+
+
+@pytest.mark.parametrize(("scan", "decision"), [(0, "allow"), (100, "allow"), (262144, "deny")])
+@pytest_twisted.ensureDeferred
+async def test_html_scan_bytes_limit(server, scan, decision):
+    url = site(server, body="x" * 500 + '<meta name="robots" content="noai">')
+    _, items = await run_crawl(
+        [url], {"CCSIGNALS_HTML_SCAN_BYTES": scan, "CCSIGNALS_MODE": "tag"}, follow=False
+    )
+    assert ccsignals_of(items[0])["decision"] == decision
+
+
+@pytest.mark.parametrize(("cap", "decision"), [(8192, "deny"), (12, "allow")])
+@pytest_twisted.ensureDeferred
+async def test_header_max_bytes(server, cap, decision):
+    # Cut at 12 bytes, "search=y, train-ai=n" becomes "search=y, tr": the train-ai
+    # member is gone, so nothing speaks for the purpose and the default applies.
+    url = site(server, headers={"Content-Usage": "search=y, train-ai=n"})
+    _, items = await run_crawl(
+        [url], {"CCSIGNALS_HEADER_MAX_BYTES": cap, "CCSIGNALS_MODE": "tag"}, follow=False
+    )
+    assert ccsignals_of(items[0])["decision"] == decision
