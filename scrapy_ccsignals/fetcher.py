@@ -172,7 +172,9 @@ class PolicyFetcher:
     ) -> OriginPolicy:
         fetched_at = iso_time(stored.fetched_at)
         rules, robots_record = self._robots(origin, stored.robots, fetched_at, cached)
-        entries, tdm_record = self._tdmrep(origin, stored.tdmrep, fetched_at, cached)
+        # When the origin could not be reached at all, the robots.txt warning says it.
+        origin_down = stored.robots.status is None
+        entries, tdm_record = self._tdmrep(origin, stored.tdmrep, fetched_at, cached, origin_down)
         policy = OriginPolicy(
             origin, rules, robots_record, entries, tdm_record, monotonic() + self._age_left(stored)
         )
@@ -302,7 +304,7 @@ class PolicyFetcher:
         return rules, record
 
     def _tdmrep(
-        self, origin: str, raw: RawFile, fetched_at: str, cached: bool
+        self, origin: str, raw: RawFile, fetched_at: str, cached: bool, origin_down: bool = False
     ) -> tuple[list[tdmrep.TdmEntry] | None, PolicyRecord]:
         url, status = raw.url, raw.status
         entries: list[tdmrep.TdmEntry] | None = None
@@ -322,7 +324,7 @@ class PolicyFetcher:
                     detail = f"{skipped} entries without a valid location skipped"
                     self.runtime.inc("ccsignals/tdmrep/entries_skipped", skipped)
                     self.runtime.warn_once(origin, "tdmrep", "tdmrep.json at %s: %s", url, detail)
-        if outcome in ("invalid", "error"):
+        if outcome == "invalid" or (outcome == "error" and not origin_down):
             self.runtime.warn_once(
                 origin,
                 "tdmrep",
