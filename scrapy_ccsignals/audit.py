@@ -47,7 +47,6 @@ class AuditLog:
 
     def __init__(self, path: Path | None):
         self.path = path
-        self.lines_written = 0
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -62,6 +61,34 @@ class AuditLog:
     @property
     def enabled(self) -> bool:
         return self._thread is not None
+
+    def event(
+        self,
+        *,
+        url: str,
+        origin: str | None,
+        stage: str,
+        action: str,
+        decision: str | None,
+        reasons: list[str],
+        signals: list[dict[str, Any]] | None = None,
+        **extra: Any,
+    ) -> None:
+        """Write one audit line with the fields every line has (README, "Audit log")
+        and the stage's *extra* ones. Nothing is built when the log is off."""
+        if self._thread is None:
+            return
+        record = {
+            "url": url,
+            "origin": origin,
+            "stage": stage,
+            "action": action,
+            "decision": decision,
+            "reasons": reasons,
+            "signals": signals if signals is not None else [],
+        }
+        record.update(extra)
+        self.write(record)
 
     def write(self, record: dict[str, Any]) -> None:
         if self._thread is None:
@@ -86,7 +113,6 @@ class AuditLog:
         try:
             self._file.writelines(lines)
             self._file.flush()
-            self.lines_written += len(lines)
         except OSError:
             logger.exception("Cannot write the ccsignals audit log %s", self.path)
 

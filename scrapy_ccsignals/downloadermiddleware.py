@@ -79,16 +79,13 @@ class CCSignalsDownloaderMiddleware:
             "ccsignals/forbidden/robots.txt/"
             + ("unreachable" if outcome == UNREACHABLE else "disallowed")
         )
-        self.runtime.audit.write(
-            {
-                "url": request.url,
-                "origin": origin,
-                "stage": "request",
-                "action": "dropped",
-                "decision": "forbidden",
-                "reasons": [f"{why}: {policy.robots_url}"],
-                "signals": [],
-            }
+        self.runtime.audit.event(
+            url=request.url,
+            origin=origin,
+            stage="request",
+            action="dropped",
+            decision="forbidden",
+            reasons=[f"{why}: {policy.robots_url}"],
         )
         logger.debug(
             "Forbidden by robots.txt (%s): %s", why, request, extra={"spider": self.crawler.spider}
@@ -99,17 +96,14 @@ class CCSignalsDownloaderMiddleware:
         if request.meta.get(POLICY_META):
             return response
         if request.meta.get(OPT_OUT):
-            self.runtime.audit.write(
-                {
-                    "url": response.url,
-                    "origin": origin_of(response.url),
-                    "stage": "response",
-                    "action": "fetched",
-                    "status": response.status,
-                    "decision": None,
-                    "reasons": [f"not checked: request meta {OPT_OUT}"],
-                    "signals": [],
-                }
+            self.runtime.audit.event(
+                url=response.url,
+                origin=origin_of(response.url),
+                stage="response",
+                action="fetched",
+                decision=None,
+                reasons=[f"not checked: request meta {OPT_OUT}"],
+                status=response.status,
             )
             return response
         # Scrapy caches the parse of the request URL; the response URL is the same one
@@ -161,20 +155,18 @@ class CCSignalsDownloaderMiddleware:
             self.runtime.inc(f"ccsignals/{decision.decision}/{family}")
         lic = evaluation.license
         self.runtime.inc(f"ccsignals/licenses/{(lic.id or 'other') if lic else 'none'}")
-        self.runtime.audit.write(
-            {
-                "url": response.url,
-                "origin": origin,
-                "stage": "response",
-                "action": "fetched",
-                "status": response.status,
-                "decision": decision.decision,
-                "families": list(decision.families),
-                "conditions": record["conditions"],
-                "reasons": record["reasons"],
-                "signals": record["signals"],
-                "license": record["license"],
-            }
+        self.runtime.audit.event(
+            url=response.url,
+            origin=origin,
+            stage="response",
+            action="fetched",
+            decision=decision.decision,
+            reasons=record["reasons"],
+            signals=record["signals"],
+            status=response.status,
+            families=list(decision.families),
+            conditions=record["conditions"],
+            license=record["license"],
         )
         if self.runtime.debug_enabled:
             logger.debug(
@@ -193,14 +185,11 @@ class CCSignalsDownloaderMiddleware:
         if _skip(request) or isinstance(exception, ForbiddenByRobots):
             return
         ignored = isinstance(exception, IgnoreRequest)
-        self.runtime.audit.write(
-            {
-                "url": request.url,
-                "origin": origin_of(request.url),
-                "stage": "request",
-                "action": "dropped" if ignored else "error",
-                "decision": None,
-                "reasons": [f"{type(exception).__name__}: {exception}"],
-                "signals": [],
-            }
+        self.runtime.audit.event(
+            url=request.url,
+            origin=origin_of(request.url),
+            stage="request",
+            action="dropped" if ignored else "error",
+            decision=None,
+            reasons=[f"{type(exception).__name__}: {exception}"],
         )

@@ -12,6 +12,7 @@ import json
 import re
 from contextlib import suppress
 from dataclasses import dataclass, field
+from html import unescape
 
 _TAG_RE = re.compile(rb"<(meta|link|a|script)\b([^>]*)>", re.IGNORECASE)
 _ATTR_RE = re.compile(
@@ -23,16 +24,10 @@ _LICENSE_RELS = frozenset({"license", "dcterms:license", "dc:license", "cc:licen
 _LICENSE_PROPS = frozenset({"dcterms:license", "dc:license", "cc:license", "dct:license"})
 
 
-def tag_text(value: bytes) -> str:
-    """A tag's bytes as text (UTF-8, entities unescaped), for signal ``raw`` fields."""
-    return _text(value)
-
-
-def _text(value: bytes) -> str:
+def decode_text(value: bytes) -> str:
+    """Bytes of a tag or attribute as text: UTF-8, entities unescaped, stripped."""
     text = value.decode("utf-8", "replace")
     if "&" in text:
-        from html import unescape
-
         text = unescape(text)
     return text.strip()
 
@@ -44,7 +39,7 @@ def _attrs(raw: bytes) -> dict[str, str]:
         if name in attrs:
             continue  # HTML: the first occurrence of an attribute wins
         value = match.group(2) or match.group(3) or match.group(4) or b""
-        attrs[name] = _text(value)
+        attrs[name] = decode_text(value)
     return attrs
 
 
@@ -79,7 +74,7 @@ def extract(body: bytes) -> HtmlMeta:
             prop = attrs.get("property", "").lower()
             if prop in _LICENSE_PROPS:
                 href = attrs.get("resource") or attrs.get("href") or content
-                meta.licenses.append((f"<meta property={prop}>", href, "", _text(tag_bytes)))
+                meta.licenses.append((f"<meta property={prop}>", href, "", decode_text(tag_bytes)))
             continue
         lowered = raw_attrs.lower()
         if tag == b"script":
@@ -101,6 +96,6 @@ def extract(body: bytes) -> HtmlMeta:
             href = attrs.get("href") or attrs.get("resource") or ""
             if href:
                 meta.licenses.append(
-                    (how, href, attrs.get("type", "").lower(), _text(match.group(0)))
+                    (how, href, attrs.get("type", "").lower(), decode_text(match.group(0)))
                 )
     return meta

@@ -92,20 +92,15 @@ class Runtime:
         logger.warning(msg, *args, extra={"spider": self.crawler.spider})
 
     def audit_policy(self, origin: str, record: PolicyRecord) -> None:
-        self.audit.write(
-            {
-                "url": record.url,
-                "origin": origin,
-                "stage": "policy",
-                "action": "error"
-                if record.status is None
-                else ("cached" if record.cached else "fetched"),
-                "decision": None,
-                "reasons": [f"{record.kind} {record.outcome}"]
-                + ([record.detail] if record.detail else []),
-                "signals": [],
-                "policy": record.as_dict(),
-            }
+        self.audit.event(
+            url=record.url,
+            origin=origin,
+            stage="policy",
+            action="error" if record.status is None else ("cached" if record.cached else "fetched"),
+            decision=None,
+            reasons=[f"{record.kind} {record.outcome}"]
+            + ([record.detail] if record.detail else []),
+            policy=record.as_dict(),
         )
 
     def _spider_opened(self, spider: Spider) -> None:

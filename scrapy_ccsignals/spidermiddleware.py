@@ -58,17 +58,14 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
 
     def _audit_item(self, record: dict[str, Any], response: Response, action: str) -> None:
         if not self.runtime.audit.enabled:
-            return
-        self.runtime.audit.write(
-            {
-                "url": record["url"],
-                "origin": origin_of_parts(urlparse_cached(response)),
-                "stage": "item",
-                "action": action,
-                "decision": record["decision"],
-                "reasons": record["reasons"],
-                "signals": [],
-            }
+            return  # skip parsing the origin for nothing
+        self.runtime.audit.event(
+            url=record["url"],
+            origin=origin_of_parts(urlparse_cached(response)),
+            stage="item",
+            action=action,
+            decision=record["decision"],
+            reasons=record["reasons"],
         )
 
     def _attach(self, item: Any, record: dict[str, Any]) -> None:

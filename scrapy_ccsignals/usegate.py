@@ -135,18 +135,23 @@ def evaluate(
         for name, content, tag in page.http_equiv:
             if name == "content-usage":
                 signals += preference_signals(
-                    content, purpose, LAYER_HTML, url, html_meta.tag_text(tag)
+                    content, purpose, LAYER_HTML, url, html_meta.decode_text(tag)
                 )
         for name, content, tag in page.names:
             if name == "tdm-reservation":
                 html_reservation = content
-                html_raw.append(html_meta.tag_text(tag))
+                html_raw.append(html_meta.decode_text(tag))
             elif name == "tdm-policy":
                 html_policy = content
-                html_raw.append(html_meta.tag_text(tag))
+                html_raw.append(html_meta.decode_text(tag))
             elif name in ("robots", token):
                 signals += noai_signals(
-                    directives(content), purpose, is_image, LAYER_HTML, url, html_meta.tag_text(tag)
+                    directives(content),
+                    purpose,
+                    is_image,
+                    LAYER_HTML,
+                    url,
+                    html_meta.decode_text(tag),
                 )
         if html_reservation is not None or html_policy is not None:
             tdm.append(
