@@ -216,10 +216,12 @@ class RedisStore:
             )
         )
 
+    #: Delete the lock only if this worker still holds it, atomically: a lock that expired
+    #: and was taken by another worker must not be deleted by the first one's release.
+    _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
     def release(self, origin: str) -> None:
-        key = self.LOCK_PREFIX + origin
-        if self._redis.get(key) == self._owner.encode():
-            self._redis.delete(key)
+        self._redis.eval(self._RELEASE, 1, self.LOCK_PREFIX + origin, self._owner)
 
     def close(self) -> None:
         self._redis.close()

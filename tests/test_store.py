@@ -249,3 +249,21 @@ async def test_corrupt_store_entry_is_refetched(server, tmp_path, caplog):
     assert any("Policy store sqlite:///" in r.getMessage() for r in caplog.records)
     assert "/private" not in server.paths(origin)
     assert items
+
+
+def test_redis_release_keeps_a_lock_taken_over_by_another_worker(redis_url):
+    from scrapy_ccsignals.store import RedisStore
+
+    a, b = RedisStore(redis_url), RedisStore(redis_url)
+    origin = "http://takeover.example:80"
+    assert a.acquire(origin, 60)
+    assert not b.acquire(origin, 60)
+    a._redis.delete(a.LOCK_PREFIX + origin)  # a's lock expires...
+    assert b.acquire(origin, 60)  # ...and b takes it
+    a.release(origin)  # a finishing late must not free b's lock
+    assert not a.acquire(origin, 60)
+    b.release(origin)
+    assert a.acquire(origin, 60)
+    a.release(origin)
+    a.close()
+    b.close()
