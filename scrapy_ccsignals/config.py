@@ -154,11 +154,9 @@ class Config:
                 f"ROBOTSTXT_USER_AGENT or USER_AGENT ({user_agent!r})"
             )
 
+        # Its form is checked where it is opened (store.open_store, via Runtime), once.
         policy_store = get("CCSIGNALS_POLICY_STORE")
-        if not isinstance(policy_store, str) or not (
-            policy_store == "memory"
-            or policy_store.startswith(("sqlite:///", "redis://", "rediss://", "unix://"))
-        ):
+        if not isinstance(policy_store, str):
             raise ConfigError(
                 "CCSIGNALS_POLICY_STORE must be 'memory', 'sqlite:///path/to/file.db' or "
                 f"'redis://host:port/db'; got {policy_store!r}"

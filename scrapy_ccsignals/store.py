@@ -239,4 +239,7 @@ def open_store(uri: str) -> PolicyStore:
         return SQLiteStore(uri[len("sqlite:///") :])
     if scheme in ("redis", "rediss", "unix"):
         return RedisStore(uri)
-    raise ValueError(f"unknown policy store {uri!r}")
+    raise ValueError(
+        f"unknown policy store {uri!r}: use 'memory', 'sqlite:///path/to/file.db' or "
+        "'redis://host:port/db'"
+    )
