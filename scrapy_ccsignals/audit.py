@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,21 @@ FLUSH_INTERVAL = 0.5  # seconds
 BATCH = 2000  # records
 
 
+_last_second: tuple[int, str] = (-1, "")
+
+
 def utc_now() -> str:
-    """The current time as ISO 8601 UTC, e.g. ``2026-11-25T17:29:02.123Z``."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The current time as ISO 8601 UTC, e.g. ``2026-11-25T17:29:02.123Z``.
+
+    Called several times per response, so the date and time of the current second are
+    formatted once per second (a quarter of the cost of ``datetime.isoformat``)."""
+    global _last_second
+    now = time.time()
+    second = int(now)
+    cached = _last_second
+    if cached[0] != second:
+        cached = _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{cached[1]}.{int((now - second) * 1000):03d}Z"
 
 
 def iso_time(timestamp: float) -> str:

@@ -113,16 +113,18 @@ class CCSignalsDownloaderMiddleware:
         if origin is None:
             return response
         policy = self.runtime.fetcher.cached(origin)
-        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
-        html = isinstance(response, TextResponse) and is_html(content_type)
         # One pass over the raw header dict (keys are Scrapy-normalised bytes) instead of a
-        # Headers.getlist() per name.
+        # Headers.get()/getlist() per name.
         cap = self.cfg.header_max_bytes
         wanted: dict[str, list[str]] = {}
+        content_type = ""
         for key, values in dict.items(response.headers):
             name = key.decode("latin-1").lower()
             if name in SIGNAL_HEADERS:
                 wanted[name] = [v[:cap].decode("latin-1") for v in values]
+            elif name == "content-type" and values:
+                content_type = values[-1].decode("latin-1").lower()  # as Headers.get()
+        html = isinstance(response, TextResponse) and is_html(content_type)
 
         def header_values(name: str) -> list[str]:
             return wanted.get(name.lower(), [])
@@ -167,6 +169,7 @@ class CCSignalsDownloaderMiddleware:
             families=list(decision.families),
             conditions=record["conditions"],
             license=record["license"],
+            time=record["fetched_at"],
         )
         if self.runtime.debug_enabled:
             logger.debug(

@@ -12,6 +12,7 @@ import json
 import re
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import unescape
 
 _TAG_RE = re.compile(rb"<(meta|link|a|script)\b([^>]*)>", re.IGNORECASE)
@@ -57,13 +58,27 @@ class HtmlMeta:
     jsonld: list[object] = field(default_factory=list)
 
 
-def extract(body: bytes) -> HtmlMeta:
-    """Extract meta tags, licence links and JSON-LD from an HTML body (already capped)."""
+@lru_cache(maxsize=16)
+def _meta_filter(names: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    """Matches the attributes of a ``<meta>`` tag that may matter: an ``http-equiv``, a
+    licence property, one of *names*, or an entity (which may spell one of them)."""
+    words = [b"http-equiv", b"license", b"&", *names]
+    return re.compile(b"|".join(re.escape(word) for word in words), re.IGNORECASE)
+
+
+def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
+    """Extract meta tags, licence links and JSON-LD from an HTML body (already capped).
+
+    With *names* (lower-case), ``<meta name>`` tags are only kept when they may carry one
+    of those names: a page's ``description``, ``viewport`` and ``charset`` tags are
+    skipped without parsing their attributes."""
     meta = HtmlMeta()
     for match in _TAG_RE.finditer(body):
         tag = match.group(1).lower()
         raw_attrs = match.group(2)
         if tag == b"meta":
+            if names is not None and not _meta_filter(names).search(raw_attrs):
+                continue
             attrs = _attrs(raw_attrs)
             content = attrs.get("content", "")
             tag_bytes = match.group(0)  # decoded only if a signal needs its text

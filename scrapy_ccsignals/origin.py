@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import ParseResult, SplitResult, urlsplit
 
@@ -25,7 +26,15 @@ def origin_of(url: str) -> str | None:
 
 def origin_of_parts(parts: SplitResult | ParseResult) -> str | None:
     """:func:`origin_of` for an already parsed URL (e.g. Scrapy's ``urlparse_cached``)."""
-    scheme = parts.scheme.lower()
+    return _origin(parts.scheme, parts.netloc)
+
+
+@lru_cache(maxsize=65536)
+def _origin(scheme: str, netloc: str) -> str | None:
+    # Memoised: every request and response of an origin asks, and the hostname/port
+    # properties of a parsed URL re-split the netloc on each access.
+    parts = SplitResult(scheme, netloc, "", "", "")
+    scheme = scheme.lower()
     host = parts.hostname
     if scheme not in DEFAULT_PORTS or not host:
         return None
@@ -74,6 +83,13 @@ class OriginPolicy:
     tdmrep: list[TdmEntry] | None  # None: the origin does not use TDMRep
     tdmrep_record: PolicyRecord
     expires: float  # time.monotonic() after which the policy is refetched
+    _record_dicts: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
+
+    def record_dicts(self) -> list[dict[str, Any]]:
+        """Both policy records as provenance dicts: built once, copied for each item."""
+        if not self._record_dicts:
+            self._record_dicts = (self.robots_record.as_dict(), self.tdmrep_record.as_dict())
+        return [dict(record) for record in self._record_dicts]
 
     @property
     def robots_url(self) -> str:

@@ -19,9 +19,16 @@ from scrapy_ccsignals.runtime import Runtime
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
+    from scrapy.http import Request, Response
 
 logger = logging.getLogger(__name__)
+
+
+def _parsed_source(response: Response) -> Request | Response:
+    """The object whose URL parse Scrapy has cached already: the request, unless a
+    middleware gave the response another URL."""
+    request = response.request
+    return request if request is not None and request.url == response.url else response
 
 
 class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
@@ -61,7 +68,7 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
             return  # skip parsing the origin for nothing
         self.runtime.audit.event(
             url=record["url"],
-            origin=origin_of_parts(urlparse_cached(response)),
+            origin=origin_of_parts(urlparse_cached(_parsed_source(response))),
             stage="item",
             action=action,
             decision=record["decision"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from scrapy_ccsignals import html as html_meta
@@ -45,6 +46,12 @@ def _absolute(base: str, href: str) -> str:
     return href if href.startswith(("https://", "http://")) else urljoin(base, href)
 
 
+@lru_cache(maxsize=16)
+def _meta_names(token: str) -> tuple[bytes, ...]:
+    """The ``<meta name>`` values step 4 reads, as bytes for the extractor's pre-filter."""
+    return (b"tdm-reservation", b"tdm-policy", b"robots", token.lower().encode("utf-8"))
+
+
 def is_html(content_type: str) -> bool:
     return content_type.startswith(("text/html", "application/xhtml+xml"))
 
@@ -66,7 +73,7 @@ def evaluate(
     signals: list[Signal] = []
     licenses: list[License] = []
     tdm: list[TdmStatement] = []
-    page = html_meta.extract(body[: cfg.html_scan_bytes]) if body else None
+    page = html_meta.extract(body[: cfg.html_scan_bytes], _meta_names(cfg.token)) if body else None
     base = base_url or url
 
     # 1. robots.txt: Content-Usage and Content-Signal lines of the matched group,

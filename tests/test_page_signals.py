@@ -170,6 +170,40 @@ def test_extract():
     assert meta.jsonld == [{"license": "https://creativecommons.org/publicdomain/zero/1.0/"}]
 
 
+def test_extract_with_wanted_names_skips_other_meta_names_only():
+    body = HTML + (
+        b'<meta name="description" content="about robots">'
+        b'<meta name="viewport" content="width=device-width">'
+        b'<meta name="rob&#111;ts" content="noai">'
+        b'<meta name="MyBot" content="noimageai">'
+    )
+    wanted = (b"tdm-reservation", b"tdm-policy", b"robots", b"mybot")
+    kept = extract(body, wanted)
+    everything = extract(body)
+    # description mentions "robots" in its content, so the cheap filter keeps it too;
+    # viewport names nothing wanted and is skipped; the entity-spelled name is kept.
+    assert [n for n, _, _ in everything.names] == [
+        "robots",
+        "tdm-reservation",
+        "tdm-policy",
+        "description",
+        "viewport",
+        "robots",
+        "mybot",
+    ]
+    assert [n for n, _, _ in kept.names] == [
+        "robots",
+        "tdm-reservation",
+        "tdm-policy",
+        "description",
+        "robots",
+        "mybot",
+    ]
+    assert kept.http_equiv == everything.http_equiv
+    assert kept.licenses == everything.licenses
+    assert kept.jsonld == everything.jsonld
+
+
 @pytest.mark.parametrize(
     "body",
     [

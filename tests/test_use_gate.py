@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import pytest_twisted
+import scrapy
 
 from tests.crawling import ITEM_TYPES, BareItem, ccsignals_of, page, run_crawl, stats, text
 
@@ -450,3 +451,48 @@ async def test_header_max_bytes(server, cap, decision):
         [url], {"CCSIGNALS_HEADER_MAX_BYTES": cap, "CCSIGNALS_MODE": "tag"}, follow=False
     )
     assert ccsignals_of(items[0])["decision"] == decision
+
+
+class StatsWatchSpider(scrapy.Spider):
+    """Reads the crawler's stats while the crawl runs: after the first page, it waits on
+    a page the server answers late, then records what the stats collector holds."""
+
+    name = "stats_watch"
+    start_urls: list[str] = []
+    seen: dict[str, Any] = {}
+
+    async def start(self):
+        yield scrapy.Request(self.start_urls[0], callback=self.first)
+
+    def first(self, response):
+        yield {"url": response.url}
+        yield scrapy.Request(self.start_urls[1], callback=self.late)
+
+    def late(self, response):
+        self.seen.update(self.crawler.stats.get_stats())
+        yield {"url": response.url}
+
+
+@pytest_twisted.ensureDeferred
+async def test_counts_reach_the_stats_collector_during_the_crawl(server):
+    """Counts are handed to the stats collector once a second, not only at close, so
+    monitoring extensions see them while the crawl runs."""
+    origin = server.add_origin(
+        {
+            "/robots.txt": text("User-agent: *\nAllow: /\n"),
+            "/first": {"body": page("First")},
+            "/late": {"body": page("Late"), "delay": 2.5},
+        }
+    )
+    StatsWatchSpider.seen = {}
+    crawler, items = await run_crawl(
+        [f"{origin}/first", f"{origin}/late"], spider_cls=StatsWatchSpider
+    )
+    assert len(items) == 2
+    # While /late was being answered, the first response's counts were flushed...
+    assert StatsWatchSpider.seen.get("ccsignals/responses/allow", 0) >= 1
+    assert StatsWatchSpider.seen.get("ccsignals/items/passed") == 1
+    # ...and at close every count is there.
+    final = stats(crawler)
+    assert final["ccsignals/responses/allow"] == 2
+    assert final["ccsignals/items/passed"] == 2
