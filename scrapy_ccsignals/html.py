@@ -73,11 +73,12 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
     of those names: a page's ``description``, ``viewport`` and ``charset`` tags are
     skipped without parsing their attributes."""
     meta = HtmlMeta()
+    wanted = _meta_filter(names).search if names is not None else None
     for match in _TAG_RE.finditer(body):
         tag = match.group(1).lower()
         raw_attrs = match.group(2)
         if tag == b"meta":
-            if names is not None and not _meta_filter(names).search(raw_attrs):
+            if wanted is not None and not wanted(raw_attrs):
                 continue
             attrs = _attrs(raw_attrs)
             content = attrs.get("content", "")

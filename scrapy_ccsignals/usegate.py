@@ -30,7 +30,13 @@ from scrapy_ccsignals.noai import directives, noai_signals, x_robots_directives
 from scrapy_ccsignals.origin import OriginPolicy
 from scrapy_ccsignals.pathpattern import url_path
 from scrapy_ccsignals.signal import LAYER_HEADER, LAYER_HTML, LAYER_ROBOTS, LAYER_TDMREP, Signal
-from scrapy_ccsignals.tdmrep import TdmStatement, first_match, reservation_value, tdmrep_signals
+from scrapy_ccsignals.tdmrep import (
+    TdmEntry,
+    TdmStatement,
+    first_match,
+    reservation_value,
+    tdmrep_signals,
+)
 
 HeaderGetter = Callable[[str], list[str]]
 
@@ -50,6 +56,32 @@ def _absolute(base: str, href: str) -> str:
 def _meta_names(token: str) -> tuple[bytes, ...]:
     """The ``<meta name>`` values step 4 reads, as bytes for the extractor's pre-filter."""
     return (b"tdm-reservation", b"tdm-policy", b"robots", token.lower().encode("utf-8"))
+
+
+@lru_cache(maxsize=4096)
+def _robots_signals(
+    family_signals: Callable[[str, str, str, str, str], list[Signal]],
+    value: str,
+    purpose: str,
+    robots_url: str,
+    raw: str,
+) -> tuple[Signal, ...]:
+    """The signals of one robots.txt line: the same for every page in its scope, so they
+    are built once (signals are immutable)."""
+    return tuple(family_signals(value, purpose, LAYER_ROBOTS, robots_url, raw))
+
+
+@lru_cache(maxsize=4096)
+def _tdmrep_statement(tdmrep_url: str, entry: TdmEntry) -> TdmStatement:
+    """The statement of one tdmrep.json entry, its raw text as the entry's JSON."""
+    raw = json.dumps(
+        {
+            "location": entry.location,
+            "tdm-reservation": entry.reservation,
+            "tdm-policy": entry.policy,
+        }
+    )
+    return TdmStatement(LAYER_TDMREP, tdmrep_url, entry.reservation, entry.policy, raw)
 
 
 def is_html(content_type: str) -> bool:
@@ -81,10 +113,12 @@ def evaluate(
     if policy is not None:
         robots_url = policy.robots_url
         for line in policy.robots.scoped("content-usage", path):
-            signals += preference_signals(line.value, purpose, LAYER_ROBOTS, robots_url, line.raw)
+            signals += _robots_signals(
+                preference_signals, line.value, purpose, robots_url, line.raw
+            )
         for line in policy.robots.scoped("content-signal", path):
-            signals += content_signal_signals(
-                line.value, purpose, LAYER_ROBOTS, robots_url, line.raw
+            signals += _robots_signals(
+                content_signal_signals, line.value, purpose, robots_url, line.raw
             )
         for value in policy.robots.licenses:
             licenses.append(
@@ -94,18 +128,7 @@ def evaluate(
         if policy.tdmrep is not None:
             entry = first_match(policy.tdmrep, path)
             if entry is not None:
-                raw = json.dumps(
-                    {
-                        "location": entry.location,
-                        "tdm-reservation": entry.reservation,
-                        "tdm-policy": entry.policy,
-                    }
-                )
-                tdm.append(
-                    TdmStatement(
-                        LAYER_TDMREP, policy.tdmrep_url, entry.reservation, entry.policy, raw
-                    )
-                )
+                tdm.append(_tdmrep_statement(policy.tdmrep_url, entry))
 
     # 3. HTTP headers.
     for value in headers("Content-Usage"):
