@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from scrapy_ccsignals.ccsignals import accepted
 from scrapy_ccsignals.signal import ALLOW, CONDITIONAL, DENY, Signal
@@ -26,6 +27,8 @@ class Decision:
 
 def decide(signals: Iterable[Signal], accept: frozenset[str], default: str) -> Decision:
     signals = list(signals)
+    if not signals:
+        return _by_default(default)  # most responses: rule 4 with nothing to weigh
     denies = [s for s in signals if s.effect == DENY]
     if denies:
         return Decision(
@@ -48,13 +51,19 @@ def decide(signals: Iterable[Signal], accept: frozenset[str], default: str) -> D
         )
     allows = [s for s in signals if s.effect in (ALLOW, CONDITIONAL)]
     if not allows:
-        return Decision(
-            default, (), (f"no signal for the purpose; CCSIGNALS_DEFAULT={default}",), ("default",)
-        )
+        return _by_default(default)
     conditions = sorted({c for s in conditionals for c in accepted(s.conditions, accept)})
     return Decision(
         ALLOW,
         tuple(conditions),
         tuple(f"allow by {s.describe()}" for s in allows),
         tuple(dict.fromkeys(s.family for s in allows)),
+    )
+
+
+@lru_cache(maxsize=4)
+def _by_default(default: str) -> Decision:
+    """Rule 4's decision (immutable, so one instance serves every response)."""
+    return Decision(
+        default, (), (f"no signal for the purpose; CCSIGNALS_DEFAULT={default}",), ("default",)
     )

@@ -21,7 +21,7 @@ from scrapy_ccsignals.pathpattern import url_path_of_parts
 from scrapy_ccsignals.provenance import build_record
 from scrapy_ccsignals.robots import UNREACHABLE
 from scrapy_ccsignals.runtime import Runtime
-from scrapy_ccsignals.usegate import evaluate, is_html
+from scrapy_ccsignals.usegate import SIGNAL_HEADERS, evaluate, is_html
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -36,10 +36,6 @@ class ForbiddenByRobots(IgnoreRequest):
     """The access gate dropped the request: robots.txt forbids it (or is unreachable)."""
 
 
-#: Response headers the use gate reads (lower-case).
-SIGNAL_HEADERS = frozenset(
-    {"content-usage", "tdm-reservation", "tdm-policy", "x-robots-tag", "link"}
-)
 OPT_OUT = "dont_obey_ccsignals"
 
 
@@ -126,13 +122,10 @@ class CCSignalsDownloaderMiddleware:
                 content_type = values[-1].decode("latin-1").lower()  # as Headers.get()
         html = isinstance(response, TextResponse) and is_html(content_type)
 
-        def header_values(name: str) -> list[str]:
-            return wanted.get(name.lower(), [])
-
         evaluation = evaluate(
             self.cfg,
             response.url,
-            header_values,
+            wanted,
             content_type,
             response.body if html else None,
             policy,

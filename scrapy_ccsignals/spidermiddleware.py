@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
+from scrapy.http import Request
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -18,8 +19,10 @@ from scrapy_ccsignals.origin import origin_of_parts
 from scrapy_ccsignals.runtime import Runtime
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from scrapy.crawler import Crawler
-    from scrapy.http import Request, Response
+    from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,19 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
         self.runtime = Runtime.of(crawler)
         self.cfg = self.runtime.cfg
         self._warned_classes: set[type] = set()
+
+    async def process_spider_output_async(  # type: ignore[override]  # no deprecated spider arg
+        self, response: Response | None, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        # The base class's version wraps this generator in a spider-argument check, one
+        # more async-generator hop for every request and item; requests pass unchanged.
+        async for output in result:
+            if isinstance(output, Request):
+                yield output
+                continue
+            item = self.get_processed_item(output, response)
+            if item is not None:
+                yield item
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         record = response.meta.get(META_KEY) if response is not None else None

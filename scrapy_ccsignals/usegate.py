@@ -7,7 +7,7 @@ go out. The rules of each family live in its own module.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -38,7 +38,11 @@ from scrapy_ccsignals.tdmrep import (
     tdmrep_signals,
 )
 
-HeaderGetter = Callable[[str], list[str]]
+#: Response headers the use gate reads, lower-case name -> values in order.
+SIGNAL_HEADERS = frozenset(
+    {"content-usage", "tdm-reservation", "tdm-policy", "x-robots-tag", "link"}
+)
+_NONE: list[str] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,18 +92,57 @@ def is_html(content_type: str) -> bool:
     return content_type.startswith(("text/html", "application/xhtml+xml"))
 
 
+def _read_headers(
+    cfg: Config,
+    url: str,
+    base: str,
+    headers: Mapping[str, list[str]],
+    is_image: bool,
+    signals: list[Signal],
+    licenses: list[License],
+    tdm: list[TdmStatement],
+) -> None:
+    """Step 3 of :func:`evaluate`: the signal headers, appended to its lists."""
+    purpose = cfg.purpose
+    for value in headers.get("content-usage", _NONE):
+        signals += preference_signals(value, purpose, LAYER_HEADER, url, f"Content-Usage: {value}")
+    reservations = headers.get("tdm-reservation", _NONE)
+    policies = headers.get("tdm-policy", _NONE)
+    if reservations or policies:
+        value = reservations[-1] if reservations else ""
+        raw = "; ".join(f"tdm-reservation: {v}" for v in reservations)
+        raw += "".join(f"; tdm-policy: {v}" for v in policies)
+        tdm.append(
+            TdmStatement(
+                LAYER_HEADER, url, reservation_value(value), policies[-1] if policies else None, raw
+            )
+        )
+    for value in headers.get("x-robots-tag", _NONE):
+        found = x_robots_directives(value, cfg.token)
+        signals += noai_signals(
+            found, purpose, is_image, LAYER_HEADER, url, f"X-Robots-Tag: {value}"
+        )
+    for value in headers.get("link", _NONE):
+        for href, kind in link_header_licenses(value):
+            licenses.append(
+                make_license(_absolute(base, href), "header Link", value, rsl=kind == RSL_TYPE)
+            )
+
+
 def evaluate(
     cfg: Config,
     url: str,
-    headers: HeaderGetter,
+    headers: Mapping[str, list[str]],
     content_type: str,
     body: bytes | None,
     policy: OriginPolicy | None,
     base_url: str | None = None,
     path: str | None = None,
 ) -> Evaluation:
-    """Signals, licence and decision for one response. *body* is HTML or None; *path*
-    is :func:`url_path` of *url* when the caller has it already."""
+    """Signals, licence and decision for one response. *headers* maps the lower-case
+    names of :data:`SIGNAL_HEADERS` to their values; *body* is HTML or None; *path* is
+    :func:`url_path` of *url* when the caller has it already. Sections with nothing to
+    read are skipped: most responses carry no signal at all."""
     purpose = cfg.purpose
     path = url_path(url) if path is None else path
     signals: list[Signal] = []
@@ -112,14 +155,15 @@ def evaluate(
     #    longest path scope (draft-ietf-aipref-attach section 4.2); RSL License lines.
     if policy is not None:
         robots_url = policy.robots_url
-        for line in policy.robots.scoped("content-usage", path):
-            signals += _robots_signals(
-                preference_signals, line.value, purpose, robots_url, line.raw
-            )
-        for line in policy.robots.scoped("content-signal", path):
-            signals += _robots_signals(
-                content_signal_signals, line.value, purpose, robots_url, line.raw
-            )
+        if policy.robots.extensions:
+            for line in policy.robots.scoped("content-usage", path):
+                signals += _robots_signals(
+                    preference_signals, line.value, purpose, robots_url, line.raw
+                )
+            for line in policy.robots.scoped("content-signal", path):
+                signals += _robots_signals(
+                    content_signal_signals, line.value, purpose, robots_url, line.raw
+                )
         for value in policy.robots.licenses:
             licenses.append(
                 make_license(_absolute(robots_url, value), "robots.txt License", value, rsl=True)
@@ -131,30 +175,9 @@ def evaluate(
                 tdm.append(_tdmrep_statement(policy.tdmrep_url, entry))
 
     # 3. HTTP headers.
-    for value in headers("Content-Usage"):
-        signals += preference_signals(value, purpose, LAYER_HEADER, url, f"Content-Usage: {value}")
-    reservations = headers("tdm-reservation")
-    policies = headers("tdm-policy")
-    if reservations or policies:
-        value = reservations[-1] if reservations else ""
-        raw = "; ".join(f"tdm-reservation: {v}" for v in reservations)
-        raw += "".join(f"; tdm-policy: {v}" for v in policies)
-        tdm.append(
-            TdmStatement(
-                LAYER_HEADER, url, reservation_value(value), policies[-1] if policies else None, raw
-            )
-        )
     is_image = content_type.startswith("image/")
-    for value in headers("X-Robots-Tag"):
-        found = x_robots_directives(value, cfg.token)
-        signals += noai_signals(
-            found, purpose, is_image, LAYER_HEADER, url, f"X-Robots-Tag: {value}"
-        )
-    for value in headers("Link"):
-        for href, kind in link_header_licenses(value):
-            licenses.append(
-                make_license(_absolute(base, href), "header Link", value, rsl=kind == RSL_TYPE)
-            )
+    if headers:
+        _read_headers(cfg, url, base, headers, is_image, signals, licenses, tdm)
 
     # 4. HTML: meta http-equiv counts as the header; meta names; licence links; JSON-LD.
     if page is not None:
@@ -201,7 +224,9 @@ def evaluate(
             for href in jsonld_licenses(block):
                 licenses.append(make_license(_absolute(base, href), "html JSON-LD", href))
 
-    signals += tdmrep_signals(tdm, purpose)
-    chosen = choose_license(licenses)
-    signals += license_signals(licenses, chosen, cfg.licenses, url)
+    if tdm:
+        signals += tdmrep_signals(tdm, purpose)
+    chosen = choose_license(licenses) if licenses else None
+    if licenses or cfg.licenses is not None:
+        signals += license_signals(licenses, chosen, cfg.licenses, url)
     return Evaluation(signals, chosen, decide(signals, cfg.accept_conditions, cfg.default))
