@@ -1,9 +1,10 @@
 """The audit log: one JSON line per decision, written off the reactor thread.
 
-The crawl only appends records to a list (under a lock, well under a microsecond). A
-background thread takes the list every ``FLUSH_INTERVAL`` seconds, or sooner when
-``BATCH`` records wait, serialises it and writes and flushes whole lines, so a crash leaves
-every written line readable and loses at most the last interval. ``close()`` writes what
+The crawl serialises each record to its JSON line (a few microseconds of CPU, no I/O) and
+appends it to a list under a lock. A background thread takes the list every
+``FLUSH_INTERVAL`` seconds, or sooner when ``BATCH`` lines wait, and writes and flushes
+whole lines, so a crash leaves every written line readable and loses at most the last
+interval. ``close()`` writes what
 is left and waits for the thread. Handing records over one by one instead would wake the
 thread for every record and cost more than the rest of the plugin.
 """
@@ -60,7 +61,7 @@ class AuditLog:
 
     def __init__(self, path: Path | None):
         self.path = path
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[str] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closing = False
@@ -108,23 +109,26 @@ class AuditLog:
             return
         if "time" not in record:
             record["time"] = utc_now()
+        # Serialised now: the line says what was decided at this moment even if the
+        # spider or a pipeline later changes the lists it shares with the item, and a
+        # string waiting for the writer costs the garbage collector nothing.
+        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
         with self._lock:
-            self._pending.append(record)
+            self._pending.append(line)
             if len(self._pending) >= BATCH:
                 self._wake.set()
 
-    def _take(self) -> list[dict[str, Any]]:
+    def _take(self) -> list[str]:
         with self._lock:
             batch, self._pending = self._pending, []
             self._wake.clear()
         return batch
 
-    def _write_batch(self, batch: list[dict[str, Any]]) -> None:
+    def _write_batch(self, batch: list[str]) -> None:
         if not batch:
             return
-        lines = [json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in batch]
         try:
-            self._file.writelines(lines)
+            self._file.writelines(batch)
             self._file.flush()
         except OSError:
             logger.exception("Cannot write the ccsignals audit log %s", self.path)
