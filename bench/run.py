@@ -91,6 +91,13 @@ def run_scenario(name: str, rounds: int) -> dict[str, Any]:
             for p, o in zip(results["plugin"], results[other], strict=True)
         )
 
+    per_round = {
+        other: [
+            p["pages_per_s"] / o["pages_per_s"]
+            for p, o in zip(results["plugin"], results[other], strict=True)
+        ]
+        for other in ("scrapy", "none")
+    }
     ratios = {
         "vs_scrapy": paired("scrapy"),
         "vs_none": paired("none"),
@@ -104,6 +111,7 @@ def run_scenario(name: str, rounds: int) -> dict[str, Any]:
         "rounds": rounds,
         "medians": medians,
         "ratios": ratios,
+        "per_round_ratios": per_round,
         "runs": results,
     }
 
@@ -139,6 +147,8 @@ def print_table(report: dict[str, Any]) -> None:
         f"plugin RSS - scrapy RSS: {r['rss_over_scrapy_mb']:+.1f} MB"
     )
     print("  (ratios: median over rounds of the ratio measured within each round)")
+    for other, values in report["per_round_ratios"].items():
+        print(f"  plugin/{other} per round: " + " ".join(f"{v:.2f}" for v in values))
 
 
 def main() -> int:
