@@ -13,7 +13,6 @@ from weakref import WeakKeyDictionary
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.asyncio import create_looping_call
 
 from scrapy_ccsignals import __version__
 from scrapy_ccsignals.audit import AuditLog, resolve_path
@@ -29,9 +28,6 @@ if TYPE_CHECKING:
     from scrapy_ccsignals.origin import PolicyRecord
 
 logger = logging.getLogger(__name__)
-
-#: Seconds between hand-overs of the plugin's counts to the crawler's stats collector.
-STATS_FLUSH_INTERVAL = 1.0
 
 _RUNTIMES: WeakKeyDictionary[Crawler, Runtime] = WeakKeyDictionary()
 
@@ -52,8 +48,7 @@ class Runtime:
         self.cfg = Config.from_settings(crawler.settings)
         self.version = __version__
         self.audit = AuditLog(None)
-        self._counts: dict[str, int] = {}
-        self._flusher: Any = None  # a looping call of flush_stats while the spider is open
+        self._inc: Any = None  # the stats collector's inc_value, once there is one
         self.debug_enabled = True  # settled at spider_opened, once logging is configured
         self._warned: set[tuple[str, str]] = set()
         if not self.cfg.enabled:
@@ -71,19 +66,17 @@ class Runtime:
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     def inc(self, key: str, count: int = 1) -> None:
-        """Count *key* in the crawler's stats. Counts are summed here and handed to the
-        stats collector every ``STATS_FLUSH_INTERVAL`` seconds and at spider close: a
-        collector call costs more than the rest of a response's bookkeeping."""
-        counts = self._counts
-        counts[key] = counts.get(key, 0) + count
-
-    def flush_stats(self) -> None:
-        stats = self.crawler.stats
-        if stats is None or not self._counts:
-            return
-        counts, self._counts = self._counts, {}
-        for key, count in counts.items():
-            stats.inc_value(key, count)
+        """Count *key* in the crawler's stats, at once: extensions read them live (e.g. a
+        progress line, or their own ``spider_closed`` handlers)."""
+        inc = self._inc
+        if inc is None:
+            stats = self.crawler.stats  # read lazily, not in __init__
+            if stats is None:
+                return
+            # Bound once: each attribute lookup on a Scrapy stats collector goes through
+            # its spider-argument deprecation shim.
+            inc = self._inc = stats.inc_value
+        inc(key, count)
 
     def _debug_logged(self) -> bool:
         """Whether a DEBUG record of ours would be emitted by any handler. Scrapy filters
@@ -115,8 +108,6 @@ class Runtime:
         )
 
     def _spider_opened(self, spider: Spider) -> None:
-        self._flusher = create_looping_call(self.flush_stats)
-        self._flusher.start(STATS_FLUSH_INTERVAL, now=False)
         self.debug_enabled = self._debug_logged()
         if self.cfg.audit_log:
             path = resolve_path(self.cfg.audit_log, spider.name)
@@ -129,9 +120,6 @@ class Runtime:
         )
 
     def _spider_closed(self, spider: Spider, reason: str) -> None:
-        if self._flusher is not None and self._flusher.running:
-            self._flusher.stop()
-        self.flush_stats()
         stats = self.crawler.stats
         if stats is not None:
             logger.info(
@@ -141,4 +129,3 @@ class Runtime:
             )
         self.audit.close()
         self.store.close()
-        self.flush_stats()  # anything counted while closing

@@ -72,3 +72,10 @@ def test_example_end_to_end(tmp_path):
     report = (tmp_path / "output" / "report.html").read_text()
     assert "<svg" in report and "CC-BY-SA-4.0" in report
     assert "Denied per family:       noai 3, tdmrep 3" in out.stdout
+    # The progress extension's last line, written in its own spider_closed handler, has
+    # the plugin's final counts (they reach the stats collector as they happen).
+    last = out.stderr.rsplit("crawling: ", 1)[-1].splitlines()[0]  # text mode: \r is \n
+    assert last == (
+        f"{len(denied) + len(items)} pages, {len(items)} items kept, "
+        f"{len(forbidden)} requests forbidden by robots.txt, {len(denied)} items held back"
+    )
