@@ -175,3 +175,32 @@ async def test_requests_ignored_by_other_middlewares_are_logged(server, tmp_path
     assert lines[origin + "/b"]["reasons"] == ["IgnoreRequest: not wanted by DropSecondPage"]
     assert "/b" not in server.paths(origin)
     assert summarise_file(str(log)).overall.ignored == 1
+
+
+class ScribblingPipeline:
+    """A pipeline that edits the provenance lists it receives, in place."""
+
+    def process_item(self, item):
+        item["ccsignals"]["reasons"].append("edited by a pipeline")
+        item["ccsignals"]["signals"].clear()
+        return item
+
+
+@pytest_twisted.ensureDeferred
+async def test_audit_line_is_what_was_decided_not_what_a_pipeline_made_of_it(server, tmp_path):
+    origin = server.add_origin(
+        {
+            "/robots.txt": text("User-agent: *\nAllow: /\nContent-Usage: train-ai=y\n"),
+            "/p": {"body": page("P")},
+        }
+    )
+    log = tmp_path / "audit.jsonl"
+    settings = {
+        "CCSIGNALS_AUDIT_LOG": str(log),
+        "ITEM_PIPELINES": {"tests.test_audit.ScribblingPipeline": 100},
+    }
+    _crawler, items = await run_crawl([origin + "/p"], settings)
+    assert items[0]["ccsignals"]["reasons"][-1] == "edited by a pipeline"
+    (line,) = [line for line in read_log(log) if line["stage"] == "response"]
+    assert "edited by a pipeline" not in line["reasons"]
+    assert [s["value"] for s in line["signals"]] == ["train-ai=y"]
