@@ -41,3 +41,14 @@ def build_record(
         "policies": policy.record_dicts() if policy else [],
         "agent": {"user_agent": cfg.user_agent, "token": cfg.token, "plugin": version},
     }
+
+
+def copy_record(record: Any) -> Any:
+    """A copy of *record* (JSON-like data) for one item, sharing no list or dict with the
+    response's record or other items: a pipeline that edits one item's provenance edits
+    only that one."""
+    if isinstance(record, dict):
+        return {key: copy_record(value) for key, value in record.items()}
+    if isinstance(record, list):
+        return [copy_record(value) for value in record]
+    return record

@@ -16,6 +16,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from scrapy_ccsignals.downloadermiddleware import META_KEY
 from scrapy_ccsignals.origin import origin_of_parts
+from scrapy_ccsignals.provenance import copy_record
 from scrapy_ccsignals.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
     def _attach(self, item: Any, record: dict[str, Any]) -> None:
         field = self.cfg.item_field
         if isinstance(item, dict):  # the common case, without building an adapter
-            item[field] = dict(record)
+            item[field] = copy_record(record)
             return
         adapter = ItemAdapter(item)
         if field not in adapter.field_names():
@@ -111,4 +112,4 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
                     extra={"spider": self.crawler.spider},
                 )
             return
-        adapter[field] = dict(record)
+        adapter[field] = copy_record(record)

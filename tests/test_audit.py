@@ -10,7 +10,7 @@ import pytest_twisted
 from scrapy.exceptions import IgnoreRequest
 
 from scrapy_ccsignals.report import summarise_file
-from tests.crawling import page, run_crawl, stats, text
+from tests.crawling import PagesSpider, page, run_crawl, stats, text
 
 
 def read_log(path: Path) -> list[dict]:
@@ -204,3 +204,28 @@ async def test_audit_line_is_what_was_decided_not_what_a_pipeline_made_of_it(ser
     (line,) = [line for line in read_log(log) if line["stage"] == "response"]
     assert "edited by a pipeline" not in line["reasons"]
     assert [s["value"] for s in line["signals"]] == ["train-ai=y"]
+
+
+class TwoItemsSpider(PagesSpider):
+    name = "two_items"
+
+    def parse(self, response):
+        yield {"n": 1}
+        yield {"n": 2}
+
+
+@pytest_twisted.ensureDeferred
+async def test_items_of_one_response_do_not_share_provenance(server, tmp_path):
+    origin = server.add_origin(
+        {
+            "/robots.txt": text("User-agent: *\nAllow: /\nContent-Usage: train-ai=y\n"),
+            "/p": {"body": page("P")},
+        }
+    )
+    settings = {"ITEM_PIPELINES": {"tests.test_audit.ScribblingPipeline": 100}}
+    _crawler, items = await run_crawl([origin + "/p"], settings, spider_cls=TwoItemsSpider)
+    assert [i["n"] for i in items] == [1, 2]
+    # Each item was edited once by the pipeline, not twice through shared lists.
+    for item in items:
+        assert item["ccsignals"]["reasons"].count("edited by a pipeline") == 1
+        assert item["ccsignals"]["signals"] == []
