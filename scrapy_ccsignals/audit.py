@@ -4,15 +4,16 @@ The crawl serialises each record to its JSON line (a few microseconds of CPU, no
 appends it to a list under a lock. A background thread takes the list every
 ``FLUSH_INTERVAL`` seconds, or sooner when ``BATCH`` lines wait, and writes and flushes
 whole lines, so a crash leaves every written line readable and loses at most the last
-interval. ``close()`` writes what
-is left and waits for the thread. Handing records over one by one instead would wake the
-thread for every record and cost more than the rest of the plugin.
+interval. ``close()`` writes what is left and waits for the thread. Handing lines over one
+by one instead would wake the thread for every line and cost more than the rest of the
+plugin.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from datetime import datetime, timezone
@@ -28,24 +29,26 @@ BATCH = 2000  # records
 _last_second: tuple[int, str] = (-1, "")
 
 
-def utc_now() -> str:
-    """The current time as ISO 8601 UTC, e.g. ``2026-11-25T17:29:02.123Z``.
+def iso_time(timestamp: float) -> str:
+    """A Unix time as ISO 8601 UTC, e.g. ``2026-11-25T17:29:02.123Z``.
 
     Called several times per response, so the date and time of the current second are
     formatted once per second (a quarter of the cost of ``datetime.isoformat``)."""
     global _last_second
-    now = time.time()
-    second = int(now)
+    # Rounded to microseconds first, as datetime.fromtimestamp() does, then cut to ms.
+    fraction, whole = math.modf(timestamp)
+    second, micros = int(whole), round(fraction * 1_000_000)
+    if micros >= 1_000_000:
+        second, micros = second + 1, micros - 1_000_000
     cached = _last_second
     if cached[0] != second:
         cached = _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
-    return f"{cached[1]}.{int((now - second) * 1000):03d}Z"
+    return f"{cached[1]}.{micros // 1000:03d}Z"
 
 
-def iso_time(timestamp: float) -> str:
-    """A Unix time as ISO 8601 UTC, like :func:`utc_now`."""
-    moment = datetime.fromtimestamp(timestamp, timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def utc_now() -> str:
+    """The current time, as :func:`iso_time` writes it."""
+    return iso_time(time.time())
 
 
 def resolve_path(template: str, spider_name: str) -> Path:

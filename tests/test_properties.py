@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import datetime, timezone
 from functools import cache
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scrapy_ccsignals.aipref import parse_usage, preference_signals
+from scrapy_ccsignals.audit import iso_time
 from scrapy_ccsignals.content_signal import parse_content_signal
 from scrapy_ccsignals.html import extract
 from scrapy_ccsignals.license import jsonld_licenses, link_header_licenses, normalise_cc
@@ -140,3 +142,14 @@ def test_tdmrep_first_match_agrees_with_reference(locations, path):
     expected = next((p for p in locations if reference_match(p, path)), None)
     found = first_match(entries, path)
     assert (found.location if found else None) == expected
+
+
+@FAST
+@given(st.floats(min_value=0, max_value=2**33, allow_nan=False))
+@example(3000642412.673)  # 0.673 is 0.67299997... as a float: datetime rounds to µs first
+@example(1764100000.9999996)  # rounds up into the next second
+@example(0.0)
+def test_iso_time_matches_datetime(timestamp):
+    """The per-second cached formatter writes what datetime would, milliseconds included."""
+    expected = datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="milliseconds")
+    assert iso_time(timestamp) == expected.replace("+00:00", "Z")
