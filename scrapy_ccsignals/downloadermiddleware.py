@@ -24,6 +24,8 @@ from scrapy_ccsignals.runtime import Runtime
 from scrapy_ccsignals.usegate import SIGNAL_HEADERS, evaluate, is_html
 
 if TYPE_CHECKING:
+    from urllib.parse import ParseResult
+
     from scrapy.crawler import Crawler
     from typing_extensions import Self
 
@@ -37,6 +39,14 @@ class ForbiddenByRobots(IgnoreRequest):
 
 
 OPT_OUT = "dont_obey_ccsignals"
+
+
+def response_url_parts(request: Request | None, response: Response) -> ParseResult:
+    """The parsed response URL, reusing the parse Scrapy cached for the request: the
+    URLs are the same unless a middleware gave the response another one."""
+    if request is not None and response.url == request.url:
+        return urlparse_cached(request)
+    return urlparse_cached(response)
 
 
 def _skip(request: Request) -> bool:
@@ -102,9 +112,7 @@ class CCSignalsDownloaderMiddleware:
                 status=response.status,
             )
             return response
-        # Scrapy caches the parse of the request URL; the response URL is the same one
-        # unless a middleware changed it.
-        parts = urlparse_cached(request if response.url == request.url else response)
+        parts = response_url_parts(request, response)
         origin = origin_of_parts(parts)
         if origin is None:
             return response

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.http import Request
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
-from scrapy.utils.httpobj import urlparse_cached
 
-from scrapy_ccsignals.downloadermiddleware import META_KEY
+from scrapy_ccsignals.downloadermiddleware import META_KEY, response_url_parts
 from scrapy_ccsignals.origin import origin_of_parts
 from scrapy_ccsignals.provenance import copy_record
 from scrapy_ccsignals.runtime import Runtime
@@ -26,13 +25,6 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
-
-
-def _parsed_source(response: Response) -> Request | Response:
-    """The object whose URL parse Scrapy has cached already: the request, unless a
-    middleware gave the response another URL."""
-    request = response.request
-    return request if request is not None and request.url == response.url else response
 
 
 class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
@@ -85,7 +77,7 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
             return  # skip parsing the origin for nothing
         self.runtime.audit.event(
             url=record["url"],
-            origin=origin_of_parts(urlparse_cached(_parsed_source(response))),
+            origin=origin_of_parts(response_url_parts(response.request, response)),
             stage="item",
             action=action,
             decision=record["decision"],
