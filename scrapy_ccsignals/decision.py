@@ -27,8 +27,6 @@ class Decision:
 
 def decide(signals: Iterable[Signal], accept: frozenset[str], default: str) -> Decision:
     signals = list(signals)
-    if not signals:
-        return _by_default(default)  # most responses: rule 4 with nothing to weigh
     denies = [s for s in signals if s.effect == DENY]
     if denies:
         return Decision(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import ParseResult, SplitResult, urlsplit
@@ -83,13 +83,6 @@ class OriginPolicy:
     tdmrep: list[TdmEntry] | None  # None: the origin does not use TDMRep
     tdmrep_record: PolicyRecord
     expires: float  # time.monotonic() after which the policy is refetched
-    _record_dicts: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
-
-    def record_dicts(self) -> list[dict[str, Any]]:
-        """Both policy records as provenance dicts: built once, copied for each item."""
-        if not self._record_dicts:
-            self._record_dicts = (self.robots_record.as_dict(), self.tdmrep_record.as_dict())
-        return [dict(record) for record in self._record_dicts]
 
     @property
     def robots_url(self) -> str:

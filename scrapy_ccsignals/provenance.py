@@ -38,7 +38,9 @@ def build_record(
         "reasons": list(decision.reasons),
         "license": evaluation.license.as_dict() if evaluation.license else None,
         "signals": [signal.as_dict() for signal in evaluation.signals],
-        "policies": policy.record_dicts() if policy else [],
+        "policies": (
+            [policy.robots_record.as_dict(), policy.tdmrep_record.as_dict()] if policy else []
+        ),
         "agent": {"user_agent": cfg.user_agent, "token": cfg.token, "plugin": version},
     }
 

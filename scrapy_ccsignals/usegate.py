@@ -42,7 +42,7 @@ from scrapy_ccsignals.tdmrep import (
 SIGNAL_HEADERS = frozenset(
     {"content-usage", "tdm-reservation", "tdm-policy", "x-robots-tag", "link"}
 )
-_NONE: list[str] = []
+_NONE: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
