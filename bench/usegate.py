@@ -10,11 +10,11 @@ from scrapy.settings import Settings
 
 from bench.web import origin_routes
 from scrapy_ccsignals.config import Config
-from scrapy_ccsignals.origin import OriginPolicy, PolicyRecord
-from scrapy_ccsignals.provenance import build_record
-from scrapy_ccsignals.robots import parse_robots
-from scrapy_ccsignals.tdmrep import parse_tdmrep_json
-from scrapy_ccsignals.usegate import SIGNAL_HEADERS, evaluate
+from scrapy_ccsignals.gate.provenance import build_record
+from scrapy_ccsignals.gate.usegate import SIGNAL_HEADERS, evaluate
+from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
+from scrapy_ccsignals.signals.robots import parse_robots
+from scrapy_ccsignals.signals.tdmrep import parse_tdmrep_json
 
 
 def _split(raw: bytes) -> tuple[dict[str, list[str]], bytes]:

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scrapy_ccsignals.report import render_html, render_text, summarise_file
-from scrapy_ccsignals.testserver import TestServer
+from scrapy_ccsignals.records.report import render_html, render_text, summarise_file
+from scrapy_ccsignals.testing.server import TestServer
 
 from . import demoweb
 

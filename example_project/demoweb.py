@@ -1,5 +1,5 @@
 """The demo web: seven small sites of the commons, each signalling reuse differently,
-served on 127.0.0.1 by scrapy_ccsignals.testserver (ports chosen free).
+served on 127.0.0.1 by scrapy_ccsignals.testing.server (ports chosen free).
 
 | site          | what it signals                                            | expected outcome            |
 |---------------|------------------------------------------------------------|-----------------------------|
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scrapy_ccsignals.testserver import TestServer
+from scrapy_ccsignals.testing.server import TestServer
 
 BY_SA = "https://creativecommons.org/licenses/by-sa/4.0/"
 CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"

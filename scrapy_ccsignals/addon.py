@@ -1,8 +1,8 @@
 """The add-on: ``ADDONS = {"scrapy_ccsignals.Addon": 100}`` turns the plugin on.
 
-It inserts the plugin's middlewares without overriding entries the user already has, and
-switches off Scrapy's ``RobotsTxtMiddleware``, which ours replaces (robots.txt must not be
-fetched twice).
+It registers the plugin's extension and inserts its middlewares without overriding entries
+the user already has. Only when the plugin will really run does it switch off Scrapy's
+``RobotsTxtMiddleware``, which ours replaces (robots.txt must not be fetched twice).
 """
 
 from __future__ import annotations
@@ -18,18 +18,24 @@ if TYPE_CHECKING:
 DOWNLOADER_MIDDLEWARE_PRIORITY = 100
 #: Close to the engine, so the middleware sees items after other spider middlewares.
 SPIDER_MIDDLEWARE_PRIORITY = 100
+#: Extensions have no order that matters here; 0 is the usual "no preference".
+EXTENSION_PRIORITY = 0
 
 
 class Addon:
     def update_settings(self, settings: BaseSettings) -> None:
         from scrapy_ccsignals.downloadermiddleware import CCSignalsDownloaderMiddleware
+        from scrapy_ccsignals.extension import CCSignalsExtension
         from scrapy_ccsignals.spidermiddleware import CCSignalsSpiderMiddleware
 
-        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", RobotsTxtMiddleware, None)
+        settings.setdefault_in_component_priority_dict(
+            "EXTENSIONS", CCSignalsExtension, EXTENSION_PRIORITY
+        )
         settings.setdefault_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", CCSignalsDownloaderMiddleware, DOWNLOADER_MIDDLEWARE_PRIORITY
         )
         settings.setdefault_in_component_priority_dict(
             "SPIDER_MIDDLEWARES", CCSignalsSpiderMiddleware, SPIDER_MIDDLEWARE_PRIORITY
         )
+        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", RobotsTxtMiddleware, None)
         settings.set("ROBOTSTXT_OBEY", False, priority="addon")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scrapy_ccsignals.ccsignals import CC_SIGNAL_TOKENS
+from scrapy_ccsignals.signals.ccsignals import CC_SIGNAL_TOKENS
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -154,7 +154,7 @@ class Config:
                 f"ROBOTSTXT_USER_AGENT or USER_AGENT ({user_agent!r})"
             )
 
-        # Its form is checked where it is opened (store.open_store, via Runtime), once.
+        # Its form is checked where it is opened (policy.store.open_store, via the extension), once.
         policy_store = get("CCSIGNALS_POLICY_STORE")
         if not isinstance(policy_store, str):
             raise ConfigError(

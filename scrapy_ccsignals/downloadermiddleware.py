@@ -15,13 +15,13 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.httpobj import urlparse_cached
 
-from scrapy_ccsignals.fetcher import POLICY_META
-from scrapy_ccsignals.origin import origin_of, origin_of_parts
-from scrapy_ccsignals.pathpattern import url_path_of_parts
-from scrapy_ccsignals.provenance import build_record
-from scrapy_ccsignals.robots import UNREACHABLE
-from scrapy_ccsignals.runtime import Runtime
-from scrapy_ccsignals.usegate import SIGNAL_HEADERS, evaluate, is_html
+from scrapy_ccsignals.extension import CCSignalsExtension
+from scrapy_ccsignals.gate.provenance import build_record
+from scrapy_ccsignals.gate.usegate import SIGNAL_HEADERS, evaluate, is_html
+from scrapy_ccsignals.policy.fetcher import POLICY_META
+from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
+from scrapy_ccsignals.signals.pathmatch import url_path_of_parts
+from scrapy_ccsignals.signals.robots import UNREACHABLE
 
 if TYPE_CHECKING:
     from urllib.parse import ParseResult
@@ -57,7 +57,7 @@ def _skip(request: Request) -> bool:
 class CCSignalsDownloaderMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.runtime = Runtime.of(crawler)
+        self.runtime = CCSignalsExtension.of(crawler)
         self.cfg = self.runtime.cfg
 
     @classmethod

@@ -14,9 +14,9 @@ from scrapy.http import Request
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from scrapy_ccsignals.downloadermiddleware import META_KEY, response_url_parts
-from scrapy_ccsignals.origin import origin_of_parts
-from scrapy_ccsignals.provenance import copy_record
-from scrapy_ccsignals.runtime import Runtime
+from scrapy_ccsignals.extension import CCSignalsExtension
+from scrapy_ccsignals.gate.provenance import copy_record
+from scrapy_ccsignals.policy.origin import origin_of_parts
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
-        self.runtime = Runtime.of(crawler)
+        self.runtime = CCSignalsExtension.of(crawler)
         self.cfg = self.runtime.cfg
         self._warned_classes: set[type] = set()
 

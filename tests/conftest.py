@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scrapy_ccsignals.testserver import TestServer
+from scrapy_ccsignals.testing.server import TestServer
 
 
 @pytest.fixture(scope="session")

@@ -216,6 +216,7 @@ async def test_middlewares_enabled_by_hand(server):
             "scrapy_ccsignals.downloadermiddleware.CCSignalsDownloaderMiddleware": 100
         },
         "SPIDER_MIDDLEWARES": {"scrapy_ccsignals.spidermiddleware.CCSignalsSpiderMiddleware": 100},
+        "EXTENSIONS": {"scrapy_ccsignals.extension.CCSignalsExtension": 0},
     }
     _, items = await run_crawl(
         [f"{origin}/private/1", f"{origin}/public/1"], settings, follow=False

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scrapy_ccsignals.aipref import parse_usage, preference_signals
-from scrapy_ccsignals.ccsignals import exception_tokens
-from scrapy_ccsignals.content_signal import content_signal_signals, parse_content_signal
+from scrapy_ccsignals.signals.aipref import parse_usage, preference_signals
+from scrapy_ccsignals.signals.ccsignals import exception_tokens
+from scrapy_ccsignals.signals.content_signal import content_signal_signals, parse_content_signal
 
 
 def effects(text: str, purpose: str = "train-ai") -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest_twisted
 from scrapy.exceptions import IgnoreRequest
 
-from scrapy_ccsignals.report import summarise_file
+from scrapy_ccsignals.records.report import summarise_file
 from tests.crawling import PagesSpider, page, run_crawl, stats, text
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scrapy_ccsignals.decision import decide
-from scrapy_ccsignals.signal import Signal
+from scrapy_ccsignals.gate.decision import decide
+from scrapy_ccsignals.signals.base import Signal
 
 
 def sig(effect: str, family: str = "aipref", conditions: tuple[str, ...] = ()) -> Signal:

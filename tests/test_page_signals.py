@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from scrapy_ccsignals.html import extract
-from scrapy_ccsignals.license import (
+from scrapy_ccsignals.signals.htmlscan import extract
+from scrapy_ccsignals.signals.license import (
     choose_license,
     jsonld_licenses,
     link_header_licenses,
     make_license,
     normalise_cc,
 )
-from scrapy_ccsignals.noai import noai_signals, x_robots_directives
+from scrapy_ccsignals.signals.noai import noai_signals, x_robots_directives
 
 
 @pytest.mark.parametrize(

@@ -11,15 +11,15 @@ from functools import cache
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from scrapy_ccsignals.aipref import parse_usage, preference_signals
-from scrapy_ccsignals.audit import iso_time
-from scrapy_ccsignals.content_signal import parse_content_signal
-from scrapy_ccsignals.html import extract
-from scrapy_ccsignals.license import jsonld_licenses, link_header_licenses, normalise_cc
-from scrapy_ccsignals.noai import x_robots_directives
-from scrapy_ccsignals.pathpattern import pattern_matches
-from scrapy_ccsignals.robots import decode_body, parse_robots
-from scrapy_ccsignals.tdmrep import TdmRepError, first_match, parse_tdmrep_json
+from scrapy_ccsignals.records.audit import iso_time
+from scrapy_ccsignals.signals.aipref import parse_usage, preference_signals
+from scrapy_ccsignals.signals.content_signal import parse_content_signal
+from scrapy_ccsignals.signals.htmlscan import extract
+from scrapy_ccsignals.signals.license import jsonld_licenses, link_header_licenses, normalise_cc
+from scrapy_ccsignals.signals.noai import x_robots_directives
+from scrapy_ccsignals.signals.pathmatch import pattern_matches
+from scrapy_ccsignals.signals.robots import decode_body, parse_robots
+from scrapy_ccsignals.signals.tdmrep import TdmRepError, first_match, parse_tdmrep_json
 
 FAST = settings(max_examples=300, deadline=None)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scrapy_ccsignals.report import summarise
+from scrapy_ccsignals.records.report import summarise
 from tests.crawling import page, text
 
 SCRAPY = [sys.executable, "-m", "scrapy.cmdline"]
@@ -167,7 +167,7 @@ def test_report_streams_a_million_lines(tmp_path):
     size_mb = log.stat().st_size / 2**20
     code = (
         "import json, sys\n"
-        "from scrapy_ccsignals.report import summarise_file\n"
+        "from scrapy_ccsignals.records.report import summarise_file\n"
         "s = summarise_file(sys.argv[1]).overall\n"
         "print(json.dumps({'allowed': s.allowed, 'denied': s.denied, 'forbidden': s.forbidden, 'errors': s.errors,\n"
         # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so it would report

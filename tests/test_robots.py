@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scrapy_ccsignals.pathpattern import url_path
-from scrapy_ccsignals.robots import (
+from scrapy_ccsignals.signals.pathmatch import url_path
+from scrapy_ccsignals.signals.robots import (
     PARSED,
     UNAVAILABLE,
     UNREACHABLE,

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-from scrapy_ccsignals.store import MemoryStore, RawFile, SQLiteStore, StoredPolicy, open_store
+from scrapy_ccsignals.policy.store import (
+    MemoryStore,
+    RawFile,
+    SQLiteStore,
+    StoredPolicy,
+    open_store,
+)
 from tests.crawling import page, run_crawl, stats, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -252,7 +258,7 @@ async def test_corrupt_store_entry_is_refetched(server, tmp_path, caplog):
 
 
 def test_redis_release_keeps_a_lock_taken_over_by_another_worker(redis_url):
-    from scrapy_ccsignals.store import RedisStore
+    from scrapy_ccsignals.policy.store import RedisStore
 
     a, b = RedisStore(redis_url), RedisStore(redis_url)
     origin = "http://takeover.example:80"

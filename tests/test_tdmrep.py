@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from scrapy_ccsignals.tdmrep import (
+from scrapy_ccsignals.signals.tdmrep import (
     TdmRepError,
     TdmStatement,
     first_match,

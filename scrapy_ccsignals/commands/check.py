@@ -16,8 +16,8 @@ from scrapy.exceptions import UsageError
 from w3lib.url import is_url
 
 from scrapy_ccsignals.downloadermiddleware import ForbiddenByRobots
-from scrapy_ccsignals.origin import origin_of
-from scrapy_ccsignals.runtime import Runtime
+from scrapy_ccsignals.extension import CCSignalsExtension
+from scrapy_ccsignals.policy.origin import origin_of
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
@@ -53,7 +53,7 @@ def _policy_lines(record: dict[str, Any] | None, crawler: Any, url: str) -> list
     policies = record["policies"] if record else []
     if not policies and crawler is not None:
         origin = origin_of(url)
-        policy = Runtime.of(crawler).fetcher.cached(origin) if origin else None
+        policy = CCSignalsExtension.of(crawler).fetcher.cached(origin) if origin else None
         if policy is not None:
             policies = [policy.robots_record.as_dict(), policy.tdmrep_record.as_dict()]
     for p in policies:

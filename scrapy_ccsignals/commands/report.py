@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from scrapy_ccsignals.report import render_html, render_text, summarise_file
+from scrapy_ccsignals.records.report import render_html, render_text, summarise_file
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace

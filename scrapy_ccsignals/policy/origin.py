@@ -7,8 +7,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import ParseResult, SplitResult, urlsplit
 
-from scrapy_ccsignals.robots import RobotsRules
-from scrapy_ccsignals.tdmrep import TdmEntry
+from scrapy_ccsignals.signals.robots import RobotsRules
+from scrapy_ccsignals.signals.tdmrep import TdmEntry
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from protego import Protego
 
-from scrapy_ccsignals.pathpattern import match_length, pattern_matches
+from scrapy_ccsignals.signals.pathmatch import match_length, pattern_matches
 
 #: Outcomes. "parsed": 2xx, rules apply. "unavailable": 4xx or too many redirects, no
 #: rules, allow all (RFC 9309 2.3.1.2-3). "unreachable": 5xx, 429, timeout or network

@@ -1,47 +1,57 @@
-"""State shared by the plugin's components within one crawler: configuration, policy
-fetcher, audit log, stats and once-per-origin warnings.
+"""The plugin's Scrapy extension: the state its components share within one crawler
+(configuration, policy fetcher, audit log, stats and once-per-origin warnings).
 
-The downloader and spider middlewares are built separately by Scrapy; both call
-:meth:`Runtime.of` and get the same object for their crawler.
+The add-on registers it in ``EXTENSIONS``; Scrapy builds extensions before middlewares, and
+both middlewares get the same object with ``crawler.get_extension()``
+(:meth:`CCSignalsExtension.of`). It raises ``NotConfigured`` when ``CCSIGNALS_ENABLED`` is
+false, and then so do the middlewares.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from scrapy_ccsignals import __version__
-from scrapy_ccsignals.audit import AuditLog, resolve_path
 from scrapy_ccsignals.config import Config, ConfigError
-from scrapy_ccsignals.fetcher import PolicyFetcher
-from scrapy_ccsignals.report import summary_from_stats
-from scrapy_ccsignals.store import open_store
+from scrapy_ccsignals.policy.fetcher import PolicyFetcher
+from scrapy_ccsignals.policy.store import open_store
+from scrapy_ccsignals.records.audit import AuditLog, resolve_path
+from scrapy_ccsignals.records.report import summary_from_stats
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
 
-    from scrapy_ccsignals.origin import PolicyRecord
+    from scrapy_ccsignals.policy.origin import PolicyRecord
 
 logger = logging.getLogger(__name__)
 
-_RUNTIMES: WeakKeyDictionary[Crawler, Runtime] = WeakKeyDictionary()
 
-
-class Runtime:
+class CCSignalsExtension:
     @classmethod
-    def of(cls, crawler: Crawler) -> Runtime:
-        """The crawler's runtime; raises NotConfigured when CCSIGNALS_ENABLED is off."""
-        runtime = _RUNTIMES.get(crawler)
-        if runtime is None:
-            runtime = _RUNTIMES[crawler] = cls(crawler)
-        if not runtime.cfg.enabled:
+    def from_crawler(cls, crawler: Crawler) -> CCSignalsExtension:
+        return cls(crawler)
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> CCSignalsExtension:
+        """The crawler's instance; ``NotConfigured`` when the plugin is off (the setting is
+        false, or the extension was removed from ``EXTENSIONS``)."""
+        extension = crawler.get_extension(cls)
+        if extension is not None:
+            return extension
+        if not crawler.settings.getbool("CCSIGNALS_ENABLED", True):
             raise NotConfigured("CCSIGNALS_ENABLED is False")
-        return runtime
+        # A middleware without its extension would let everything through: refuse to start
+        # rather than fail open.
+        raise ConfigError(
+            "scrapy-ccsignals middlewares are enabled but its extension is not: add "
+            '"scrapy_ccsignals.extension.CCSignalsExtension": 0 to EXTENSIONS, or use the '
+            'add-on (ADDONS = {"scrapy_ccsignals.Addon": 100})'
+        )
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -52,7 +62,7 @@ class Runtime:
         self.debug_enabled = True  # settled at spider_opened, once logging is configured
         self._warned: set[tuple[str, str]] = set()
         if not self.cfg.enabled:
-            return
+            raise NotConfigured("CCSIGNALS_ENABLED is False")
         try:
             self.store = open_store(self.cfg.policy_store)
         except (ValueError, ImportError, OSError) as exc:

@@ -1,7 +1,7 @@
 """A real HTTP server on 127.0.0.1 whose origins are defined at run time, for tests, the
 example crawl and the benchmarks.
 
-Run ``python -m scrapy_ccsignals.testserver``: it prints ``{"control": PORT}`` and serves a
+Run ``python -m scrapy_ccsignals.testing.server``: it prints ``{"control": PORT}`` and serves a
 control API on that port. ``POST /origins`` with a JSON spec opens a new origin (a new
 listening port on a loopback address) and answers ``{"url": ...}``; ``GET /log?origin=URL``
 lists the requests that origin saw; ``POST /reset`` clears the logs.
@@ -135,7 +135,7 @@ class TestServer:
     def start(self) -> TestServer:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "scrapy_ccsignals.testserver", self.host],
+            [sys.executable, "-m", "scrapy_ccsignals.testing.server", self.host],
             stdout=subprocess.PIPE,
             text=True,
             env=env,

@@ -10,14 +10,22 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from scrapy_ccsignals import html as html_meta
-from scrapy_ccsignals.aipref import preference_signals
-from scrapy_ccsignals.config import Config
-from scrapy_ccsignals.content_signal import content_signal_signals
-from scrapy_ccsignals.decision import Decision, decide
-from scrapy_ccsignals.license import (
+from scrapy_ccsignals.gate.decision import Decision, decide
+from scrapy_ccsignals.policy.origin import OriginPolicy
+from scrapy_ccsignals.signals import htmlscan as html_meta
+from scrapy_ccsignals.signals.aipref import preference_signals
+from scrapy_ccsignals.signals.base import (
+    LAYER_HEADER,
+    LAYER_HTML,
+    LAYER_ROBOTS,
+    LAYER_TDMREP,
+    Signal,
+)
+from scrapy_ccsignals.signals.content_signal import content_signal_signals
+from scrapy_ccsignals.signals.license import (
     RSL_TYPE,
     License,
     choose_license,
@@ -26,17 +34,18 @@ from scrapy_ccsignals.license import (
     link_header_licenses,
     make_license,
 )
-from scrapy_ccsignals.noai import directives, noai_signals, x_robots_directives
-from scrapy_ccsignals.origin import OriginPolicy
-from scrapy_ccsignals.pathpattern import url_path
-from scrapy_ccsignals.signal import LAYER_HEADER, LAYER_HTML, LAYER_ROBOTS, LAYER_TDMREP, Signal
-from scrapy_ccsignals.tdmrep import (
+from scrapy_ccsignals.signals.noai import directives, noai_signals, x_robots_directives
+from scrapy_ccsignals.signals.pathmatch import url_path
+from scrapy_ccsignals.signals.tdmrep import (
     TdmEntry,
     TdmStatement,
     first_match,
     reservation_value,
     tdmrep_signals,
 )
+
+if TYPE_CHECKING:
+    from scrapy_ccsignals.config import Config
 
 #: Response headers the use gate reads, lower-case name -> values in order.
 SIGNAL_HEADERS = frozenset(

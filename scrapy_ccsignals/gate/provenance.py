@@ -7,12 +7,14 @@ purpose, decision, conditions, reasons, license, signals, policies, agent.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scrapy_ccsignals.audit import utc_now
-from scrapy_ccsignals.config import Config
-from scrapy_ccsignals.origin import OriginPolicy
-from scrapy_ccsignals.usegate import Evaluation
+from scrapy_ccsignals.gate.usegate import Evaluation
+from scrapy_ccsignals.policy.origin import OriginPolicy
+from scrapy_ccsignals.records.audit import utc_now
+
+if TYPE_CHECKING:
+    from scrapy_ccsignals.config import Config
 
 
 def build_record(

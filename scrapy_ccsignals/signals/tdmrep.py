@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from scrapy_ccsignals.pathpattern import compile_pattern, pattern_matches
-from scrapy_ccsignals.signal import ALLOW, DENY, UNKNOWN, Signal
+from scrapy_ccsignals.signals.base import ALLOW, DENY, UNKNOWN, Signal
+from scrapy_ccsignals.signals.pathmatch import compile_pattern, pattern_matches
 
 FAMILY = "tdmrep"
 WELL_KNOWN_PATH = "/.well-known/tdmrep.json"

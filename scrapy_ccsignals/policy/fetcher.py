@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin
 from weakref import WeakKeyDictionary
 
@@ -25,15 +25,16 @@ from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 
-from scrapy_ccsignals import robots, tdmrep
-from scrapy_ccsignals.audit import iso_time, utc_now
-from scrapy_ccsignals.origin import OriginPolicy, PolicyRecord
-from scrapy_ccsignals.store import MemoryStore, PolicyStore, RawFile, StoredPolicy
+from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
+from scrapy_ccsignals.policy.store import MemoryStore, PolicyStore, RawFile, StoredPolicy
+from scrapy_ccsignals.records.audit import iso_time, utc_now
+from scrapy_ccsignals.signals import robots, tdmrep
 
 if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from scrapy_ccsignals.runtime import Runtime
+    from scrapy_ccsignals.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,23 @@ TOO_MANY_REDIRECTS = "too many redirects"
 LOCK_POLL_INTERVAL = 0.2
 
 
+class FetcherHost(Protocol):
+    """What the fetcher needs from the plugin's extension (which owns it): the crawler,
+    the configuration, counting, once-per-origin warnings and the audit log. A protocol, so
+    that ``policy/`` does not import the layer above it."""
+
+    crawler: Crawler
+    cfg: Config
+
+    def inc(self, key: str, count: int = 1) -> None: ...
+
+    def warn_once(self, origin: str, kind: str, msg: str, *args: Any) -> None: ...
+
+    def audit_policy(self, origin: str, record: PolicyRecord) -> None: ...
+
+
 class PolicyFetcher:
-    def __init__(self, runtime: Runtime, store: PolicyStore):
+    def __init__(self, runtime: FetcherHost, store: PolicyStore):
         self.runtime = runtime
         self.cfg = runtime.cfg
         self.store = store

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from scrapy_ccsignals.ccsignals import accepted
-from scrapy_ccsignals.signal import ALLOW, CONDITIONAL, DENY, Signal
+from scrapy_ccsignals.signals.base import ALLOW, CONDITIONAL, DENY, Signal
+from scrapy_ccsignals.signals.ccsignals import accepted
 
 
 @dataclass(frozen=True, slots=True)

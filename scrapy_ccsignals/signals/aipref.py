@@ -15,8 +15,8 @@ from functools import lru_cache
 
 import http_sf
 
-from scrapy_ccsignals.ccsignals import exception_tokens
-from scrapy_ccsignals.signal import ALLOW, CONDITIONAL, DENY, UNKNOWN, Signal
+from scrapy_ccsignals.signals.base import ALLOW, CONDITIONAL, DENY, UNKNOWN, Signal
+from scrapy_ccsignals.signals.ccsignals import exception_tokens
 
 FAMILY = "aipref"
 CC_FAMILY = "cc-signals"

@@ -6,7 +6,7 @@ mean anything (contentsignals.org). Other keys (``ai-input``) are recorded, not 
 
 from __future__ import annotations
 
-from scrapy_ccsignals.signal import ALLOW, DENY, UNKNOWN, Signal
+from scrapy_ccsignals.signals.base import ALLOW, DENY, UNKNOWN, Signal
 
 FAMILY = "content-signal"
 

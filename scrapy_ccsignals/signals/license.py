@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from scrapy_ccsignals.signal import DENY, UNKNOWN, Signal
+from scrapy_ccsignals.signals.base import DENY, UNKNOWN, Signal
 
 FAMILY = "license"
 RSL_TYPE = "application/rsl+xml"

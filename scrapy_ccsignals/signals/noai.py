@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from scrapy_ccsignals.signal import DENY, UNKNOWN, Signal
+from scrapy_ccsignals.signals.base import DENY, UNKNOWN, Signal
 
 FAMILY = "noai"
 AI_DIRECTIVES = ("noai", "noimageai")
