@@ -1,8 +1,10 @@
 """The add-on: ``ADDONS = {"scrapy_ccsignals.Addon": 100}`` turns the plugin on.
 
 It registers the plugin's extension and inserts its middlewares without overriding entries
-the user already has. Only when the plugin will really run does it switch off Scrapy's
-``RobotsTxtMiddleware``, which ours replaces (robots.txt must not be fetched twice).
+the user already has. Only when the plugin will really run (``CCSIGNALS_ENABLED`` true and
+its downloader middleware not set to None) does it switch off Scrapy's
+``RobotsTxtMiddleware``, which ours replaces (robots.txt must not be fetched twice); else
+the crawl is exactly as it would be without the add-on.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.utils.misc import load_object
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -37,5 +40,24 @@ class Addon:
         settings.setdefault_in_component_priority_dict(
             "SPIDER_MIDDLEWARES", CCSignalsSpiderMiddleware, SPIDER_MIDDLEWARE_PRIORITY
         )
+        # Off must mean "as if the add-on were not there" (SIGNALS.md, Two gates, r2): Scrapy's
+        # own robots.txt middleware is only replaced when ours will really run.
+        if not settings.getbool("CCSIGNALS_ENABLED", True):
+            return
+        if (
+            _component_priority(settings, "DOWNLOADER_MIDDLEWARES", CCSignalsDownloaderMiddleware)
+            is None
+        ):
+            return
         settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", RobotsTxtMiddleware, None)
         settings.set("ROBOTSTXT_OBEY", False, priority="addon")
+
+
+def _component_priority(settings: BaseSettings, name: str, cls: type) -> int | None:
+    """The priority *cls* has in the component dict *name* (with its ``_BASE``), or None
+    when it is absent or set to None. Entries may be classes or import paths."""
+    for key, priority in settings.getwithbase(name).items():
+        component = load_object(key) if isinstance(key, str) else key
+        if component is cls:
+            return None if priority is None else int(priority)
+    return None

@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Request, Response, TextResponse
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.httpobj import urlparse_cached
 
 from scrapy_ccsignals.extension import CCSignalsExtension
@@ -114,9 +114,8 @@ class CCSignalsDownloaderMiddleware:
             return response
         parts = response_url_parts(request, response)
         origin = origin_of_parts(parts)
-        if origin is None:
-            return response
-        policy = self.runtime.fetcher.cached(origin)
+        # data: and file: responses have no origin policy, but their own signals count.
+        policy = self.runtime.fetcher.cached(origin) if origin is not None else None
         # One pass over the raw header dict (keys are Scrapy-normalised bytes) instead of a
         # Headers.get()/getlist() per name.
         cap = self.cfg.header_max_bytes
@@ -128,7 +127,11 @@ class CCSignalsDownloaderMiddleware:
                 wanted[name] = [v[:cap].decode("latin-1") for v in values]
             elif name == "content-type" and values:
                 content_type = values[-1].decode("latin-1").lower()  # as Headers.get()
-        html = isinstance(response, TextResponse) and is_html(content_type)
+        # Trust the class Scrapy chose: it sniffs bodies that come without a Content-Type
+        # (SIGNALS.md, HTML scanning r2).
+        html = isinstance(response, HtmlResponse) or (
+            isinstance(response, TextResponse) and is_html(content_type)
+        )
 
         evaluation = evaluate(
             self.cfg,

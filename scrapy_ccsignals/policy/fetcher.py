@@ -14,7 +14,7 @@ import logging
 import time
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from weakref import WeakKeyDictionary
 
 from scrapy import Request, signals
@@ -45,6 +45,8 @@ MAXSIZE_META = "ccsignals_maxsize"
 DOWNLOAD_PRIORITY = 1000
 #: The error text of a fetch that passed the redirect limit.
 TOO_MANY_REDIRECTS = "too many redirects"
+#: The error text of a redirect to a scheme other than http/https.
+BAD_REDIRECT = "redirect to a non-HTTP(S) URL"
 #: How often a worker waiting for another worker's fetch looks at the store.
 LOCK_POLL_INTERVAL = 0.2
 
@@ -238,6 +240,9 @@ class PolicyFetcher:
                     MAXSIZE_META: max_bytes,
                     "dont_obey_robotstxt": True,
                     "dont_redirect": True,
+                    # The plugin's store is the only policy cache: its age is known and
+                    # the 24 h rule holds (SIGNALS.md r2), so Scrapy's HTTP cache is bypassed.
+                    "dont_cache": True,
                     "handle_httpstatus_all": True,
                     "download_timeout": self.cfg.policy_timeout,
                     "max_retry_times": self.cfg.policy_retries,
@@ -257,6 +262,11 @@ class PolicyFetcher:
             location = response.headers.get(b"Location")
             if 300 <= response.status < 400 and location:
                 url = urljoin(url, location.decode("latin-1"))
+                if urlsplit(url).scheme.lower() not in ("http", "https"):
+                    # Only http/https targets (SIGNALS.md r2): a file: or ftp: redirect is a
+                    # failed fetch, never read.
+                    self.runtime.inc("ccsignals/policy/bad_redirect")
+                    return RawFile(first, None, None, f"{BAD_REDIRECT}: {url[:200]!r}", url)
                 continue
             return RawFile(first, response.status, response.body[:max_bytes], "", url)
         return RawFile(first, None, None, f"{TOO_MANY_REDIRECTS} ({robots.MAX_REDIRECTS})", url)

@@ -4,6 +4,11 @@ A full HTML parse per response would cost more than the rest of the plugin; inst
 byte regex finds ``<meta>``, ``<link>``, ``<a>`` and JSON-LD ``<script>`` tags in the first
 ``CCSIGNALS_HTML_SCAN_BYTES`` bytes. ``<a>``/``<link>`` tags are only parsed when they
 mention a licence, scripts only when they are JSON-LD, so a typical page costs one scan.
+
+Tags inside comments, CDATA sections and ``<script>``/``<style>`` bodies are not signals
+(SIGNALS.md, HTML scanning r2): the same scan matches those spans and steps over them, as
+an HTML parser would (an unterminated comment or script runs to the end of the body).
+JSON-LD scripts are read as data.
 """
 
 from __future__ import annotations
@@ -15,11 +20,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html import unescape
 
-_TAG_RE = re.compile(rb"<(meta|link|a|script)\b([^>]*)>", re.IGNORECASE)
+_TAG_RE = re.compile(
+    rb"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<(meta|link|a|script|style)\b([^>]*)>",
+    re.IGNORECASE | re.DOTALL,
+)
 _ATTR_RE = re.compile(
     rb"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""", re.DOTALL
 )
 _SCRIPT_END_RE = re.compile(rb"</script\s*>", re.IGNORECASE)
+_STYLE_END_RE = re.compile(rb"</style\s*>", re.IGNORECASE)
 _JSONLD_MAX = 65536
 _LICENSE_RELS = frozenset({"license", "dcterms:license", "dc:license", "cc:license", "dct:license"})
 _LICENSE_PROPS = frozenset({"dcterms:license", "dc:license", "cc:license", "dct:license"})
@@ -74,7 +83,12 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
     skipped without parsing their attributes."""
     meta = HtmlMeta()
     wanted = _meta_filter(names).search if names is not None else None
-    for match in _TAG_RE.finditer(body):
+    search = _TAG_RE.search
+    pos = 0
+    while (match := search(body, pos)) is not None:
+        pos = match.end()
+        if match.group(1) is None:
+            continue  # a comment or CDATA section: stepped over whole
         tag = match.group(1).lower()
         raw_attrs = match.group(2)
         if tag == b"meta":
@@ -93,14 +107,15 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
                 meta.licenses.append((f"<meta property={prop}>", href, "", decode_text(tag_bytes)))
             continue
         lowered = raw_attrs.lower()
-        if tag == b"script":
-            if b"ld+json" in lowered:
-                end = _SCRIPT_END_RE.search(body, match.end(), match.end() + _JSONLD_MAX)
-                if end:
-                    with suppress(ValueError, RecursionError):  # broken JSON-LD says nothing
-                        meta.jsonld.append(
-                            json.loads(body[match.end() : end.start()].decode("utf-8", "replace"))
-                        )
+        if tag == b"script" or tag == b"style":
+            end = (_SCRIPT_END_RE if tag == b"script" else _STYLE_END_RE).search(body, pos)
+            jsonld = tag == b"script" and b"ld+json" in lowered
+            if jsonld and end and end.start() - pos <= _JSONLD_MAX:
+                with suppress(ValueError, RecursionError):  # broken JSON-LD says nothing
+                    meta.jsonld.append(
+                        json.loads(body[pos : end.start()].decode("utf-8", "replace"))
+                    )
+            pos = end.end() if end else len(body)  # raw text: no tags inside
             continue
         if b"license" not in lowered:
             continue

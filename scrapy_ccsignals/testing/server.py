@@ -4,7 +4,8 @@ example crawl and the benchmarks.
 Run ``python -m scrapy_ccsignals.testing.server``: it prints ``{"control": PORT}`` and serves a
 control API on that port. ``POST /origins`` with a JSON spec opens a new origin (a new
 listening port on a loopback address) and answers ``{"url": ...}``; ``GET /log?origin=URL``
-lists the requests that origin saw; ``POST /reset`` clears the logs.
+lists the requests that origin saw; ``POST /routes`` with ``{"origin": URL, "routes": ...}``
+replaces what an origin serves; ``POST /reset`` clears the logs.
 
 An origin spec is ``{"routes": {PATH: ROUTE}}``. PATH is matched exactly (with the query),
 else the longest key ending in ``*`` that is a prefix; anything else is a 404. A ROUTE has
@@ -34,17 +35,21 @@ def _serve(host: str) -> None:  # pragma: no cover - runs in the subprocess
     reactor: Any = _reactor
 
     logs: dict[str, list[dict[str, Any]]] = {}
+    origins: dict[str, Any] = {}
 
     class Origin(resource.Resource):
         isLeaf = True
 
         def __init__(self, spec: dict[str, Any]):
             super().__init__()
-            self.routes: dict[str, dict[str, Any]] = spec.get("routes", {})
+            self.url = ""
+            self.set_routes(spec.get("routes", {}))
+
+        def set_routes(self, routes: dict[str, dict[str, Any]]) -> None:
+            self.routes = routes
             self.prefixes = sorted(
                 (k[:-1] for k in self.routes if k.endswith("*")), key=len, reverse=True
             )
-            self.url = ""
 
         def route(self, path: str) -> dict[str, Any] | None:
             if path in self.routes:
@@ -104,10 +109,14 @@ def _serve(host: str) -> None:  # pragma: no cover - runs in the subprocess
                 logs.clear()
                 return b"{}"
             spec = json.loads(request.content.read() or b"{}")
+            if request.path == b"/routes":
+                origins[spec["origin"]].set_routes(spec["routes"])
+                return b"{}"
             origin = Origin(spec)
             bind = spec.get("host", host)
             port = reactor.listenTCP(0, server.Site(origin), interface=bind)
             origin.url = f"http://{bind}:{port.getHost().port}"
+            origins[origin.url] = origin
             logs[origin.url] = []
             return json.dumps({"url": origin.url}).encode()
 
@@ -177,6 +186,10 @@ class TestServer:
         if host:
             spec["host"] = host
         return str(self._call("/origins", spec)["url"])
+
+    def set_routes(self, origin: str, routes: dict[str, Any]) -> None:
+        """Replace what *origin* serves (a site that changes its mind between two crawls)."""
+        self._call("/routes", {"origin": origin, "routes": routes})
 
     def log(self, origin: str) -> list[dict[str, Any]]:
         return list(self._call(f"/log?origin={origin}"))

@@ -1,0 +1,131 @@
+"""Issue #14: ordinary Scrapy setups must not quietly weaken robots.txt or the use gate.
+Each test is a real crawl against the loopback test server."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+import pytest_twisted
+
+from tests.crawling import page, run_crawl, stats, text
+
+DISALLOW_ALL = "User-agent: *\nDisallow: /private/\n"
+
+
+def site(server, robots: dict, extra: dict | None = None) -> str:
+    return server.add_origin(
+        {
+            "/robots.txt": robots,
+            "/private/*": {"body": page("secret")},
+            "/public/*": {"body": page("public")},
+            **(extra or {}),
+        }
+    )
+
+
+# 2. Turning the plugin off leaves Scrapy's robots.txt middleware in force.
+@pytest.mark.parametrize(
+    "off",
+    [
+        {"CCSIGNALS_ENABLED": False},
+        {
+            "DOWNLOADER_MIDDLEWARES": {
+                "scrapy_ccsignals.downloadermiddleware.CCSignalsDownloaderMiddleware": None
+            }
+        },
+    ],
+    ids=["setting", "middleware-none"],
+)
+@pytest_twisted.ensureDeferred
+async def test_plugin_off_keeps_scrapy_robotstxt(server, off):
+    origin = site(server, text(DISALLOW_ALL))
+    crawler, _ = await run_crawl(
+        [f"{origin}/private/1", f"{origin}/public/1"], {"ROBOTSTXT_OBEY": True, **off}, follow=False
+    )
+    paths = server.paths(origin)
+    assert "/private/1" not in paths
+    assert "/public/1" in paths
+    assert stats(crawler).get("robotstxt/forbidden") == 1
+
+
+# 3. Policy redirects to other schemes are failed fetches (disallow all), never read.
+@pytest.mark.parametrize("target", ["file:///{path}", "ftp://127.0.0.1/robots.txt", "data:,x"])
+@pytest_twisted.ensureDeferred
+async def test_policy_redirect_to_other_scheme_is_unreachable(server, tmp_path, target):
+    local = tmp_path / "robots.txt"
+    local.write_text("User-agent: *\nAllow: /\n")
+    location = target.format(path=str(local).lstrip("/"))
+    origin = site(server, {"status": 302, "headers": {"Location": location}, "body": ""})
+    crawler, items = await run_crawl([f"{origin}/public/1"], follow=False)
+    assert "/public/1" not in server.paths(origin)
+    assert items == []
+    s = stats(crawler)
+    assert s["ccsignals/policy/bad_redirect"] >= 1
+    assert s["ccsignals/robots/unreachable"] == 1
+
+
+# 4. Policy files never come from Scrapy's HTTP cache.
+@pytest_twisted.ensureDeferred
+async def test_http_cache_does_not_serve_policy_files(server, tmp_path):
+    origin = site(server, text("User-agent: *\nAllow: /\n"))
+    settings = {"HTTPCACHE_ENABLED": True, "HTTPCACHE_DIR": str(tmp_path / "cache")}
+    await run_crawl([f"{origin}/public/1"], settings, follow=False)
+    server.set_routes(
+        origin,
+        {"/robots.txt": text("User-agent: *\nDisallow: /\n"), "/public/*": {"body": page("p")}},
+    )
+    _, items = await run_crawl([f"{origin}/public/2"], settings, follow=False)
+    assert server.paths(origin).count("/robots.txt") == 2
+    assert "/public/2" not in server.paths(origin)
+    assert items == []
+
+
+# 6. HTML without a Content-Type header is still scanned (Scrapy built an HtmlResponse).
+@pytest_twisted.ensureDeferred
+async def test_html_without_content_type_is_scanned(server):
+    body = '<html><head><meta name="robots" content="noai"></head><body>x</body></html>'
+    origin = site(
+        server,
+        text("User-agent: *\nAllow: /\n"),
+        {
+            "/page": {
+                "body_b64": base64.b64encode(body.encode()).decode(),
+                "headers": {"Content-Type": ""},
+            }
+        },
+    )
+    _, items = await run_crawl([f"{origin}/page"], {"CCSIGNALS_MODE": "tag"}, follow=False)
+    assert items[0]["ccsignals"]["decision"] == "deny"
+    assert any(s["family"] == "noai" for s in items[0]["ccsignals"]["signals"])
+
+
+# 7. Tags in comments and scripts are not signals.
+@pytest.mark.parametrize(
+    ("body", "decision"),
+    [
+        (
+            "<meta name=tdm-reservation content=1>"
+            "<!-- old: <meta name=tdm-reservation content=0> -->",
+            "deny",
+        ),
+        ('<script>var s = \'<meta name="robots" content="noai">\';</script>', "allow"),
+        ('<style>/* <meta name="robots" content="noai"> */</style>', "allow"),
+        ('<![CDATA[ <meta name="robots" content="noai"> ]]>', "allow"),
+    ],
+    ids=["comment", "script", "style", "cdata"],
+)
+@pytest_twisted.ensureDeferred
+async def test_comments_and_scripts_are_not_signals(server, body, decision):
+    html = f"<html><head><title>t</title>{body}</head><body>x</body></html>"
+    origin = site(server, text("User-agent: *\nAllow: /\n"), {"/page": {"body": html}})
+    _, items = await run_crawl([f"{origin}/page"], {"CCSIGNALS_MODE": "tag"}, follow=False)
+    assert items[0]["ccsignals"]["decision"] == decision
+
+
+# 6. data: responses are not signal-free either.
+@pytest_twisted.ensureDeferred
+async def test_data_url_page_signals_count():
+    url = "data:text/html,<html><head><meta name=robots content=noai></head></html>"
+    _, items = await run_crawl([url], {"CCSIGNALS_MODE": "tag"}, follow=False)
+    assert items[0]["ccsignals"]["decision"] == "deny"
