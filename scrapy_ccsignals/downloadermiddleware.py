@@ -20,6 +20,7 @@ from scrapy_ccsignals.gate.provenance import build_record
 from scrapy_ccsignals.gate.usegate import SIGNAL_HEADERS, evaluate, is_html
 from scrapy_ccsignals.policy.fetcher import POLICY_META
 from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
+from scrapy_ccsignals.scrapy_compat import raw_header_items
 from scrapy_ccsignals.signals.pathmatch import url_path_of_parts
 from scrapy_ccsignals.signals.robots import UNREACHABLE
 
@@ -121,7 +122,7 @@ class CCSignalsDownloaderMiddleware:
         cap = self.cfg.header_max_bytes
         wanted: dict[str, list[str]] = {}
         content_type = ""
-        for key, values in dict.items(response.headers):
+        for key, values in raw_header_items(response.headers):
             name = key.decode("latin-1").lower()
             if name in SIGNAL_HEADERS:
                 wanted[name] = [v[:cap].decode("latin-1") for v in values]

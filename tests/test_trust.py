@@ -4,6 +4,7 @@ Each test is a real crawl against the loopback test server."""
 from __future__ import annotations
 
 import base64
+import itertools
 
 import pytest
 import pytest_twisted
@@ -129,3 +130,24 @@ async def test_data_url_page_signals_count():
     url = "data:text/html,<html><head><meta name=robots content=noai></head></html>"
     _, items = await run_crawl([url], {"CCSIGNALS_MODE": "tag"}, follow=False)
     assert items[0]["ccsignals"]["decision"] == "deny"
+
+
+# 5. Crawl-delay is a floor: jitter and AutoThrottle may only lengthen the gap.
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"DOWNLOAD_DELAY_JITTER": 0.5},
+        {"AUTOTHROTTLE_ENABLED": True, "AUTOTHROTTLE_START_DELAY": 0, "AUTOTHROTTLE_MAX_DELAY": 5},
+    ],
+    ids=["jitter", "autothrottle"],
+)
+@pytest_twisted.ensureDeferred
+async def test_crawl_delay_is_a_floor(server, settings):
+    delay = 0.6
+    origin = site(server, text(f"User-agent: *\nCrawl-delay: {delay}\nAllow: /\n"))
+    urls = [f"{origin}/public/{i}" for i in range(6)]
+    await run_crawl(urls, {"CONCURRENT_REQUESTS_PER_DOMAIN": 1, **settings}, follow=False)
+    times = [e["time"] for e in server.log(origin) if e["path"].startswith("/public/")]
+    assert len(times) == 6
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= delay * 0.95, gaps

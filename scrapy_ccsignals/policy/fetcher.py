@@ -28,6 +28,7 @@ from twisted.internet.threads import deferToThread
 from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
 from scrapy_ccsignals.policy.store import MemoryStore, PolicyStore, RawFile, StoredPolicy
 from scrapy_ccsignals.records.audit import iso_time, utc_now
+from scrapy_ccsignals.scrapy_compat import floor_slot, floor_slot_delay, slot_of
 from scrapy_ccsignals.signals import robots, tdmrep
 
 if TYPE_CHECKING:
@@ -77,6 +78,9 @@ class PolicyFetcher:
         # The byte-cap handler runs for every chunk of every response while it is
         # connected, so it is connected only while policy downloads are in flight.
         self._downloads_in_flight = 0
+        #: download slot key -> the Crawl-delay floor of its origins
+        self._slot_floors: dict[str, float] = {}
+        self._floor_connected = False
 
     def cached(self, origin: str) -> OriginPolicy | None:
         """The origin's policy if it is known, even when it is due for a refetch."""
@@ -389,8 +393,10 @@ class PolicyFetcher:
         return record
 
     def _apply_crawl_delay(self, policy: OriginPolicy, request: Request) -> None:
-        """Crawl-delay of the matched group on the origin's download slot: the max of it
-        and DOWNLOAD_DELAY, capped by CCSIGNALS_MAX_CRAWL_DELAY."""
+        """Crawl-delay of the matched group as a floor on the origin's download slot: the
+        gap between two downloads is at least max(Crawl-delay capped by
+        CCSIGNALS_MAX_CRAWL_DELAY, DOWNLOAD_DELAY), whatever jitter or AutoThrottle do
+        (SIGNALS.md r2). Scrapy slots are per host, so origins of one host share it."""
         delay = policy.robots.crawl_delay
         if not delay:
             return
@@ -399,17 +405,31 @@ class PolicyFetcher:
         if engine is None or delay <= 0:
             return
         downloader = engine.downloader
+        floor = max(delay, self.runtime.crawler.settings.getfloat("DOWNLOAD_DELAY"))
         key = downloader.get_slot_key(request)
-        slot_settings = downloader.per_slot_settings.setdefault(key, {})
-        current = float(slot_settings.get("delay", downloader._delay))
-        slot_settings["delay"] = max(current, delay)
-        if key in downloader.slots:
-            downloader.slots[key].delay = max(downloader.slots[key].delay, delay)
+        self._slot_floors[key] = max(self._slot_floors.get(key, 0.0), floor)
+        floor_slot_delay(downloader, key, self._slot_floors[key])
+        if not self._floor_connected:
+            # Scrapy creates (and garbage-collects) slots on its own: floor each slot as a
+            # request reaches it, before the downloader computes its next gap.
+            self.runtime.crawler.signals.connect(
+                self._request_reached_downloader, signal=signals.request_reached_downloader
+            )
+            self._floor_connected = True
         self.runtime.inc("ccsignals/crawl_delay/applied")
         logger.debug(
-            "Crawl-delay %.2fs applied to download slot %r (%s)",
-            slot_settings["delay"],
+            "Crawl-delay %.2fs applied as a floor to download slot %r (%s)",
+            floor,
             key,
             policy.origin,
             extra={"spider": self.runtime.crawler.spider},
         )
+
+    def _request_reached_downloader(self, request: Request, **kwargs: Any) -> None:
+        engine = self.runtime.crawler.engine
+        if engine is None:
+            return
+        slot = slot_of(engine.downloader, request)
+        floor = self._slot_floors.get(request.meta.get(engine.downloader.DOWNLOAD_SLOT, ""))
+        if slot is not None and floor:
+            floor_slot(slot, floor)

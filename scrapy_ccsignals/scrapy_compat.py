@@ -1,0 +1,69 @@
+"""The few places where the plugin relies on Scrapy internals that have no public API,
+kept together so a Scrapy upgrade that changes them fails one test
+(``tests/test_scrapy_compat.py``), not a crawl.
+
+- The downloader's slots (``Downloader.slots``, ``per_slot_settings``, ``_delay``) and
+  ``Slot.download_delay()``: Scrapy never applies robots.txt ``Crawl-delay``, and its
+  jitter and AutoThrottle can shorten a slot's gap below any delay it was given. A slot
+  whose origin has a Crawl-delay becomes a :class:`_FlooredSlot`, whose ``download_delay``
+  never returns less than the floor (SIGNALS.md r2: a floor, not a mean).
+- ``Headers`` is a ``dict`` of normalised bytes keys to lists of bytes values; one pass
+  over it is cheaper than a ``getlist()`` per header name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from scrapy.core.downloader import Slot
+
+if TYPE_CHECKING:
+    from scrapy.core.downloader import Downloader
+    from scrapy.http import Headers
+
+
+def raw_header_items(headers: Headers) -> Iterator[tuple[bytes, list[bytes]]]:
+    """``(name, values)`` pairs of a Scrapy ``Headers`` without its per-key normalisation."""
+    return iter(dict.items(headers))
+
+
+class _FlooredSlot(Slot):
+    """A download slot whose gap never goes under ``floor`` (set on subclasses)."""
+
+    __slots__ = ()
+    floor = 0.0
+
+    def download_delay(self) -> float:
+        return max(self.floor, Slot.download_delay(self))
+
+
+@lru_cache(maxsize=256)
+def _floored_class(floor: float) -> type[_FlooredSlot]:
+    # One class per floor value: Slot has __slots__, so the floor cannot live on the
+    # instance; a subclass with empty __slots__ keeps the layout __class__ assignment needs.
+    return type(f"FlooredSlot_{floor:g}", (_FlooredSlot,), {"__slots__": (), "floor": floor})
+
+
+def floor_slot_delay(downloader: Downloader, key: str, floor: float) -> None:
+    """Make the gap between two downloads of slot *key* at least *floor* seconds, for the
+    slot if it exists and for the slot Scrapy creates later under that key."""
+    slot_settings: dict[str, Any] = downloader.per_slot_settings.setdefault(key, {})
+    slot_settings["delay"] = max(float(slot_settings.get("delay", downloader._delay)), floor)
+    slot = downloader.slots.get(key)
+    if slot is not None:
+        floor_slot(slot, floor)
+
+
+def floor_slot(slot: Slot, floor: float) -> None:
+    current = slot.floor if isinstance(slot, _FlooredSlot) else 0.0
+    if floor > current:
+        slot.__class__ = _floored_class(floor)
+    slot.delay = max(slot.delay, floor)
+
+
+def slot_of(downloader: Downloader, request: Any) -> Slot | None:
+    """The slot a request that reached the downloader was queued in."""
+    key = request.meta.get(downloader.DOWNLOAD_SLOT)
+    return downloader.slots.get(key) if key is not None else None

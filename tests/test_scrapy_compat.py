@@ -1,0 +1,43 @@
+"""Fails loudly when a Scrapy upgrade changes an internal that scrapy_compat relies on."""
+
+from __future__ import annotations
+
+import random
+
+from scrapy.core.downloader import Downloader, Slot
+from scrapy.http import Headers
+from scrapy.utils.test import get_crawler
+
+from scrapy_ccsignals.scrapy_compat import floor_slot, floor_slot_delay, raw_header_items
+
+
+def test_headers_are_a_dict_of_bytes_lists():
+    headers = Headers({"Content-Usage": ["train-ai=n", "search=y"], "X-Robots-Tag": "noai"})
+    items = dict(raw_header_items(headers))
+    assert items[b"Content-Usage"] == [b"train-ai=n", b"search=y"]
+    assert items[b"X-Robots-Tag"] == [b"noai"]
+
+
+def test_floored_slot_never_goes_under_its_floor():
+    random.seed(1)
+    slot = Slot(concurrency=1, delay=1.0, jitter=0.5)
+    assert min(slot.download_delay() for _ in range(200)) < 0.9  # Scrapy's jitter shortens
+    floor_slot(slot, 1.0)
+    assert min(slot.download_delay() for _ in range(200)) >= 1.0
+    slot.delay = 0.1  # what AutoThrottle does
+    assert slot.download_delay() >= 1.0
+    floor_slot(slot, 0.5)  # a lower floor never lowers it
+    assert slot.floor == 1.0
+    assert isinstance(slot, Slot)
+
+
+def test_downloader_internals_used_for_slot_settings():
+    crawler = get_crawler(settings_dict={"DOWNLOAD_DELAY": 0.25})
+    crawler._apply_settings()
+    downloader = Downloader(crawler)
+    assert downloader._delay == 0.25
+    floor_slot_delay(downloader, "example.com", 2.0)
+    assert downloader.per_slot_settings["example.com"]["delay"] == 2.0
+    assert isinstance(downloader.slots, dict)
+    assert downloader.DOWNLOAD_SLOT == "download_slot"
+    downloader.close()
