@@ -136,6 +136,14 @@ class Config:
         audit_log = get("CCSIGNALS_AUDIT_LOG")
         if audit_log is not None and not isinstance(audit_log, str):
             raise ConfigError(f"CCSIGNALS_AUDIT_LOG must be a path or URI; got {audit_log!r}")
+        if audit_log:
+            try:
+                audit_log % {"name": "spider", "time": "t"}
+            except (KeyError, ValueError, TypeError) as exc:
+                raise ConfigError(
+                    f"CCSIGNALS_AUDIT_LOG {audit_log!r}: only %(name)s and %(time)s may be "
+                    f"used, and a literal % is written %%; {type(exc).__name__}: {exc}"
+                ) from None
 
         item_field = get("CCSIGNALS_ITEM_FIELD")
         if not isinstance(item_field, str) or not item_field:

@@ -31,10 +31,40 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+class _DropTraceback(logging.Filter):
+    """Drops the one log record that would print *exc*'s traceback again (asyncio's "Task
+    exception was never retrieved", Scrapy's "Error running spider"): the error was already
+    logged as one line naming the setting."""
+
+    def __init__(self, exc: BaseException):
+        super().__init__()
+        self.exc = exc
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and record.exc_info[1] is self.exc)
+
+
+def config_error(exc: ConfigError) -> ConfigError:
+    """Log a bad setting as one ERROR line and keep its traceback off the console; the
+    exception still propagates, so the crawl does not start and ``scrapy crawl`` exits 1."""
+    if not getattr(exc, "ccsignals_logged", False):
+        exc.ccsignals_logged = True  # type: ignore[attr-defined]
+        logger.error("scrapy-ccsignals: %s", exc)
+        drop = _DropTraceback(exc)
+        for name in ("asyncio", "scrapy.crawler", "scrapy.utils.log", "twisted"):
+            logging.getLogger(name).addFilter(drop)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(drop)
+    return exc
+
+
 class CCSignalsExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CCSignalsExtension:
-        return cls(crawler)
+        try:
+            return cls(crawler)
+        except ConfigError as exc:
+            raise config_error(exc) from exc.__cause__
 
     @classmethod
     def of(cls, crawler: Crawler) -> CCSignalsExtension:
@@ -47,10 +77,12 @@ class CCSignalsExtension:
             raise NotConfigured("CCSIGNALS_ENABLED is False")
         # A middleware without its extension would let everything through: refuse to start
         # rather than fail open.
-        raise ConfigError(
-            "scrapy-ccsignals middlewares are enabled but its extension is not: add "
-            '"scrapy_ccsignals.extension.CCSignalsExtension": 0 to EXTENSIONS, or use the '
-            'add-on (ADDONS = {"scrapy_ccsignals.Addon": 100})'
+        raise config_error(
+            ConfigError(
+                "scrapy-ccsignals middlewares are enabled but its extension is not: add "
+                '"scrapy_ccsignals.extension.CCSignalsExtension": 0 to EXTENSIONS, or use the '
+                'add-on (ADDONS = {"scrapy_ccsignals.Addon": 100})'
+            )
         )
 
     def __init__(self, crawler: Crawler):
@@ -72,6 +104,18 @@ class CCSignalsExtension:
                 f"CCSIGNALS_POLICY_STORE {self.cfg.policy_store!r} cannot be opened: {exc!r}"
             ) from exc
         self.fetcher = PolicyFetcher(self, self.store)
+        if self.cfg.audit_log:
+            # Opened now, not at spider_opened: a log that cannot be written stops the crawl
+            # before it starts, instead of a crawl with no audit trail.
+            path = resolve_path(self.cfg.audit_log, crawler.spidercls.name or "spider")
+            try:
+                self.audit = AuditLog(path)
+            except OSError as exc:
+                self.store.close()
+                raise ConfigError(
+                    f"CCSIGNALS_AUDIT_LOG {self.cfg.audit_log!r}: cannot open {str(path)!r} "
+                    f"({exc.strerror or exc})"
+                ) from None
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
@@ -119,9 +163,6 @@ class CCSignalsExtension:
 
     def _spider_opened(self, spider: Spider) -> None:
         self.debug_enabled = self._debug_logged()
-        if self.cfg.audit_log:
-            path = resolve_path(self.cfg.audit_log, spider.name)
-            self.audit = AuditLog(path)
         logger.info(
             "scrapy-ccsignals %s enabled: %s",
             self.version,
