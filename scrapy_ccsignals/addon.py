@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 DOWNLOADER_MIDDLEWARE_PRIORITY = 100
 #: Close to the engine, so the middleware sees items after other spider middlewares.
 SPIDER_MIDDLEWARE_PRIORITY = 100
+#: First of all pipelines, so that the user's see every item with its record.
+PIPELINE_PRIORITY = 0
 #: Extensions have no order that matters here; 0 is the usual "no preference".
 EXTENSION_PRIORITY = 0
 
@@ -29,6 +31,7 @@ class Addon:
     def update_settings(self, settings: BaseSettings) -> None:
         from scrapy_ccsignals.downloadermiddleware import CCSignalsDownloaderMiddleware
         from scrapy_ccsignals.extension import CCSignalsExtension
+        from scrapy_ccsignals.pipeline import CCSignalsPipeline
         from scrapy_ccsignals.spidermiddleware import CCSignalsSpiderMiddleware
 
         settings.setdefault_in_component_priority_dict(
@@ -39,6 +42,9 @@ class Addon:
         )
         settings.setdefault_in_component_priority_dict(
             "SPIDER_MIDDLEWARES", CCSignalsSpiderMiddleware, SPIDER_MIDDLEWARE_PRIORITY
+        )
+        settings.setdefault_in_component_priority_dict(
+            "ITEM_PIPELINES", CCSignalsPipeline, PIPELINE_PRIORITY
         )
         # Off must mean "as if the add-on were not there" (SIGNALS.md, Two gates, r2): Scrapy's
         # own robots.txt middleware is only replaced when ours will really run.

@@ -40,6 +40,8 @@ class ForbiddenByRobots(IgnoreRequest):
 
 
 OPT_OUT = "dont_obey_ccsignals"
+#: Request meta key: how many of ``redirect_urls`` are already in the audit log.
+HOPS_AUDITED = "_ccsignals_hops_audited"
 
 
 def response_url_parts(request: Request | None, response: Response) -> ParseResult:
@@ -66,6 +68,9 @@ class CCSignalsDownloaderMiddleware:
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
+        meta = request.meta
+        if "redirect_urls" in meta and len(meta["redirect_urls"]) > meta.get(HOPS_AUDITED, 0):
+            self._audit_redirect_hop(request)
         if _skip(request):
             return
         parts = urlparse_cached(request)
@@ -98,6 +103,27 @@ class CCSignalsDownloaderMiddleware:
             "Forbidden by robots.txt (%s): %s", why, request, extra={"spider": self.crawler.spider}
         )
         raise ForbiddenByRobots(f"Forbidden by robots.txt ({why}): {request.url}")
+
+    def _audit_redirect_hop(self, request: Request) -> None:
+        """The response that redirected here (a 3xx, or a page with a meta refresh) was
+        downloaded but never reached this middleware: Scrapy's redirect middlewares turned
+        it into this request. Log it once, from what they recorded in the meta."""
+        meta = request.meta
+        urls, reasons = meta["redirect_urls"], meta.get("redirect_reasons", [])
+        meta[HOPS_AUDITED] = len(urls)
+        source = urls[-1]
+        reason = reasons[-1] if len(reasons) == len(urls) else None
+        why = "meta refresh" if reason == "meta refresh" else f"HTTP {reason or '3xx'}"
+        self.runtime.inc("ccsignals/responses/redirected")
+        self.runtime.audit.event(
+            url=source,
+            origin=origin_of(source),
+            stage="response",
+            action="redirected",
+            decision=None,
+            reasons=[f"redirected ({why}) to {request.url}"],
+            status=reason if isinstance(reason, int) else None,
+        )
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get(POLICY_META):

@@ -9,13 +9,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from scrapy.http import Request
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from scrapy_ccsignals.downloadermiddleware import META_KEY, response_url_parts
 from scrapy_ccsignals.extension import CCSignalsExtension
-from scrapy_ccsignals.gate.provenance import copy_record
+from scrapy_ccsignals.items import ItemProvenance
 from scrapy_ccsignals.policy.origin import origin_of_parts
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
         super().__init__(crawler)
         self.runtime = CCSignalsExtension.of(crawler)
         self.cfg = self.runtime.cfg
-        self._warned_classes: set[type] = set()
+        self.items = ItemProvenance(self.runtime)
 
     async def process_spider_output_async(  # type: ignore[override]  # no deprecated spider arg
         self, response: Response | None, result: AsyncIterator[Any]
@@ -50,8 +49,7 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         record = response.meta.get(META_KEY) if response is not None else None
         if record is None or response is None:
-            self.runtime.inc("ccsignals/items/unchecked")
-            return item
+            return self.items.unchecked(item, response)
         denied = record["decision"] == "deny"
         if denied:
             self._audit_item(
@@ -68,7 +66,7 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
                 extra={"spider": self.crawler.spider},
             )
             return None
-        self._attach(item, record)
+        self.items.attach(item, record)
         self.runtime.inc("ccsignals/items/tagged_deny" if denied else "ccsignals/items/passed")
         return item
 
@@ -83,25 +81,3 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
             decision=record["decision"],
             reasons=record["reasons"],
         )
-
-    def _attach(self, item: Any, record: dict[str, Any]) -> None:
-        field = self.cfg.item_field
-        if isinstance(item, dict):  # the common case, without building an adapter
-            item[field] = copy_record(record)
-            return
-        adapter = ItemAdapter(item)
-        if field not in adapter.field_names():
-            self.runtime.inc("ccsignals/items/field_missing")
-            cls = type(item)
-            if cls not in self._warned_classes:
-                self._warned_classes.add(cls)
-                logger.warning(
-                    "Item class %s has no %r field, so its items carry no provenance; "
-                    "declare the field (see the README, 'Item provenance') or set "
-                    "CCSIGNALS_ITEM_FIELD",
-                    f"{cls.__module__}.{cls.__qualname__}",
-                    field,
-                    extra={"spider": self.crawler.spider},
-                )
-            return
-        adapter[field] = copy_record(record)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import itertools
+import json
 
 import pytest
 import pytest_twisted
+import scrapy
 
 from tests.crawling import page, run_crawl, stats, text
 
@@ -151,3 +153,68 @@ async def test_crawl_delay_is_a_floor(server, settings):
     assert len(times) == 6
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= delay * 0.95, gaps
+
+
+# 9. Redirect hops and meta-refresh sources are in the audit log; errback items are unchecked.
+@pytest_twisted.ensureDeferred
+async def test_redirect_hops_and_meta_refresh_are_audited(server, tmp_path):
+    origin = site(
+        server,
+        text("User-agent: *\nAllow: /\n"),
+        {
+            "/old": {"status": 301, "headers": {"Location": "/moved"}, "body": ""},
+            "/moved": {"status": 302, "headers": {"Location": "/refresh"}, "body": ""},
+            "/refresh": {
+                "body": '<html><head><meta http-equiv="refresh" content="0; url=/final">'
+                "</head></html>"
+            },
+            "/final": {"body": page("final")},
+        },
+    )
+    log = tmp_path / "audit.jsonl"
+    await run_crawl([f"{origin}/old"], {"CCSIGNALS_AUDIT_LOG": str(log)}, follow=False)
+    lines = [json.loads(x) for x in log.read_text().splitlines()]
+    fetched = [(x["url"], x["action"]) for x in lines if x["stage"] in ("request", "response")]
+    seen = [p for p in server.paths(origin) if p not in ("/robots.txt", "/.well-known/tdmrep.json")]
+    assert seen == ["/old", "/moved", "/refresh", "/final"]
+    assert fetched == [
+        (f"{origin}/old", "redirected"),
+        (f"{origin}/moved", "redirected"),
+        (f"{origin}/refresh", "redirected"),
+        (f"{origin}/final", "fetched"),
+    ]
+    hops = {x["url"]: x for x in lines if x["action"] == "redirected"}
+    assert hops[f"{origin}/old"]["status"] == 301
+    assert "meta refresh" in hops[f"{origin}/refresh"]["reasons"][0]
+
+
+class ErrbackSpider(scrapy.Spider):
+    name = "errback"
+    start_urls: list[str] = []
+
+    async def start(self):
+        for url in self.start_urls:
+            yield scrapy.Request(url, errback=self.failed)
+
+    def parse(self, response):
+        yield {"url": response.url}
+
+    def failed(self, failure):
+        yield {"url": failure.request.url, "failed": True}
+
+
+@pytest_twisted.ensureDeferred
+async def test_errback_items_are_marked_unchecked(server, tmp_path):
+    origin = site(
+        server, text("User-agent: *\nAllow: /\n"), {"/gone": {"body": "x" * 100, "drop_after": 5}}
+    )
+    log = tmp_path / "audit.jsonl"
+    crawler, items = await run_crawl(
+        [f"{origin}/gone"], {"CCSIGNALS_AUDIT_LOG": str(log)}, spider_cls=ErrbackSpider
+    )
+    assert len(items) == 1
+    record = items[0]["ccsignals"]
+    assert record["decision"] == "unchecked"
+    assert "no response" in record["reasons"][0]
+    assert stats(crawler)["ccsignals/items/unchecked"] == 1
+    assert '"action": "unchecked"' in log.read_text()

@@ -56,3 +56,21 @@ def copy_record(record: Any) -> Any:
     if isinstance(record, list):
         return [copy_record(value) for value in record]
     return record
+
+
+def unchecked_record(cfg: Config, version: str, reason: str) -> dict[str, Any]:
+    """The record of an item that no response's decision covers (yielded from an errback,
+    or from a request that opted out): provenance is per response, so it says so rather
+    than borrowing another response's verdict."""
+    return {
+        "url": None,
+        "fetched_at": None,
+        "purpose": cfg.purpose,
+        "decision": "unchecked",
+        "conditions": [],
+        "reasons": [reason],
+        "license": None,
+        "signals": [],
+        "policies": [],
+        "agent": {"user_agent": cfg.user_agent, "token": cfg.token, "plugin": version},
+    }

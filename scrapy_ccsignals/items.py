@@ -1,0 +1,83 @@
+"""Putting the provenance record on items, shared by the spider middleware (items of a
+response) and the pipeline (items no response covers: yielded from errbacks, which Scrapy
+does not pass through spider middlewares)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+
+from scrapy_ccsignals.downloadermiddleware import OPT_OUT
+from scrapy_ccsignals.gate.provenance import copy_record, unchecked_record
+from scrapy_ccsignals.policy.origin import origin_of
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
+
+    from scrapy_ccsignals.extension import CCSignalsExtension
+
+logger = logging.getLogger(__name__)
+
+
+class ItemProvenance:
+    def __init__(self, runtime: CCSignalsExtension):
+        self.runtime = runtime
+        self.cfg = runtime.cfg
+        self._warned_classes: set[type] = set()
+
+    def unchecked(self, item: Any, response: Response | None) -> Any:
+        """An item no decision covers passes with a record saying so (README, "Item
+        provenance": provenance is per response)."""
+        if response is None:
+            reason = "not checked: no response (item yielded from an errback or start())"
+        elif response.meta.get(OPT_OUT):
+            reason = f"not checked: request meta {OPT_OUT}"
+        else:
+            reason = "not checked: the response was not seen by the downloader middleware"
+        self.runtime.inc("ccsignals/items/unchecked")
+        record = unchecked_record(self.cfg, self.runtime.version, reason)
+        if response is not None:
+            record["url"] = response.url
+        self.runtime.audit.event(
+            url=record["url"] or "",
+            origin=origin_of(record["url"]) if record["url"] else None,
+            stage="item",
+            action="unchecked",
+            decision=None,
+            reasons=[reason],
+        )
+        self.attach(item, record)
+        return item
+
+    def attach(self, item: Any, record: dict[str, Any]) -> None:
+        field = self.cfg.item_field
+        if isinstance(item, dict):  # the common case, without building an adapter
+            item[field] = copy_record(record)
+            return
+        adapter = ItemAdapter(item)
+        if field not in adapter.field_names():
+            self.runtime.inc("ccsignals/items/field_missing")
+            cls = type(item)
+            if cls not in self._warned_classes:
+                self._warned_classes.add(cls)
+                logger.warning(
+                    "Item class %s has no %r field, so its items carry no provenance; "
+                    "declare the field (see the README, 'Item provenance') or set "
+                    "CCSIGNALS_ITEM_FIELD",
+                    f"{cls.__module__}.{cls.__qualname__}",
+                    field,
+                    extra={"spider": self.runtime.crawler.spider},
+                )
+            return
+        adapter[field] = copy_record(record)
+
+    def has_record(self, item: Any) -> bool:
+        """Whether *item* carries a record already, or cannot carry one (its class has no
+        such field: counted and warned about where it was first seen)."""
+        field = self.cfg.item_field
+        if isinstance(item, dict):
+            return item.get(field) is not None
+        adapter = ItemAdapter(item)
+        return field not in adapter.field_names() or adapter.get(field) is not None

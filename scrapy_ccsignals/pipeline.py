@@ -1,0 +1,30 @@
+"""Item pipeline: the first stage items reach, so that an item no response covers (yielded
+from an errback: Scrapy does not pass those through spider middlewares) still carries a
+record, marked ``unchecked``, and is counted, before any pipeline of the user's sees it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from scrapy_ccsignals.extension import CCSignalsExtension
+from scrapy_ccsignals.items import ItemProvenance
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+class CCSignalsPipeline:
+    def __init__(self, crawler: Crawler):
+        self.items = ItemProvenance(CCSignalsExtension.of(crawler))
+        self.field = self.items.cfg.item_field
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CCSignalsPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, dict) and item.get(self.field) is not None:
+            return item  # the common case: the spider middleware put the record there
+        if not self.items.has_record(item):
+            self.items.unchecked(item, None)
+        return item
