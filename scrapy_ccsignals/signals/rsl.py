@@ -152,9 +152,15 @@ def _text(element: Element | None) -> str:
     return " ".join((element.text or "").split()) if element is not None else ""
 
 
+def _resolve(base: str, text: str) -> str:
+    """An absolute URL for a path (``/terms``) against the document; anything else as
+    written (deployed files say ``api.rslcollective.org``, which is no relative path)."""
+    return urljoin(base, text) if text.startswith("/") and not text.startswith("//") else text
+
+
 def _url(base: str, element: Element | None) -> str | None:
     text = _text(element)
-    return urljoin(base, text) if text else None
+    return _resolve(base, text) if text else None
 
 
 def _tokens(text: str) -> tuple[str, ...]:
@@ -230,7 +236,7 @@ def _content(element: Element, base: str) -> Content:
     return Content(
         url=(element.get("url") or "").strip(),
         licenses=tuple(_license(lic, base) for lic in _children(element, "license")),
-        server=urljoin(base, server) if server else None,
+        server=_resolve(base, server) if server else None,
         encrypted=(element.get("encrypted") or "").strip().lower() == "true",
         lastmod=element.get("lastmod"),
         copyright=copyright,
