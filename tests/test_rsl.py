@@ -604,3 +604,28 @@ def test_rsl_license_urls_from_gathered_licences():
         "https://example.com/license.xml",
         "https://example.com/page-license.xml",
     ]
+
+
+# --- with the other families (SIGNALS.md, Combining (r2)) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "decision"), [(frozenset(), "deny"), (frozenset({"rsl-license"}), "allow")]
+)
+def test_guide_pairing_of_content_usage_and_a_paid_licence(accept, decision):
+    """rslstandard.org/guide/ai-preferences: ``Content-Usage: train-ai=n`` with a licence that
+    permits train-ai by subscription. The crawl that takes the licence may train."""
+    from scrapy_ccsignals.gate.decision import decide
+    from scrapy_ccsignals.signals.aipref import preference_signals
+
+    robots = "https://example.com/robots.txt"
+    doc = load("guide-custom-subscription.xml")
+    signals = preference_signals("train-ai=n", "train-ai", "robots.txt", robots)
+    signals += rsl_signals(
+        doc, match_content(doc, "https://example.com/a"), "train-ai", "robots.txt", doc.url
+    )
+    result = decide(signals, accept, "allow")
+    assert result.decision == decision
+    if decision == "allow":
+        assert result.conditions == ("rsl-license",)
+        assert any("overridden by the RSL licence" in r for r in result.reasons)
