@@ -88,3 +88,122 @@ def test_combining(signals, accept, default, decision, conditions, families):
 def test_deny_reasons_name_family_layer_source_rule():
     result = decide([sig("deny", "noai")], frozenset(), "allow")
     assert result.reasons == ("deny by noai header https://x/p: rule deny",)
+
+
+# --- RSL: cumulative conditions and the (r2) override ---------------------------------
+
+
+def rsl(effect: str, conditions: tuple[str, ...] = ()) -> Signal:
+    return Signal(
+        "rsl",
+        "robots.txt",
+        "https://x/license.xml",
+        effect,
+        f"licence {effect}",
+        conditions=conditions,
+        all_required=bool(conditions),
+    )
+
+
+@pytest.mark.parametrize(
+    ("accept", "decision", "conditions"),
+    [
+        (set(), "deny", ()),
+        ({"rsl-license"}, "deny", ()),
+        ({"attribution"}, "deny", ()),
+        ({"rsl-license", "attribution"}, "allow", ("attribution", "rsl-license")),
+        ({"rsl-license", "attribution", "cc-cr"}, "allow", ("attribution", "rsl-license")),
+    ],
+)
+def test_rsl_conditions_are_all_required(accept, decision, conditions):
+    result = decide(
+        [rsl("conditional", ("rsl-license", "attribution"))], frozenset(accept), "allow"
+    )
+    assert (result.decision, result.conditions) == (decision, conditions)
+
+
+def test_cc_conditions_stay_alternatives_beside_rsl():
+    signals = [
+        sig("conditional", "cc-signals", ("cc-cr", "cc-cr-op")),
+        rsl("conditional", ("attribution",)),
+    ]
+    result = decide(signals, frozenset({"cc-cr-op", "attribution"}), "allow")
+    assert result.decision == "allow"
+    assert result.conditions == ("attribution", "cc-cr-op")
+
+
+@pytest.mark.parametrize(
+    ("signals", "accept", "decision", "conditions", "families"),
+    [
+        # An allowing licence sets aside the publisher's own opt-outs...
+        ([sig("deny"), rsl("allow")], set(), "allow", (), ("rsl",)),
+        ([sig("deny", "content-signal"), rsl("allow")], set(), "allow", (), ("rsl",)),
+        (
+            [sig("conditional", "cc-signals", ("cc-cr",)), rsl("allow")],
+            set(),
+            "allow",
+            (),
+            ("rsl",),
+        ),
+        (
+            [sig("deny"), rsl("conditional", ("rsl-license",))],
+            {"rsl-license"},
+            "allow",
+            ("rsl-license",),
+            ("rsl",),
+        ),
+        (
+            [sig("deny"), sig("allow", "tdmrep"), rsl("allow")],
+            set(),
+            "allow",
+            (),
+            ("tdmrep", "rsl"),
+        ),
+        # ...but not when its conditions are not accepted...
+        ([sig("deny"), rsl("conditional", ("rsl-license",))], set(), "deny", (), ("aipref",)),
+        (
+            [sig("deny"), rsl("conditional", ("rsl-license", "attribution"))],
+            {"attribution"},
+            "deny",
+            (),
+            ("aipref",),
+        ),
+        # ...nor when another RSL document denies, nor when it says nothing...
+        ([sig("deny"), rsl("allow"), rsl("deny")], set(), "deny", (), ("aipref", "rsl")),
+        ([sig("deny"), rsl("unknown")], set(), "deny", (), ("aipref",)),
+        # ...and never over TDMRep, noai, IPTC or C2PA.
+        ([sig("deny", "tdmrep"), rsl("allow")], set(), "deny", (), ("tdmrep",)),
+        ([sig("deny", "noai"), sig("deny"), rsl("allow")], set(), "deny", (), ("noai",)),
+        ([sig("deny", "iptc"), rsl("allow")], set(), "deny", (), ("iptc",)),
+        ([sig("deny", "c2pa"), rsl("allow")], set(), "deny", (), ("c2pa",)),
+        ([sig("deny", "robots.txt"), rsl("allow")], set(), "deny", (), ("robots.txt",)),
+    ],
+)
+def test_rsl_overrides_aipref_and_content_signal(signals, accept, decision, conditions, families):
+    result = decide(signals, frozenset(accept), "deny")
+    assert (result.decision, result.conditions, result.families) == (
+        decision,
+        conditions,
+        families,
+    )
+
+
+def test_override_reasons_say_so():
+    result = decide([sig("deny"), sig("deny", "content-signal"), rsl("allow")], frozenset(), "deny")
+    assert result.reasons == (
+        "allow by rsl robots.txt https://x/license.xml: licence allow",
+        "deny by aipref header https://x/p: rule deny overridden by the RSL licence that allows "
+        "the purpose",
+        "deny by content-signal header https://x/p: rule deny overridden by the RSL licence that "
+        "allows the purpose",
+    )
+
+
+def test_rsl_deny_is_a_deny():
+    result = decide([rsl("deny"), sig("allow")], frozenset(), "allow")
+    assert (result.decision, result.families) == ("deny", ("rsl",))
+
+
+def test_all_required_in_signal_dict():
+    assert rsl("conditional", ("rsl-license",)).as_dict()["all_required"] is True
+    assert "all_required" not in sig("conditional", "cc-signals", ("cc-cr",)).as_dict()

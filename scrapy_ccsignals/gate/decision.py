@@ -5,6 +5,15 @@
 2. else any ``conditional`` whose conditions the operator did not accept -> deny;
 3. else any ``allow`` or accepted ``conditional`` -> allow, listing accepted conditions;
 4. else (nothing but unknown) -> ``CCSIGNALS_DEFAULT``.
+
+A conditional's conditions are met when the operator accepts one of them (CC signals'
+alternatives) or, with ``all_required`` (an RSL licence), every one of them.
+
+(r2) Before the rules: when the ``rsl`` family allows the purpose (every RSL signal that
+says something is an allow or a conditional whose conditions are met), the denials of the
+publisher's preference statements for the same page (``aipref``, its ``cc-signals``
+exceptions and ``content-signal``) are set aside: a licence is the publisher's way out of its
+own opt-out. robots.txt, TDMRep, noai, IPTC and C2PA are never set aside. The reasons say so.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from scrapy_ccsignals.signals.base import ALLOW, CONDITIONAL, DENY, Signal
+from scrapy_ccsignals.signals.base import ALLOW, CONDITIONAL, DENY, UNKNOWN, Signal
 from scrapy_ccsignals.signals.ccsignals import accepted
 
 
@@ -25,8 +34,38 @@ class Decision:
     families: tuple[str, ...]  # families that decided (for stats), "default" for rule 4
 
 
+#: Families whose denials an allowing RSL licence overrides (SIGNALS.md, Combining (r2)).
+RSL_OVERRIDES = frozenset({"aipref", "cc-signals", "content-signal"})
+RSL_FAMILY = "rsl"
+
+
+def met_conditions(signal: Signal, accept: frozenset[str]) -> list[str]:
+    """The conditions of *signal* the crawl commits to, sorted; empty when not met."""
+    if signal.all_required:
+        return sorted(signal.conditions) if set(signal.conditions) <= accept else []
+    return accepted(signal.conditions, accept)
+
+
+def _rsl_overridden(signals: list[Signal], accept: frozenset[str]) -> list[Signal]:
+    """The aipref / content-signal denials an allowing RSL family sets aside."""
+    rsl = [s for s in signals if s.family == RSL_FAMILY and s.effect != UNKNOWN]
+    if not rsl or not all(
+        s.effect == ALLOW or (s.effect == CONDITIONAL and met_conditions(s, accept)) for s in rsl
+    ):
+        return []
+    return [
+        s
+        for s in signals
+        if s.family in RSL_OVERRIDES
+        and (s.effect == DENY or (s.effect == CONDITIONAL and not met_conditions(s, accept)))
+    ]
+
+
 def decide(signals: Iterable[Signal], accept: frozenset[str], default: str) -> Decision:
     signals = list(signals)
+    overridden = _rsl_overridden(signals, accept) if signals else []
+    if overridden:
+        signals = [s for s in signals if s not in overridden]
     denies = [s for s in signals if s.effect == DENY]
     if denies:
         return Decision(
@@ -36,7 +75,7 @@ def decide(signals: Iterable[Signal], accept: frozenset[str], default: str) -> D
             tuple(dict.fromkeys(s.family for s in denies)),
         )
     conditionals = [s for s in signals if s.effect == CONDITIONAL]
-    unmet = [s for s in conditionals if not accepted(s.conditions, accept)]
+    unmet = [s for s in conditionals if not met_conditions(s, accept)]
     if unmet:
         return Decision(
             DENY,
@@ -50,11 +89,15 @@ def decide(signals: Iterable[Signal], accept: frozenset[str], default: str) -> D
     allows = [s for s in signals if s.effect in (ALLOW, CONDITIONAL)]
     if not allows:
         return _by_default(default)
-    conditions = sorted({c for s in conditionals for c in accepted(s.conditions, accept)})
+    conditions = sorted({c for s in conditionals for c in met_conditions(s, accept)})
     return Decision(
         ALLOW,
         tuple(conditions),
-        tuple(f"allow by {s.describe()}" for s in allows),
+        tuple(f"allow by {s.describe()}" for s in allows)
+        + tuple(
+            f"{s.effect} by {s.describe()} overridden by the RSL licence that allows the purpose"
+            for s in overridden
+        ),
         tuple(dict.fromkeys(s.family for s in allows)),
     )
 

@@ -2,6 +2,8 @@
 
 ``effect`` is the signal's meaning for the crawl's purpose: ``allow``, ``deny``,
 ``conditional`` (denied unless the crawl meets one of ``conditions``) or ``unknown``.
+A conditional with ``all_required`` is denied unless the crawl meets *every* condition: an RSL
+licence's obligations are cumulative (SIGNALS.md, RSL), CC signals' are alternatives.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Signal:
     raw: str
     value: str = ""
     conditions: tuple[str, ...] = ()
+    all_required: bool = False
 
     def describe(self) -> str:
         """One line naming family, layer, source and rule text, for decision reasons."""
@@ -45,4 +48,6 @@ class Signal:
         }
         if self.conditions:
             data["conditions"] = list(self.conditions)
+            if self.all_required:
+                data["all_required"] = True
         return data
