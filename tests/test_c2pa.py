@@ -26,6 +26,7 @@ from scrapy_ccsignals.signals.c2pa import (
     read_c2pa,
     wants_c2pa,
 )
+from scrapy_ccsignals.signals.c2pa_containers import may_carry_manifest
 from scrapy_ccsignals.testing import c2pa_assets
 from scrapy_ccsignals.testing.c2pa_assets import jpeg, png, sign, training_mining
 
@@ -146,10 +147,11 @@ def test_unsigned_image_has_no_manifest(body):
 
 
 @needs_c2pa
-def test_unsigned_image_mentioning_c2pa_reaches_the_library_and_has_no_manifest():
-    # A COM segment saying "c2pa" defeats the quick check; the library then finds nothing.
+def test_unsigned_image_with_another_app11_reaches_the_library_and_has_no_manifest():
+    # An APP11 segment (JPEG XT) that is not C2PA: the quick check cannot rule it out.
     body = jpeg()
-    body = body[:2] + b"\xff\xfe\x00\x0bc2pa text" + body[2:]
+    body = body[:2] + b"\xff\xeb\x00\x0aJP\x00\x00\x00\x00\x00\x00" + body[2:]
+    assert may_carry_manifest(body)
     assert read_c2pa(body, "image/jpeg").status == NONE
 
 
@@ -325,3 +327,24 @@ def test_as_dict_for_provenance():
             }
         ],
     }
+
+
+@needs_c2pa
+def test_file_cut_after_its_manifest_denies_but_cannot_allow(chain):
+    # What the asset-scan cap (first CCSIGNALS_ASSET_SCAN_BYTES) gives for a big signed file:
+    # the manifest is whole, the asset's hash no longer matches.
+    entries = {"cawg.ai_training": {"use": "allowed"}, "cawg.ai_inference": {"use": "notAllowed"}}
+    signed = sign(
+        jpeg(1024, 1024), "image/jpeg", chain, [training_mining("cawg.training-mining", entries)]
+    )
+    result = read_c2pa(signed[: len(signed) - 2000], "image/jpeg")
+    assert (result.status, result.validation_state) == (AVAILABLE, "Invalid")
+    assert decision(result, "train-ai") == UNKNOWN
+    assert decision(result, "ai-input") == DENY
+
+
+@needs_c2pa
+def test_signed_files_pass_the_quick_check(chain):
+    assertion = [training_mining("cawg.training-mining", CAWG)]
+    assert may_carry_manifest(sign(jpeg(), "image/jpeg", chain, assertion))
+    assert may_carry_manifest(sign(png(), "image/png", chain, assertion))

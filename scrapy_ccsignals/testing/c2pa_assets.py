@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import random
 import struct
 import zlib
 from dataclasses import dataclass
@@ -46,15 +47,18 @@ def jpeg(width: int = 16, height: int = 16) -> bytes:
     )
 
 
-def png(width: int = 8, height: int = 8) -> bytes:
-    """A valid black RGB PNG."""
+def png(width: int = 8, height: int = 8, seed: int | None = None) -> bytes:
+    """A valid RGB PNG: black, or noise from *seed* (which does not compress)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (
             struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
         )
 
-    rows = b"".join(b"\x00" + bytes(width * 3) for _ in range(height))
+    noise = random.Random(seed) if seed is not None else None
+    rows = b"".join(
+        b"\x00" + (noise.randbytes(width * 3) if noise else bytes(width * 3)) for _ in range(height)
+    )
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"".join(
         (
@@ -152,7 +156,10 @@ def sign(
     assertions: list[dict[str, object]],
     remote_url: str | None = None,
 ) -> bytes:
-    """*asset* with a signed manifest carrying *assertions* (embedded unless *remote_url*)."""
+    """*asset* with a signed manifest carrying *assertions* (embedded unless *remote_url*).
+
+    No thumbnail is made (the library would decode the image for it: slow for big ones).
+    """
     import c2pa
 
     manifest = {
@@ -161,7 +168,12 @@ def sign(
         "assertions": assertions,
     }
     info = c2pa.C2paSignerInfo("es256", chain.certificates, chain.private_key, None)
-    with c2pa.Signer.from_info(info) as signer, c2pa.Builder(json.dumps(manifest)) as builder:
+    settings = c2pa.Settings.from_dict({"builder": {"thumbnail": {"enabled": False}}})
+    context = c2pa.Context(settings)
+    with (
+        c2pa.Signer.from_info(info) as signer,
+        c2pa.Builder(json.dumps(manifest), context) as builder,
+    ):
         # C2PA 2.x: a new asset's first action must be c2pa.created; the intent adds it.
         builder.set_intent(
             c2pa.C2paBuilderIntent.CREATE, c2pa.C2paDigitalSourceType.DIGITAL_CREATION
