@@ -348,3 +348,19 @@ def test_signed_files_pass_the_quick_check(chain):
     assertion = [training_mining("cawg.training-mining", CAWG)]
     assert may_carry_manifest(sign(jpeg(), "image/jpeg", chain, assertion))
     assert may_carry_manifest(sign(png(), "image/png", chain, assertion))
+
+
+@needs_c2pa
+def test_reading_from_several_threads(chain):
+    # The integrator runs read_c2pa in Twisted's thread pool (deferToThread).
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = [
+        sign(jpeg(), "image/jpeg", chain, [training_mining("cawg.training-mining", CAWG)]),
+        sign(png(), "image/png", chain, [training_mining("c2pa.training-mining", {})]),
+        jpeg(),
+    ]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: read_c2pa(bodies[i % 3], "image/jpeg"), range(24)))
+    assert [len(r.entries) for r in results] == [4, 0, 0] * 8
+    assert [r.status for r in results[:3]] == [AVAILABLE, AVAILABLE, NONE]
