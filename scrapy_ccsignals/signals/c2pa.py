@@ -140,8 +140,11 @@ def _library() -> tuple[Any, Any] | None:
         import c2pa  # the optional extra, imported on first use
     except (ImportError, OSError):  # OSError: the wheel's native library failed to load
         return None
-    settings = c2pa.Settings.from_dict({"verify": {"remote_manifest_fetch": False}})
-    return c2pa, c2pa.Context(settings)
+    try:
+        settings = c2pa.Settings.from_dict({"verify": {"remote_manifest_fetch": False}})
+        return c2pa, c2pa.Context(settings)
+    except Exception:  # a version without these settings: unusable, never a crashed crawl
+        return None
 
 
 def c2pa_installed() -> bool:
