@@ -20,6 +20,8 @@ LAYER_ROBOTS = "robots.txt"
 LAYER_TDMREP = "tdmrep.json"
 LAYER_HEADER = "header"
 LAYER_HTML = "html"
+#: Metadata embedded in the fetched file itself (XMP/IPTC, C2PA manifest).
+LAYER_FILE = "file"
 
 
 @dataclass(frozen=True, slots=True)
