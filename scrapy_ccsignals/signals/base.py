@@ -18,6 +18,8 @@ LAYER_ROBOTS = "robots.txt"
 LAYER_TDMREP = "tdmrep.json"
 LAYER_HEADER = "header"
 LAYER_HTML = "html"
+#: Metadata embedded in the file itself (XMP, EPUB package document), SIGNALS.md "Asset metadata".
+LAYER_FILE = "file"
 
 
 @dataclass(frozen=True, slots=True)
