@@ -73,6 +73,8 @@ def _zip_members(data: bytes) -> dict[str, bytes] | None:
                 members[info.filename] = _read_capped(archive, info)
             if CONTAINER in archive.namelist():
                 members[CONTAINER] = _read_capped(archive, archive.getinfo(CONTAINER))
+    except MalformedFile:
+        raise
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError) as exc:
         raise MalformedFile(f"EPUB: {type(exc).__name__}: {exc}") from None
     except (OSError, ValueError, EOFError, struct.error) as exc:
