@@ -187,7 +187,7 @@ def svg(license_url: str = CC_BY, creator: str = "Ada") -> bytes:
 
 def pdf(packet: bytes, compress: bool = False, filler: int = 0) -> bytes:
     """A one-page PDF 1.7 whose catalog's ``/Metadata`` is an XMP stream (ISO 32000-1
-    14.3.2), with a correct xref table. *filler* bytes of a content stream come first."""
+    14.3.2), with a correct xref table. *filler* bytes of the page's content stream come before the metadata."""
     stream = zlib.compress(packet) if compress else packet
     filt = b"/Filter /FlateDecode " if compress else b""
     content = b"0 0 m 10 10 l S\n" + b"%" * filler + b"\n"
@@ -203,13 +203,13 @@ def pdf(packet: bytes, compress: bool = False, filler: int = 0) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
     ]
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    offsets = {}
+    for number in (1, 2, 3, 5, 4):  # the page content (and its filler) before the metadata
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + objects[number - 1] + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"".join(b"%010d 00000 n \n" % offsets[number] for number in sorted(offsets))
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
         len(objects) + 1,
         xref,

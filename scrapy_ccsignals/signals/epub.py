@@ -63,7 +63,7 @@ def _zip_members(data: bytes) -> dict[str, bytes] | None:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         return None
-    except (OSError, ValueError, EOFError, struct.error) as exc:
+    except (OSError, ValueError, EOFError, struct.error, NotImplementedError) as exc:
         raise MalformedFile(f"EPUB: {exc}") from None
     members = {}
     try:
