@@ -298,7 +298,7 @@ def epub(
     return bytes(sink.buffer) if isinstance(sink, _Unseekable) else sink.getvalue()
 
 
-def zip_bomb(size: int = 64 << 20, lie: bool = False) -> bytes:
+def zip_bomb(size: int = 16 << 20, lie: bool = False) -> bytes:
     """An EPUB whose package document inflates to *size* bytes (~1000:1). With *lie*, its
     local and central headers declare 1 KiB uncompressed."""
     out = io.BytesIO()

@@ -337,7 +337,7 @@ def test_broken_files_give_no_signal(name):
 
 
 def test_png_with_a_compressed_xmp_bomb():
-    bomb = zlib.compress(b" " * (64 << 20), 9)
+    bomb = zlib.compress(b" " * (16 << 20), 9)
     chunk_data = b"XML:com.adobe.xmp\x00\x01\x00\x00\x00" + bomb
     chunk = len(chunk_data).to_bytes(4, "big") + b"iTXt" + chunk_data
     chunk += zlib.crc32(chunk[4:]).to_bytes(4, "big")

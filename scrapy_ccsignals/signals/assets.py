@@ -156,15 +156,14 @@ def asset_metadata(
     body: bytes, content_type: str, limit: int = DEFAULT_SCAN_BYTES
 ) -> AssetMetadata:
     """Read the rights metadata in the first *limit* bytes of *body*. Never raises."""
-    data = body if len(body) <= limit else body[:limit]
-    kind = asset_kind(data, content_type)
+    kind = asset_kind(body, content_type)
     if not kind:
         return AssetMetadata("", UNSUPPORTED)
     try:
         if kind == "epub":
-            epub = read_epub(data)
+            epub = read_epub(body if len(body) <= limit else body[:limit])
             return _from_epub(epub) if epub is not None else AssetMetadata(kind, ABSENT)
-        props = read_xmp(data, kind)
+        props = read_xmp(body, kind, limit)  # walks the body up to limit without a copy
         return _from_xmp(kind, props) if props is not None else AssetMetadata(kind, ABSENT)
     except MalformedFile as exc:
         return AssetMetadata(kind, MALFORMED, detail=str(exc)[:200])

@@ -30,7 +30,7 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, XMLParser
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -76,9 +76,20 @@ class MalformedFile(ValueError):
     """The file or its metadata is corrupt, cut short or hostile: no signal from it."""
 
 
-def parse_xml(data: bytes) -> Element:
-    """Parse XML from a server as hostile: no DTD, no entities, no external references."""
+def parse_xml(data: bytes, element: bool = False) -> Element:
+    """Parse XML from a server as hostile: no DTD, no entities, no external references.
+
+    A whole document goes through defusedxml. An *element* (a packet cut out of a file,
+    starting at its root's start tag) cannot carry a DTD: XML allows one only in the
+    prolog, so expat rejects it, and only the predefined entities exist. It is parsed
+    with the C-accelerated parser, about three times faster."""
     try:
+        if element:
+            if not data.startswith(b"<") or data[1:2] in (b"!", b"?"):
+                raise MalformedFile("XMP packet does not start with an element")
+            parser = XMLParser()
+            parser.feed(data)
+            return parser.close()
         return fromstring(data, forbid_dtd=True)
     except (ParseError, DefusedXmlException, ValueError, RecursionError) as exc:
         raise MalformedFile(f"XML: {type(exc).__name__}: {exc}") from None
@@ -105,9 +116,9 @@ def sniff(data: bytes) -> str:
     return ""
 
 
-def _jpeg(data: bytes) -> bytes | None:
+def _jpeg(data: bytes, limit: int) -> bytes | None:
     pos = 2
-    while pos + 4 <= len(data):
+    while pos + 4 <= limit:
         if data[pos] != 0xFF:
             raise MalformedFile(f"JPEG: no marker at byte {pos}")
         marker = data[pos + 1]
@@ -124,7 +135,7 @@ def _jpeg(data: bytes) -> bytes | None:
             raise MalformedFile(f"JPEG: segment length {length} at byte {pos}")
         end = pos + 2 + length
         if marker == 0xE1 and data.startswith(JPEG_XMP_ID, pos + 4):
-            if end > len(data):
+            if end > limit:
                 raise MalformedFile("JPEG: XMP segment cut short")
             return data[pos + 4 + len(JPEG_XMP_ID) : end]
         pos = end
@@ -143,13 +154,13 @@ def _inflate(data: bytes, wbits: int = zlib.MAX_WBITS) -> bytes:
     return out
 
 
-def _png(data: bytes) -> bytes | None:
+def _png(data: bytes, limit: int) -> bytes | None:
     pos = len(PNG_SIGNATURE)
-    while pos + 8 <= len(data):
+    while pos + 8 <= limit:
         length, kind = struct.unpack_from(">I4s", data, pos)
         start, end = pos + 8, pos + 8 + length
         if kind in (b"iTXt", b"tEXt") and data.startswith(PNG_KEYWORD + b"\x00", start):
-            if end > len(data):
+            if end > limit:
                 raise MalformedFile("PNG: XMP chunk cut short")
             text = data[start + len(PNG_KEYWORD) + 1 : end]
             if kind == b"tEXt":
@@ -171,53 +182,53 @@ def _png(data: bytes) -> bytes | None:
     return None
 
 
-def _webp(data: bytes) -> bytes | None:
+def _webp(data: bytes, limit: int) -> bytes | None:
     pos = 12
-    while pos + 8 <= len(data):
+    while pos + 8 <= limit:
         kind, length = struct.unpack_from("<4sI", data, pos)
         start, end = pos + 8, pos + 8 + length
         if kind == b"XMP ":
-            if end > len(data):
+            if end > limit:
                 raise MalformedFile("WebP: XMP chunk cut short")
             return data[start:end]
         pos = end + (length & 1)
     return None
 
 
-def _tiff(data: bytes) -> bytes | None:
+def _tiff(data: bytes, limit: int) -> bytes | None:
     order = "<" if data[:2] == b"II" else ">"
-    if len(data) < 8:
+    if limit < 8:
         return None
     (ifd,) = struct.unpack_from(order + "I", data, 4)
-    if ifd + 2 > len(data):
+    if ifd + 2 > limit:
         return None
     (count,) = struct.unpack_from(order + "H", data, ifd)
     for index in range(count):
         entry = ifd + 2 + 12 * index
-        if entry + 12 > len(data):
+        if entry + 12 > limit:
             return None
         tag, kind, length, offset = struct.unpack_from(order + "HHII", data, entry)
         if tag == 700:  # XMP, type BYTE or UNDEFINED
             if kind not in (1, 7):
                 raise MalformedFile(f"TIFF: XMP tag of type {kind}")
             start = entry + 8 if length <= 4 else offset
-            return data[start : start + length] if start + length <= len(data) else None
+            return data[start : start + length] if start + length <= limit else None
     return None
 
 
-def _gif(data: bytes) -> bytes | None:
-    pos = data.find(GIF_XMP_ID)
-    return None if pos < 0 else data[pos + len(GIF_XMP_ID) :]
+def _gif(data: bytes, limit: int) -> bytes | None:
+    pos = data.find(GIF_XMP_ID, 0, limit)
+    return None if pos < 0 else data[pos + len(GIF_XMP_ID) : limit]
 
 
-def _pdf(data: bytes) -> bytes | None:
-    for match in _PDF_METADATA_RE.finditer(data):
+def _pdf(data: bytes, limit: int) -> bytes | None:
+    for match in _PDF_METADATA_RE.finditer(data, 0, limit):
         head_start = max(data.rfind(b" obj", 0, match.start()), match.start() - 1024, 0)
-        stream = _PDF_STREAM_RE.search(data, match.end(), match.end() + 4096)
+        stream = _PDF_STREAM_RE.search(data, match.end(), min(match.end() + 4096, limit))
         if stream is None:
             continue
         head = data[head_start : stream.start()]
-        end = data.find(b"endstream", stream.end())
+        end = data.find(b"endstream", stream.end(), limit)
         if end < 0:
             raise MalformedFile("PDF: metadata stream cut short")
         body = data[stream.end() : end]
@@ -273,11 +284,17 @@ def extract_packet(region: bytes, document: bytes = b"") -> bytes | None:
 _LOCATORS = {"jpeg": _jpeg, "png": _png, "webp": _webp, "tiff": _tiff, "gif": _gif, "pdf": _pdf}
 
 
-def find_packet(data: bytes, kind: str) -> bytes | None:
-    """The XMP packet of a file of *kind* (see :func:`sniff`), or None when it has none."""
+def find_packet(data: bytes, kind: str, limit: int | None = None) -> bytes | None:
+    """The XMP packet in the first *limit* bytes of a file of *kind* (see :func:`sniff`),
+    or None when it has none. The body is not copied: most files are only walked."""
+    limit = len(data) if limit is None else min(limit, len(data))
     locate = _LOCATORS.get(kind)
+    region: bytes | None
     try:
-        region = locate(data) if locate else data
+        if locate is None:
+            data = region = data[:limit]
+        else:
+            region = locate(data, limit)
     except (struct.error, IndexError) as exc:
         raise MalformedFile(f"{kind}: {exc}") from None
     if region is None:
@@ -384,7 +401,7 @@ def _licensors(prop: Element) -> list[tuple[str, str]]:
 
 def parse_packet(packet: bytes) -> XmpProperties:
     """The properties of one XMP packet (see the module docstring for what is read)."""
-    root = parse_xml(packet)
+    root = parse_xml(packet, element=True)
     try:
         return _properties(root)
     except RecursionError:  # labels nested thousands deep
@@ -414,9 +431,9 @@ def _properties(root: Element) -> XmpProperties:
     )
 
 
-def read_xmp(data: bytes, kind: str) -> XmpProperties | None:
-    """The XMP properties of a file's first bytes, None when it carries no packet.
+def read_xmp(data: bytes, kind: str, limit: int | None = None) -> XmpProperties | None:
+    """The XMP properties of a file's first *limit* bytes, None when it has no packet.
 
     Raises :class:`MalformedFile` for a corrupt container or packet."""
-    packet = find_packet(data, kind)
+    packet = find_packet(data, kind, limit)
     return None if packet is None else parse_packet(packet)
