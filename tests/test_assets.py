@@ -293,6 +293,13 @@ BROKEN = {
         "image/jpeg",
         MALFORMED,
     ),
+    "xmp-billion-laughs": (
+        af.jpeg(
+            af.xmp(title="&lol9;", doctype=af.BILLION_LAUGHS).replace(b"&amp;lol9;", b"&lol9;")
+        ),
+        "image/jpeg",
+        MALFORMED,
+    ),
     "corrupt-zip": (
         b"PK\x03\x04" + random.Random(2).randbytes(4000),
         "application/epub+zip",
