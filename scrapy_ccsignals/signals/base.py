@@ -20,7 +20,8 @@ LAYER_ROBOTS = "robots.txt"
 LAYER_TDMREP = "tdmrep.json"
 LAYER_HEADER = "header"
 LAYER_HTML = "html"
-#: Metadata embedded in the fetched file itself (XMP/IPTC, C2PA manifest).
+#: Metadata embedded in the fetched file itself (XMP/IPTC, EPUB package document, C2PA
+#: manifest), SIGNALS.md "Asset metadata".
 LAYER_FILE = "file"
 
 
