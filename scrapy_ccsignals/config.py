@@ -47,11 +47,12 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_USER_AGENT": None,
 }
 
+
 class ConfigError(ValueError):
     """A ``CCSIGNALS_*`` setting has a value the plugin cannot use."""
 
 
-__all__ = ["Config", "ConfigError", "DEFAULT_SETTINGS", "product_token"]
+__all__ = ["DEFAULT_SETTINGS", "Config", "ConfigError", "product_token"]
 
 
 @dataclass(frozen=True)
@@ -118,9 +119,7 @@ class Config:
             try:
                 return settings.getbool(name, DEFAULT_SETTINGS[name])
             except ValueError:
-                raise ConfigError(
-                    f"{name} must be a boolean; got {settings.get(name)!r}"
-                ) from None
+                raise ConfigError(f"{name} must be a boolean; got {settings.get(name)!r}") from None
 
         enabled = flag("CCSIGNALS_ENABLED")
 
@@ -164,19 +163,20 @@ class Config:
                     "CCSIGNALS_USER_AGENT must be a product token (letters, digits, '_', "
                     f"'-'); got {own!r}"
                 )
-            token: str | None = own
+            token = own
         else:
             robots_ua = settings.get("ROBOTSTXT_USER_AGENT")
             if robots_ua is not None and not isinstance(robots_ua, str):
                 raise ConfigError(f"ROBOTSTXT_USER_AGENT must be a string; got {robots_ua!r}")
             named = robots_ua or user_agent
-            token = product_token(named)
-            if token is None:
+            derived = product_token(named)
+            if derived is None:
                 source = "ROBOTSTXT_USER_AGENT" if robots_ua else "USER_AGENT"
                 raise ConfigError(
                     f"CCSIGNALS_USER_AGENT is not set and no product token can be read from "
                     f"{source} ({named!r}); set CCSIGNALS_USER_AGENT to your crawler's token"
                 )
+            token = derived
 
         # Its form is checked where it is opened (policy.store.open_store, via the extension), once.
         policy_store = get("CCSIGNALS_POLICY_STORE")
