@@ -11,18 +11,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy_ccsignals.signals.ccsignals import CC_SIGNAL_TOKENS
+from scrapy_ccsignals.signals.license import canonical_license_id
+from scrapy_ccsignals.signals.robots import product_token, valid_token
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 MODES = ("enforce", "tag")
-PURPOSES = ("train-ai", "search")
+PURPOSES = ("train-ai", "ai-input", "search")
 DEFAULTS = ("allow", "deny")
 
 #: Every setting with its default, enable flag first and the rest alphabetical.
 DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_ENABLED": True,
     "CCSIGNALS_ACCEPT_CONDITIONS": [],
+    "CCSIGNALS_AIPREF_LEGACY": True,
     "CCSIGNALS_AUDIT_LOG": None,
     "CCSIGNALS_DEFAULT": "allow",
     "CCSIGNALS_HEADER_MAX_BYTES": 8192,
@@ -31,6 +34,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_LICENSES": None,
     "CCSIGNALS_MAX_CRAWL_DELAY": 10.0,
     "CCSIGNALS_MODE": "enforce",
+    "CCSIGNALS_NOARCHIVE_IS_NOAI": True,
     "CCSIGNALS_POLICY_ERROR_MAX_AGE": 300,
     "CCSIGNALS_POLICY_LOCK_TIMEOUT": 90.0,
     "CCSIGNALS_POLICY_MAX_AGE": 86400,
@@ -43,23 +47,19 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_USER_AGENT": None,
 }
 
-_TOKEN_RE = re.compile(r"[A-Za-z_-]+")
-
 
 class ConfigError(ValueError):
     """A ``CCSIGNALS_*`` setting has a value the plugin cannot use."""
 
 
-def product_token(user_agent: str) -> str:
-    """The robots.txt product token of a user agent string (RFC 9309 section 2.2.1)."""
-    match = _TOKEN_RE.match(user_agent.strip())
-    return match.group(0) if match else ""
+__all__ = ["DEFAULT_SETTINGS", "Config", "ConfigError", "product_token"]
 
 
 @dataclass(frozen=True)
 class Config:
     enabled: bool
     accept_conditions: frozenset[str]
+    aipref_legacy: bool
     audit_log: str | None
     default: str
     header_max_bytes: int
@@ -68,6 +68,7 @@ class Config:
     licenses: frozenset[str] | None
     max_crawl_delay: float
     mode: str
+    noarchive_is_noai: bool
     policy_error_max_age: float
     policy_lock_timeout: float
     policy_max_age: float
@@ -114,12 +115,13 @@ class Config:
                 raise ConfigError(f"{name} must be a list of strings; got {value!r}")
             return list(value)
 
-        try:
-            enabled = settings.getbool("CCSIGNALS_ENABLED", True)
-        except ValueError:
-            raise ConfigError(
-                f"CCSIGNALS_ENABLED must be a boolean; got {settings.get('CCSIGNALS_ENABLED')!r}"
-            ) from None
+        def flag(name: str) -> bool:
+            try:
+                return settings.getbool(name, DEFAULT_SETTINGS[name])
+            except ValueError:
+                raise ConfigError(f"{name} must be a boolean; got {settings.get(name)!r}") from None
+
+        enabled = flag("CCSIGNALS_ENABLED")
 
         accept = string_list("CCSIGNALS_ACCEPT_CONDITIONS")
         unknown = sorted(set(accept) - set(CC_SIGNAL_TOKENS))
@@ -131,7 +133,15 @@ class Config:
 
         licenses = None
         if settings.get("CCSIGNALS_LICENSES") is not None:
-            licenses = frozenset(string_list("CCSIGNALS_LICENSES"))
+            wanted = string_list("CCSIGNALS_LICENSES")
+            ids = [canonical_license_id(v) for v in wanted]
+            bad = [v for v, spdx in zip(wanted, ids, strict=True) if spdx is None]
+            if bad:
+                raise ConfigError(
+                    f"CCSIGNALS_LICENSES has id(s) that are not SPDX Creative Commons ids: "
+                    f"{', '.join(map(repr, bad))} (e.g. CC-BY-4.0, CC-BY-SA-3.0-DE, CC0-1.0)"
+                )
+            licenses = frozenset(spdx for spdx in ids if spdx is not None)
 
         audit_log = get("CCSIGNALS_AUDIT_LOG")
         if audit_log is not None and not isinstance(audit_log, str):
@@ -151,16 +161,30 @@ class Config:
                 f"CCSIGNALS_ITEM_FIELD must be a non-empty string; got {item_field!r}"
             )
 
+        # The token (rulebook, "The token"): CCSIGNALS_USER_AGENT as written, else the
+        # product ROBOTSTXT_USER_AGENT names, else the one USER_AGENT names.
         user_agent = str(settings.get("USER_AGENT") or "")
-        token = get("CCSIGNALS_USER_AGENT") or settings.get("ROBOTSTXT_USER_AGENT") or ""
-        if not isinstance(token, str):
-            raise ConfigError(f"CCSIGNALS_USER_AGENT must be a string; got {token!r}")
-        token = product_token(token or user_agent)
-        if not token:
-            raise ConfigError(
-                "CCSIGNALS_USER_AGENT is empty and no product token can be read from "
-                f"ROBOTSTXT_USER_AGENT or USER_AGENT ({user_agent!r})"
-            )
+        own = settings.get("CCSIGNALS_USER_AGENT")
+        if own is not None and own != "":
+            if not isinstance(own, str) or not valid_token(own):
+                raise ConfigError(
+                    "CCSIGNALS_USER_AGENT must be a product token (letters, digits, '_', "
+                    f"'-'); got {own!r}"
+                )
+            token = own
+        else:
+            robots_ua = settings.get("ROBOTSTXT_USER_AGENT")
+            if robots_ua is not None and not isinstance(robots_ua, str):
+                raise ConfigError(f"ROBOTSTXT_USER_AGENT must be a string; got {robots_ua!r}")
+            named = robots_ua or user_agent
+            derived = product_token(named)
+            if derived is None:
+                source = "ROBOTSTXT_USER_AGENT" if robots_ua else "USER_AGENT"
+                raise ConfigError(
+                    f"CCSIGNALS_USER_AGENT is not set and no product token can be read from "
+                    f"{source} ({named!r}); set CCSIGNALS_USER_AGENT to your crawler's token"
+                )
+            token = derived
 
         # Its form is checked where it is opened (policy.store.open_store, via the extension), once.
         policy_store = get("CCSIGNALS_POLICY_STORE")
@@ -173,6 +197,7 @@ class Config:
         return cls(
             enabled=enabled,
             accept_conditions=frozenset(accept),
+            aipref_legacy=flag("CCSIGNALS_AIPREF_LEGACY"),
             audit_log=audit_log or None,
             default=choice("CCSIGNALS_DEFAULT", DEFAULTS),
             header_max_bytes=number("CCSIGNALS_HEADER_MAX_BYTES", int, 1),
@@ -181,6 +206,7 @@ class Config:
             licenses=licenses,
             max_crawl_delay=number("CCSIGNALS_MAX_CRAWL_DELAY", float, 0),
             mode=choice("CCSIGNALS_MODE", MODES),
+            noarchive_is_noai=flag("CCSIGNALS_NOARCHIVE_IS_NOAI"),
             policy_error_max_age=number("CCSIGNALS_POLICY_ERROR_MAX_AGE", float, 0),
             policy_lock_timeout=number("CCSIGNALS_POLICY_LOCK_TIMEOUT", float, 0.1),
             policy_max_age=number("CCSIGNALS_POLICY_MAX_AGE", float, 0),
@@ -202,6 +228,8 @@ class Config:
             "token": self.token,
             "default": self.default,
             "accept_conditions": sorted(self.accept_conditions),
+            "aipref_legacy": self.aipref_legacy,
+            "noarchive_is_noai": self.noarchive_is_noai,
             "licenses": sorted(self.licenses) if self.licenses is not None else None,
             "audit_log": self.audit_log,
             "policy_store": self.policy_store,

@@ -6,11 +6,16 @@ import pytest
 
 from scrapy_ccsignals.signals.aipref import parse_usage, preference_signals
 from scrapy_ccsignals.signals.ccsignals import exception_tokens
-from scrapy_ccsignals.signals.content_signal import content_signal_signals, parse_content_signal
+from scrapy_ccsignals.signals.content_signal import (
+    content_signal_signals,
+    header_signals,
+    parse_content_signal,
+)
 
 
-def effects(text: str, purpose: str = "train-ai") -> list[tuple[str, str]]:
-    return [(s.effect, s.value) for s in preference_signals(text, purpose, "header", "u")]
+def effects(text: str, purpose: str = "train-ai", legacy: bool = True) -> list[tuple[str, str]]:
+    signals = preference_signals(text, purpose, "header", "u", legacy=legacy)
+    return [(s.effect, s.value) for s in signals]
 
 
 @pytest.mark.parametrize(
@@ -36,13 +41,23 @@ def effects(text: str, purpose: str = "train-ai") -> list[tuple[str, str]]:
         ),
         ("train-ai=n;exceptions=unknown-token", [("deny", "train-ai=n")]),
         ("train-ai=y;exceptions=cc-cr", [("allow", "train-ai=y")]),
-        # Legacy labels, most restrictively.
+        # Legacy labels: the most specific level stated decides (r2 hierarchy).
         ("train-genai=n", [("deny", "train-genai=n")]),
         ("ai-train=n", [("deny", "ai-train=n")]),
         ("ai-use=n", [("deny", "ai-use=n")]),
         ("all=n", [("deny", "all=n")]),
         ("bots=n", [("deny", "bots=n")]),
-        ("train-ai=y, bots=n", [("allow", "train-ai=y"), ("deny", "bots=n")]),
+        ("train-ai=y, bots=n", [("allow", "train-ai=y"), ("unknown", "bots=n (overridden)")]),
+        ("bots=y, train-ai=n", [("deny", "train-ai=n"), ("unknown", "bots=y (overridden)")]),
+        (
+            "ai-use=n, train-genai=y",
+            [("allow", "train-genai=y"), ("unknown", "ai-use=n (overridden)")],
+        ),
+        # Labels at one level are equals: any n there denies.
+        ("train-genai=y, ai-train=n", [("allow", "train-genai=y"), ("deny", "ai-train=n")]),
+        # A label that states neither y nor n does not decide: the next level does.
+        ("train-ai=maybe, all=n", [("unknown", "train-ai=?"), ("deny", "all=n")]),
+        ("ai-output=n", []),  # speaks for ai-input only
         ("foo=n", []),
     ],
 )
@@ -53,7 +68,93 @@ def test_train_ai(text, expected):
 def test_search_purpose_uses_search_label():
     assert effects("train-ai=n, search=y", "search") == [("allow", "search=y")]
     assert effects("search=n", "search") == [("deny", "search=n")]
-    assert effects("bots=n", "search") == []
+
+
+# What each label says for each purpose (rulebook, "AI preferences", r2). "-" = no signal.
+LABEL_TABLE = {
+    "train-ai=n": {"train-ai": "deny", "ai-input": "-", "search": "-"},
+    "search=n": {"train-ai": "-", "ai-input": "-", "search": "deny"},
+    "train-genai=n": {"train-ai": "deny", "ai-input": "-", "search": "-"},
+    "ai-train=n": {"train-ai": "deny", "ai-input": "-", "search": "-"},
+    "ai-use=n": {"train-ai": "deny", "ai-input": "deny", "search": "-"},
+    "ai-output=n": {"train-ai": "-", "ai-input": "deny", "search": "-"},
+    "all=n": {"train-ai": "deny", "ai-input": "deny", "search": "deny"},
+    "bots=n": {"train-ai": "deny", "ai-input": "deny", "search": "deny"},
+    "bots=n, search=y": {"train-ai": "deny", "ai-input": "deny", "search": "allow"},
+    "all=n, ai-use=y": {"train-ai": "allow", "ai-input": "allow", "search": "deny"},
+    "ai-use=y, ai-output=n": {"train-ai": "allow", "ai-input": "deny", "search": "-"},
+    "train-ai=y, search=y": {"train-ai": "allow", "ai-input": "-", "search": "allow"},
+}
+
+
+def verdict(text: str, purpose: str, legacy: bool = True) -> str:
+    """The effect that decides (any deny first), or "-" when the statement says nothing
+    for the purpose."""
+    found = {e for e, _ in effects(text, purpose, legacy)}
+    return next((e for e in ("deny", "conditional", "allow") if e in found), "-")
+
+
+@pytest.mark.parametrize(
+    ("text", "purpose"),
+    [(t, p) for t in LABEL_TABLE for p in ("train-ai", "ai-input", "search")],
+)
+def test_label_table(text, purpose):
+    assert verdict(text, purpose) == LABEL_TABLE[text][purpose]
+
+
+@pytest.mark.parametrize(
+    ("text", "purpose", "expected"),
+    [
+        ("train-ai=n", "train-ai", [("deny", "train-ai=n")]),
+        ("search=y", "search", [("allow", "search=y")]),
+        ("bots=n", "train-ai", [("unknown", "bots=n (legacy, off)")]),
+        ("all=n", "search", [("unknown", "all=n (legacy, off)")]),
+        ("ai-use=n", "ai-input", [("unknown", "ai-use=n (legacy, off)")]),
+        (
+            "train-genai=n;exceptions=cc-cr",
+            "train-ai",
+            [("unknown", "train-genai=n;exceptions=cc-cr (legacy, off)")],
+        ),
+        # Without legacy labels nothing overrides: train-ai=y is the only voice.
+        (
+            "train-ai=y, bots=n",
+            "train-ai",
+            [("allow", "train-ai=y"), ("unknown", "bots=n (legacy, off)")],
+        ),
+    ],
+)
+def test_legacy_off(text, purpose, expected):
+    assert effects(text, purpose, legacy=False) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\x0btrain-ai=n",  # a leading control character: not an SF dictionary
+        "\x1ftrain-ai=n",
+        "\x00train-ai=n",
+        "\x0ctrain-ai=n",
+        "train-ai=n\x0b",
+        "train-ai=n, caf\u00e9=y",  # non-ASCII key
+    ],
+)
+def test_control_characters_fail_to_parse(text):
+    assert parse_usage(text) is None
+    assert effects(text) == [("unknown", "invalid")]
+
+
+@pytest.mark.parametrize("text", [" train-ai=n", "\ttrain-ai=n ", "train-ai=n\t"])
+def test_spaces_and_tabs_around_are_trimmed(text):
+    assert effects(text) == [("deny", "train-ai=n")]
+
+
+def test_conditional_at_a_less_specific_level_is_overridden():
+    signals = preference_signals("train-ai=y, bots=n;exceptions=cc-cr", "train-ai", "h", "u")
+    assert [(s.family, s.effect) for s in signals] == [
+        ("aipref", "allow"),
+        ("cc-signals", "unknown"),
+    ]
+    assert signals[1].conditions == ()
 
 
 def test_parse_usage_keeps_exceptions_only_on_n():
@@ -86,6 +187,12 @@ def test_exception_tokens(value, tokens):
         ("AI-Train = NO", "train-ai", [("deny", "ai-train=no")]),
         ("ai-train=maybe", "train-ai", [("unknown", "ai-train=unknown")]),
         ("ai-input=no", "train-ai", []),
+        ("ai-input=no", "ai-input", [("deny", "ai-input=no")]),
+        ("ai-input=Yes", "ai-input", [("allow", "ai-input=yes")]),
+        ("ai-train=no", "ai-input", []),
+        ("search=no", "ai-input", []),
+        ("ai-train=no, ai-train=yes", "train-ai", [("allow", "ai-train=yes")]),  # last wins
+        ("use=no, ai-train=no", "train-ai", [("deny", "ai-train=no")]),
         ("", "train-ai", []),
     ],
 )
@@ -96,3 +203,31 @@ def test_content_signal(text, purpose, expected):
 
 def test_parse_content_signal_garbage():
     assert parse_content_signal("=,=,a") == {"a": "unknown"}
+
+
+def test_content_signal_unknown_keys_kept():
+    text = "search=yes, use=no, Foo=BAR"
+    assert parse_content_signal(text) == {"search": "yes", "use": "no", "foo": "unknown"}
+    (signal,) = content_signal_signals(text, "search", "robots.txt", "u", f"Content-Signal: {text}")
+    assert "use=no" in signal.raw and "Foo=BAR" in signal.raw
+
+
+@pytest.mark.parametrize(
+    ("values", "purpose", "expected"),
+    [
+        (["ai-train=no, search=yes"], "train-ai", [("deny", "ai-train=no")]),
+        (["ai-train=no, search=yes"], "search", [("allow", "search=yes")]),
+        (["ai-input=no"], "ai-input", [("deny", "ai-input=no")]),
+        (
+            ["ai-train=yes", "ai-train=no"],
+            "train-ai",
+            [("allow", "ai-train=yes"), ("deny", "ai-train=no")],
+        ),
+        ([], "train-ai", []),
+    ],
+)
+def test_content_signal_header(values, purpose, expected):
+    signals = header_signals(values, purpose, "https://a/x")
+    assert [(s.effect, s.value) for s in signals] == expected
+    assert all(s.layer == "header" and s.source == "https://a/x" for s in signals)
+    assert all(s.raw.startswith("Content-Signal: ") for s in signals)

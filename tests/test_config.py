@@ -63,17 +63,79 @@ def test_conditions_from_string():
                 "ROBOTSTXT_USER_AGENT": "RoboBot",
                 "CCSIGNALS_USER_AGENT": "Own-Bot_2",
             },
-            "Own-Bot_",
+            "Own-Bot_2",
         ),
+        ({"USER_AGENT": "AI2Bot/1.0 (+https://x)"}, "AI2Bot"),
+        ({"USER_AGENT": "360Spider"}, "360Spider"),
+        ({"USER_AGENT": "Mozilla/5.0 (compatible; ExampleAIBot/1.0; +https://x)"}, "ExampleAIBot"),
+        # ROBOTSTXT_USER_AGENT may be a whole User-Agent string, as Scrapy allows.
+        ({"USER_AGENT": "x", "ROBOTSTXT_USER_AGENT": "RoboBot/2.0 (+https://x)"}, "RoboBot"),
+        # An empty CCSIGNALS_USER_AGENT is unset.
+        ({"USER_AGENT": "Scrapy/2.19", "CCSIGNALS_USER_AGENT": ""}, "Scrapy"),
     ],
 )
 def test_token(values, token):
     assert config(**values).token == token
 
 
+@pytest.mark.parametrize(
+    ("values", "setting"),
+    [
+        ({"CCSIGNALS_USER_AGENT": "My Bot"}, "CCSIGNALS_USER_AGENT"),
+        ({"CCSIGNALS_USER_AGENT": "MyBot/1.0"}, "CCSIGNALS_USER_AGENT"),
+        ({"CCSIGNALS_USER_AGENT": "My.Bot"}, "CCSIGNALS_USER_AGENT"),
+        ({"CCSIGNALS_USER_AGENT": 5}, "CCSIGNALS_USER_AGENT"),
+        ({"USER_AGENT": "My.Bot/1.0"}, "USER_AGENT"),
+        ({"ROBOTSTXT_USER_AGENT": "(x)"}, "ROBOTSTXT_USER_AGENT"),
+        ({"ROBOTSTXT_USER_AGENT": 7}, "ROBOTSTXT_USER_AGENT"),
+    ],
+)
+def test_invalid_token(values, setting):
+    with pytest.raises(ConfigError, match=setting):
+        config(**{"USER_AGENT": "Bot/1", **values})
+
+
 def test_product_token():
     assert product_token("  CCBot/2.0") == "CCBot"
-    assert product_token("/") == ""
+    assert product_token("/") is None
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "expected"),
+    [
+        ({}, "aipref_legacy", True),
+        ({"CCSIGNALS_AIPREF_LEGACY": False}, "aipref_legacy", False),
+        ({"CCSIGNALS_AIPREF_LEGACY": "false"}, "aipref_legacy", False),
+        ({}, "noarchive_is_noai", True),
+        ({"CCSIGNALS_NOARCHIVE_IS_NOAI": "0"}, "noarchive_is_noai", False),
+        ({"CCSIGNALS_PURPOSE": "ai-input"}, "purpose", "ai-input"),
+        ({"CCSIGNALS_LICENSES": "cc-by-4.0, CC0-1.0"}, "licenses", {"CC-BY-4.0", "CC0-1.0"}),
+        (
+            {"CCSIGNALS_LICENSES": ["LicenseRef-CC-NC-SA-1.0"]},
+            "licenses",
+            {"LicenseRef-CC-NC-SA-1.0"},
+        ),
+        ({"CCSIGNALS_LICENSES": []}, "licenses", frozenset()),
+    ],
+)
+def test_r2_settings(values, field, expected):
+    assert getattr(config(USER_AGENT="Bot/1", **values), field) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "setting"),
+    [
+        ({"CCSIGNALS_AIPREF_LEGACY": "perhaps"}, "CCSIGNALS_AIPREF_LEGACY"),
+        ({"CCSIGNALS_NOARCHIVE_IS_NOAI": "sometimes"}, "CCSIGNALS_NOARCHIVE_IS_NOAI"),
+        ({"CCSIGNALS_LICENSES": ["CC-BY-4"]}, "CCSIGNALS_LICENSES"),
+        ({"CCSIGNALS_LICENSES": ["MIT"]}, "CCSIGNALS_LICENSES"),
+        ({"CCSIGNALS_LICENSES": ["CC-BY-3.0-FR"]}, "CCSIGNALS_LICENSES"),  # not on the SPDX list
+        ({"CCSIGNALS_LICENSES": "CC-BY-4.0 https://x/l"}, "CCSIGNALS_LICENSES"),
+    ],
+)
+def test_r2_invalid(values, setting):
+    with pytest.raises(ConfigError, match=setting):
+        config(**{"USER_AGENT": "Bot/1", **values})
 
 
 def test_every_setting_is_documented_in_the_readme():

@@ -6,6 +6,7 @@ import pytest
 
 from scrapy_ccsignals.signals.htmlscan import extract
 from scrapy_ccsignals.signals.license import (
+    canonical_license_id,
     choose_license,
     jsonld_licenses,
     link_header_licenses,
@@ -29,6 +30,29 @@ from scrapy_ccsignals.signals.noai import noai_signals, x_robots_directives
             {"unavailable_after: 25 jun 2010 15:00:00 pst"},
         ),
         ("", "MyBot", set()),
+        # Scopes (Google's syntax, r2): a name: prefix runs to the next one.
+        ("googlebot: noindex, mybot: noai", "MyBot", {"noai"}),
+        ("googlebot: noindex, mybot: noai", "Googlebot", {"noindex"}),
+        ("demobot: noai, examplebot: noai", "ExampleBot", {"noai"}),
+        ("demobot: noai, examplebot: noai", "DemoBot", {"noai"}),
+        ("demobot: noai, examplebot: noai", "MyBot", set()),
+        ("mybot: noindex, noai, otherbot: noimageai", "MyBot", {"noindex", "noai"}),
+        ("mybot: noindex, noai, otherbot: noimageai", "OtherBot", {"noimageai"}),
+        # Before any prefix: every bot.
+        ("noarchive, otherbot: noai", "MyBot", {"noarchive"}),
+        ("noarchive, mybot: noai", "MyBot", {"noarchive", "noai"}),
+        # Valued directives are not scopes.
+        ("max-snippet: 20, noai", "MyBot", {"max-snippet: 20", "noai"}),
+        ("otherbot: max-snippet: 20, noai", "MyBot", set()),
+        (
+            "mybot: unavailable_after: 2030-01-01, noai",
+            "MyBot",
+            {"unavailable_after: 2030-01-01", "noai"},
+        ),
+        ("MYBOT:NOAI", "mybot", {"noai"}),
+        ("mybot:", "MyBot", set()),
+        ("AI2Bot: noai", "AI2Bot", {"noai"}),
+        ("AI2Bot: noai", "AI", set()),
     ],
 )
 def test_x_robots_directives(value, token, expected):
@@ -47,6 +71,41 @@ def test_x_robots_directives(value, token, expected):
 )
 def test_noai_effects(found, purpose, image, effects):
     assert [s.effect for s in noai_signals(found, purpose, image, "header", "u", "r")] == effects
+
+
+# What each directive says for each purpose (rulebook, "noai", r2); "-" = no signal.
+NOAI_TABLE = {
+    ("noai", False): {"train-ai": "deny", "ai-input": "deny", "search": "unknown"},
+    ("noai", True): {"train-ai": "deny", "ai-input": "deny", "search": "unknown"},
+    ("noimageai", False): {"train-ai": "unknown", "ai-input": "unknown", "search": "unknown"},
+    ("noimageai", True): {"train-ai": "deny", "ai-input": "deny", "search": "unknown"},
+    ("noarchive", False): {"train-ai": "deny", "ai-input": "unknown", "search": "unknown"},
+    ("noindex", False): {"train-ai": "-", "ai-input": "-", "search": "-"},
+    ("nofollow", True): {"train-ai": "-", "ai-input": "-", "search": "-"},
+}
+
+
+@pytest.mark.parametrize(
+    ("directive", "image", "purpose"),
+    [(d, i, p) for (d, i) in NOAI_TABLE for p in ("train-ai", "ai-input", "search")],
+)
+def test_noai_table(directive, image, purpose):
+    signals = noai_signals({directive}, purpose, image, "header", "u", "r")
+    effect = signals[0].effect if signals else "-"
+    assert effect == NOAI_TABLE[(directive, image)][purpose]
+    assert all(s.value == directive for s in signals)
+
+
+@pytest.mark.parametrize("purpose", ["train-ai", "ai-input", "search"])
+def test_noarchive_switched_off(purpose):
+    assert (
+        noai_signals({"noarchive"}, purpose, False, "html", "u", "r", noarchive_is_noai=False) == []
+    )
+
+
+def test_noarchive_is_told_from_noai():
+    signals = noai_signals({"noai", "noarchive"}, "train-ai", False, "header", "u", "r")
+    assert [(s.value, s.effect) for s in signals] == [("noai", "deny"), ("noarchive", "deny")]
 
 
 @pytest.mark.parametrize(
@@ -91,6 +150,96 @@ def test_noai_effects(found, purpose, image, effects):
 )
 def test_normalise_cc(url, canonical, spdx):
     assert normalise_cc(url) == (canonical, spdx)
+
+
+LICENSE_FORMS = [
+    "{base}",
+    "{base}legalcode",
+    "{base}legalcode.de",
+    "{base}deed.fr",
+    "{base}deed.zh-hans",
+    "{bare}",
+    "{base}?ref=footer",
+    "{base}#main",
+    "{base}deed.en?x=1#y",
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "spdx"),
+    [
+        ("licenses/by/4.0/", "CC-BY-4.0"),
+        ("licenses/by-nd-nc/1.0/", "CC-BY-NC-ND-1.0"),
+        ("licenses/by-nc-nd/2.0/", "CC-BY-NC-ND-2.0"),
+        ("licenses/sa/1.0/", "CC-SA-1.0"),
+        ("licenses/nc-sa/1.0/", "LicenseRef-CC-NC-SA-1.0"),
+        ("licenses/nd-nc/1.0/", "LicenseRef-CC-NC-ND-1.0"),
+        ("licenses/nc/1.0/", "LicenseRef-CC-NC-1.0"),
+        ("licenses/nd/1.0/", "LicenseRef-CC-ND-1.0"),
+        ("licenses/by-sa/3.0/de/", "CC-BY-SA-3.0-DE"),
+        ("licenses/by-nc-sa/2.0/uk/", "CC-BY-NC-SA-2.0-UK"),
+        ("licenses/by-sa/2.1/jp/", "CC-BY-SA-2.1-JP"),
+        ("licenses/by/3.0/igo/", "CC-BY-3.0-IGO"),
+        ("licenses/by/3.0/us/", "CC-BY-3.0-US"),
+        ("licenses/by/3.0/fr/", "LicenseRef-CC-BY-3.0-FR"),  # a port SPDX does not list
+        ("licenses/by/2.5/scotland/", "LicenseRef-CC-BY-2.5-SCOTLAND"),
+        ("licenses/publicdomain/", "CC-PDDC"),
+        ("publicdomain/zero/1.0/", "CC0-1.0"),
+        ("publicdomain/mark/1.0/", "CC-PDM-1.0"),
+    ],
+)
+@pytest.mark.parametrize("form", LICENSE_FORMS)
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://creativecommons.org/",
+        "http://creativecommons.org/",
+        "http://www.creativecommons.org/",
+    ],
+)
+def test_normalise_cc_every_form(path, spdx, form, origin):
+    url = form.format(base=origin + path, bare=(origin + path).rstrip("/"))
+    assert normalise_cc(url) == ("https://creativecommons.org/" + path, spdx)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://creativecommons.org/licenses/sa/2.0/",  # no non-BY licences after 1.0
+        "https://creativecommons.org/licenses/by-by/4.0/",
+        "https://creativecommons.org/licenses/",
+        "https://creativecommons.org/publicdomain/",
+        "https://creativecommons.org/share-your-work/cclicenses/",
+    ],
+)
+def test_not_a_cc_licence(url):
+    assert normalise_cc(url) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("CC-BY-4.0", "CC-BY-4.0"),
+        ("cc-by-nc-sa-3.0-de", "CC-BY-NC-SA-3.0-DE"),
+        ("cc0-1.0", "CC0-1.0"),
+        ("CC-PDDC", "CC-PDDC"),
+        ("licenseref-cc-by-3.0-fr", "LicenseRef-CC-BY-3.0-FR"),
+        ("LicenseRef-CC-NC-SA-1.0", "LicenseRef-CC-NC-SA-1.0"),
+        ("CC-BY-3.0-FR", None),
+        ("CC-BY-4", None),
+        ("MIT", None),
+        ("LicenseRef-CC-FOO-1.0", None),
+        ("", None),
+    ],
+)
+def test_canonical_license_id(text, expected):
+    assert canonical_license_id(text) == expected
+
+
+def test_normaliser_ids_are_valid_config_ids():
+    for path in ("licenses/by/3.0/fr/", "licenses/nc-sa/1.0/", "licenses/by-nd-nc/1.0/"):
+        result = normalise_cc("https://creativecommons.org/" + path)
+        assert result is not None and canonical_license_id(result[1]) == result[1]
 
 
 @pytest.mark.parametrize(

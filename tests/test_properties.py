@@ -13,12 +13,23 @@ from hypothesis import strategies as st
 
 from scrapy_ccsignals.records.audit import iso_time
 from scrapy_ccsignals.signals.aipref import parse_usage, preference_signals
-from scrapy_ccsignals.signals.content_signal import parse_content_signal
+from scrapy_ccsignals.signals.content_signal import header_signals, parse_content_signal
 from scrapy_ccsignals.signals.htmlscan import extract
-from scrapy_ccsignals.signals.license import jsonld_licenses, link_header_licenses, normalise_cc
-from scrapy_ccsignals.signals.noai import x_robots_directives
-from scrapy_ccsignals.signals.pathmatch import pattern_matches
-from scrapy_ccsignals.signals.robots import decode_body, parse_robots
+from scrapy_ccsignals.signals.license import (
+    canonical_license_id,
+    jsonld_licenses,
+    link_header_licenses,
+    normalise_cc,
+)
+from scrapy_ccsignals.signals.noai import noai_signals, x_robots_directives
+from scrapy_ccsignals.signals.pathmatch import normalise, pattern_matches, url_path
+from scrapy_ccsignals.signals.robots import (
+    agent_name,
+    decode_body,
+    parse_robots,
+    product_token,
+    valid_token,
+)
 from scrapy_ccsignals.signals.tdmrep import TdmRepError, first_match, parse_tdmrep_json
 
 FAST = settings(max_examples=300, deadline=None)
@@ -29,11 +40,18 @@ FAST = settings(max_examples=300, deadline=None)
 def test_text_parsers_never_raise(text):
     parse_robots(text, "Bot").can_fetch("http://a/x", "/x")
     parse_usage(text)
-    preference_signals(text, "train-ai", "header", "u")
+    for purpose in ("train-ai", "ai-input", "search"):
+        preference_signals(text, purpose, "header", "u")
+        preference_signals(text, purpose, "header", "u", legacy=False)
+        header_signals([text], purpose, "u")
+        noai_signals(x_robots_directives(text, "Bot"), purpose, True, "header", "u", text)
     parse_content_signal(text)
-    x_robots_directives(text, "Bot")
     normalise_cc(text)
+    canonical_license_id(text)
     link_header_licenses(text)
+    product_token(text)
+    agent_name(text)
+    normalise(text)
 
 
 @FAST
@@ -153,3 +171,81 @@ def test_iso_time_matches_datetime(timestamp):
     """The per-second cached formatter writes what datetime would, milliseconds included."""
     expected = datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="milliseconds")
     assert iso_time(timestamp) == expected.replace("+00:00", "Z")
+
+
+@FAST
+@given(st.text())
+def test_product_token_is_a_valid_token(text):
+    token = product_token(text)
+    assert token is None or (valid_token(token) and token in text)
+
+
+@FAST
+@given(st.text(max_size=40))
+def test_normalise_is_idempotent_and_ascii(text):
+    once = normalise(text)
+    assert normalise(once) == once
+    assert once.isascii()
+    assert "%2f" not in once  # escapes are upper-cased
+
+
+unreserved = st.text(alphabet="abcXYZ019-._~", max_size=8)
+
+
+@FAST
+@given(unreserved, unreserved)
+def test_escaped_unreserved_matches_plain(head, tail):
+    """A path written with %XX escapes of unreserved characters is the same path."""
+    escaped = "".join(f"%{ord(c):02x}" for c in tail)
+    assert pattern_matches("/" + head + tail + "$", url_path(f"http://h/{head}{escaped}"))
+    assert not pattern_matches(f"/{head}/", url_path(f"http://h/{head}%2F{tail}"))
+
+
+@FAST
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "noai",
+                "noindex",
+                "mybot: noai",
+                "otherbot: noai",
+                "otherbot: noindex",
+                "max-snippet: 5",
+                "noarchive",
+            ]
+        ),
+        max_size=6,
+    )
+)
+def test_x_robots_scopes_agree_with_reference(elements):
+    """Reference: walk the elements, a bot prefix switches the scope."""
+    expected: set[str] = set()
+    scope = None
+    for element in elements:
+        name, sep, rest = element.partition(": ")
+        if sep and name != "max-snippet":
+            scope, element = name, rest
+        if scope in (None, "mybot"):
+            expected.add(element)
+    assert x_robots_directives(", ".join(elements), "MyBot") == expected
+
+
+labels = st.sampled_from(
+    ["train-ai", "search", "train-genai", "ai-train", "ai-use", "ai-output", "all", "bots"]
+)
+
+
+@FAST
+@given(
+    st.dictionaries(labels, st.sampled_from(["y", "n"]), max_size=8),
+    st.sampled_from(["train-ai", "ai-input", "search"]),
+)
+def test_legacy_hierarchy_most_specific_level_decides(prefs, purpose):
+    """The deciding effects all come from one level: the most specific one stated."""
+    from scrapy_ccsignals.signals.aipref import HIERARCHY
+
+    text = ", ".join(f"{k}={v}" for k, v in prefs.items())
+    deciding = [s for s in preference_signals(text, purpose, "h", "u") if s.effect != "unknown"]
+    level = next((lv for lv in HIERARCHY[purpose] if any(k in prefs for k in lv)), ())
+    assert sorted(s.value.split("=")[0] for s in deciding) == sorted(k for k in level if k in prefs)

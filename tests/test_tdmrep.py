@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from scrapy_ccsignals.signals.pathmatch import url_path
 from scrapy_ccsignals.signals.tdmrep import (
     TdmRepError,
     TdmStatement,
@@ -117,5 +118,34 @@ def test_cascade_records_policy_and_override():
     assert signals[0].value == "tdm-reservation=1; tdm-policy=https://p (overridden)"
 
 
-def test_search_purpose_not_affected():
-    assert [s.effect for s in tdmrep_signals([st("header", 1)], "search")] == ["unknown"]
+@pytest.mark.parametrize(
+    ("value", "purpose", "effect"),
+    [
+        (1, "train-ai", "deny"),
+        (1, "ai-input", "deny"),  # r2: inference-time use is text and data mining too
+        (1, "search", "unknown"),
+        (0, "train-ai", "allow"),
+        (0, "ai-input", "allow"),
+        (0, "search", "unknown"),
+        (None, "train-ai", "unknown"),
+        (None, "ai-input", "unknown"),
+    ],
+)
+def test_purposes(value, purpose, effect):
+    assert [s.effect for s in tdmrep_signals([st("header", value)], purpose)] == [effect]
+
+
+@pytest.mark.parametrize(
+    ("location", "path", "matches"),
+    [
+        ("/a/", "/a%2Fb/", False),  # %2F is not "/" (RFC 9309 2.2.2)
+        ("/a%2Fb", "/a%2fb/c", True),
+        ("/caf\u00e9/*", "/caf%C3%A9/x", True),
+        ("/%7Euser/", "/~user/x", True),
+    ],
+)
+def test_locations_match_percent_encoded(location, path, matches):
+    entries, _ = parse_tdmrep_json(
+        json.dumps([{"location": location, "tdm-reservation": 1}]).encode()
+    )
+    assert (first_match(entries, url_path("https://h" + path)) is not None) is matches

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
@@ -52,6 +52,9 @@ SIGNAL_HEADERS = frozenset(
     {"content-usage", "tdm-reservation", "tdm-policy", "x-robots-tag", "link"}
 )
 _NONE: tuple[str, ...] = ()
+#: preference_signals without legacy labels (CCSIGNALS_AIPREF_LEGACY false); one object, so
+#: the robots.txt line cache below keys on it like on the function itself.
+_strict_preference_signals = partial(preference_signals, legacy=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +117,14 @@ def _read_headers(
     """Step 3 of :func:`evaluate`: the signal headers, appended to its lists."""
     purpose = cfg.purpose
     for value in headers.get("content-usage", _NONE):
-        signals += preference_signals(value, purpose, LAYER_HEADER, url, f"Content-Usage: {value}")
+        signals += preference_signals(
+            value,
+            purpose,
+            LAYER_HEADER,
+            url,
+            f"Content-Usage: {value}",
+            legacy=cfg.aipref_legacy,
+        )
     reservations = headers.get("tdm-reservation", _NONE)
     policies = headers.get("tdm-policy", _NONE)
     if reservations or policies:
@@ -129,7 +139,13 @@ def _read_headers(
     for value in headers.get("x-robots-tag", _NONE):
         found = x_robots_directives(value, cfg.token)
         signals += noai_signals(
-            found, purpose, is_image, LAYER_HEADER, url, f"X-Robots-Tag: {value}"
+            found,
+            purpose,
+            is_image,
+            LAYER_HEADER,
+            url,
+            f"X-Robots-Tag: {value}",
+            noarchive_is_noai=cfg.noarchive_is_noai,
         )
     for value in headers.get("link", _NONE):
         for href, kind in link_header_licenses(value):
@@ -165,10 +181,9 @@ def evaluate(
     if policy is not None:
         robots_url = policy.robots_url
         if policy.robots.extensions:
+            usage = preference_signals if cfg.aipref_legacy else _strict_preference_signals
             for line in policy.robots.scoped("content-usage", path):
-                signals += _robots_signals(
-                    preference_signals, line.value, purpose, robots_url, line.raw
-                )
+                signals += _robots_signals(usage, line.value, purpose, robots_url, line.raw)
             for line in policy.robots.scoped("content-signal", path):
                 signals += _robots_signals(
                     content_signal_signals, line.value, purpose, robots_url, line.raw
@@ -197,7 +212,12 @@ def evaluate(
         for name, content, tag in page.http_equiv:
             if name == "content-usage":
                 signals += preference_signals(
-                    content, purpose, LAYER_HTML, url, html_meta.decode_text(tag)
+                    content,
+                    purpose,
+                    LAYER_HTML,
+                    url,
+                    html_meta.decode_text(tag),
+                    legacy=cfg.aipref_legacy,
                 )
         for name, content, tag in page.names:
             if name == "tdm-reservation":
@@ -214,6 +234,7 @@ def evaluate(
                     LAYER_HTML,
                     url,
                     html_meta.decode_text(tag),
+                    noarchive_is_noai=cfg.noarchive_is_noai,
                 )
         if html_reservation is not None or html_policy is not None:
             tdm.append(

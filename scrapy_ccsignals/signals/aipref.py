@@ -2,9 +2,17 @@
 
 One place for the rules: the ``Content-Usage`` value is an RFC 9651 Structured Fields
 Dictionary (parsed with ``http-sf``); labels are case-sensitive; ``y``/``n`` tokens only,
-anything else is unknown; a dictionary that fails to parse is entirely unknown; duplicate
-keys, last wins (RFC 9651 section 4.2.2). Legacy labels still deployed are honoured for
-``train-ai``, most restrictively. CC signals ride on an ``n`` as ``exceptions``.
+anything else is unknown; a dictionary that fails to parse (uppercase keys, a leading
+control character) is entirely unknown; duplicate keys, last wins (RFC 9651 section
+4.2.2). CC signals ride on an ``n`` as ``exceptions``.
+
+Current labels: ``train-ai`` speaks for purpose ``train-ai`` and ``search`` for ``search``;
+none speaks for ``ai-input``. Legacy labels (older drafts, CC signals examples, RSL
+templates) are honoured while ``legacy`` is true, as the hierarchy of the drafts that
+defined them (:data:`HIERARCHY`): within one statement, the most specific level that
+states ``y`` or ``n`` for the purpose decides, so ``bots=n, search=y`` allows search and
+denies train-ai. Labels at a less specific level are recorded as overridden; with
+``legacy`` false, legacy labels are recorded as unknown (strict -07 and later).
 """
 
 from __future__ import annotations
@@ -21,12 +29,15 @@ from scrapy_ccsignals.signals.ccsignals import exception_tokens
 FAMILY = "aipref"
 CC_FAMILY = "cc-signals"
 
-#: Labels that speak for each purpose. Legacy ones come from older aipref drafts,
-#: CC signals examples and RSL.
-PURPOSE_LABELS: dict[str, tuple[str, ...]] = {
-    "train-ai": ("train-ai", "train-genai", "ai-train", "ai-use", "all", "bots"),
-    "search": ("search",),
+#: For each purpose, its labels from the most specific level to the least; labels at one
+#: level are equals (any ``n`` there denies). Rulebook, "AI preferences", (r2).
+HIERARCHY: dict[str, tuple[tuple[str, ...], ...]] = {
+    "train-ai": (("train-ai",), ("train-genai", "ai-train"), ("ai-use",), ("all", "bots")),
+    "ai-input": (("ai-use", "ai-output"), ("all", "bots")),
+    "search": (("search",), ("all", "bots")),
 }
+#: The labels of the current vocabulary (draft-ietf-aipref-vocab -07 and later).
+CURRENT_LABELS = frozenset({"train-ai", "search"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +53,9 @@ def parse_usage(text: str) -> Mapping[str, Preference] | None:
 
     The result is cached and shared: treat it as read-only."""
     try:
-        parsed = http_sf.parse(text.strip().encode("utf-8", "replace"), tltype="dictionary")
+        # An HTTP field value loses surrounding spaces and tabs only (RFC 9110 5.5): any
+        # other control character stays and makes the dictionary fail to parse.
+        parsed = http_sf.parse(text.strip(" \t").encode("utf-8", "replace"), tltype="dictionary")
     except Exception:  # http_sf raises StructuredFieldError, and ValueError on odd input
         return None
     prefs: dict[str, Preference] = {}
@@ -54,35 +67,63 @@ def parse_usage(text: str) -> Mapping[str, Preference] | None:
     return prefs
 
 
+def _signal(pref: Preference, layer: str, source: str, raw: str) -> Signal:
+    """The signal one stated label gives: allow, deny, conditional (CC signals) or unknown."""
+    label = pref.label
+    if pref.value == "y":
+        return Signal(FAMILY, layer, source, ALLOW, raw, value=f"{label}=y")
+    if pref.value == "n" and pref.exceptions:
+        return Signal(
+            CC_FAMILY,
+            layer,
+            source,
+            CONDITIONAL,
+            raw,
+            value=f"{label}=n;exceptions={' '.join(pref.exceptions)}",
+            conditions=pref.exceptions,
+        )
+    if pref.value == "n":
+        return Signal(FAMILY, layer, source, DENY, raw, value=f"{label}=n")
+    return Signal(FAMILY, layer, source, UNKNOWN, raw, value=f"{label}=?")
+
+
 def preference_signals(
-    text: str, purpose: str, layer: str, source: str, raw: str | None = None
+    text: str,
+    purpose: str,
+    layer: str,
+    source: str,
+    raw: str | None = None,
+    legacy: bool = True,
 ) -> list[Signal]:
-    """The signals one ``Content-Usage`` statement gives for *purpose*."""
+    """The signals one ``Content-Usage`` statement gives for *purpose*.
+
+    The labels of the purpose's most specific stated level (``y`` or ``n``) carry their
+    effect; labels present at other levels, and labels with any other value, are recorded
+    with effect unknown. *legacy* false: only :data:`CURRENT_LABELS` count."""
     raw = text if raw is None else raw
     prefs = parse_usage(text)
     if prefs is None:
         return [Signal(FAMILY, layer, source, UNKNOWN, raw, value="invalid")]
-    signals = []
-    for label in PURPOSE_LABELS[purpose]:
-        pref = prefs.get(label)
-        if pref is None:
-            continue
-        if pref.value == "y":
-            signals.append(Signal(FAMILY, layer, source, ALLOW, raw, value=f"{label}=y"))
-        elif pref.value == "n" and pref.exceptions:
-            signals.append(
-                Signal(
-                    CC_FAMILY,
-                    layer,
-                    source,
-                    CONDITIONAL,
-                    raw,
-                    value=f"{label}=n;exceptions={' '.join(pref.exceptions)}",
-                    conditions=pref.exceptions,
+    signals: list[Signal] = []
+    decided = False
+    for level in HIERARCHY[purpose]:
+        stated = False
+        for label in level:
+            pref = prefs.get(label)
+            if pref is None:
+                continue
+            if not legacy and label not in CURRENT_LABELS:
+                value = _signal(pref, layer, source, raw).value
+                signals.append(
+                    Signal(FAMILY, layer, source, UNKNOWN, raw, value=f"{value} (legacy, off)")
                 )
-            )
-        elif pref.value == "n":
-            signals.append(Signal(FAMILY, layer, source, DENY, raw, value=f"{label}=n"))
-        else:
-            signals.append(Signal(FAMILY, layer, source, UNKNOWN, raw, value=f"{label}=?"))
+                continue
+            signal = _signal(pref, layer, source, raw)
+            if decided and signal.effect != UNKNOWN:
+                signal = Signal(
+                    signal.family, layer, source, UNKNOWN, raw, value=f"{signal.value} (overridden)"
+                )
+            signals.append(signal)
+            stated = stated or pref.value in ("y", "n")
+        decided = decided or stated
     return signals

@@ -3,9 +3,16 @@
 Sources: ``Link: <...>; rel="license"`` header, ``<link rel="license">``, ``<a rel="license">``,
 JSON-LD ``license``, Dublin Core / ccREL (``dcterms:license``, ``cc:license``) and RSL
 (``License:`` in robots.txt, or ``rel="license"`` with type ``application/rsl+xml``).
-A CC URL is rewritten to its canonical form (https, creativecommons.org, no deed/legalcode,
-query or fragment, trailing slash) with an SPDX-style id. A licence only changes the
-decision when the operator filters on it (``CCSIGNALS_LICENSES``).
+A CC URL in any of its forms (http or https, ``www.``, ``deed.xx``, ``legalcode``,
+``legalcode.xx``, with or without the trailing slash, query or fragment) is rewritten to
+its canonical form (https, creativecommons.org, no deed/legalcode, query or fragment,
+trailing slash) and given the id **the SPDX licence list** names it by (:data:`SPDX_CC_IDS`):
+``CC-BY-NC-SA-3.0-DE``, ``CC0-1.0``, ``CC-PDM-1.0``, ``CC-PDDC`` for
+``/licenses/publicdomain/``, ``CC-BY-NC-ND-1.0`` for ``by-nd-nc/1.0``, ``CC-SA-1.0``. A CC
+licence the SPDX list does not name (``nc-sa/1.0``, most ported licences) gets the same
+shape as an SPDX ``LicenseRef-``: ``LicenseRef-CC-NC-SA-1.0``, ``LicenseRef-CC-BY-3.0-FR``.
+A licence only changes the decision when the operator filters on it
+(``CCSIGNALS_LICENSES``, checked with :func:`canonical_license_id`).
 """
 
 from __future__ import annotations
@@ -21,13 +28,41 @@ FAMILY = "license"
 RSL_TYPE = "application/rsl+xml"
 
 _CC_LICENSE_RE = re.compile(
-    r"^/licenses/(?P<kind>by(?:-nc)?(?:-nd|-sa)?|by-nd-nc)/(?P<version>\d+\.\d+)"
-    r"(?:/(?P<port>[a-z]{2}(?:-[a-z]{2})?|igo))?(?:/|$)",
+    r"^/licenses/(?P<kind>(?:by|nc|nd|sa)(?:-(?:nc|nd|sa)){0,2})/(?P<version>\d+\.\d+)"
+    r"(?:/(?P<port>[a-z]{2}(?:-[a-z]{2})?|igo|scotland))?(?:/|$)",
     re.IGNORECASE,
 )
 _CC_PUBLIC_DOMAIN_RE = re.compile(
     r"^/publicdomain/(?P<kind>zero|mark)/(?P<version>\d+\.\d+)(?:/|$)", re.IGNORECASE
 )
+_CC_PDDC_RE = re.compile(r"^/licenses/publicdomain(?:/|$)", re.IGNORECASE)
+#: The order of licence elements in SPDX ids (``by-nd-nc`` is ``CC-BY-NC-ND``).
+_ELEMENT_ORDER = {"by": 0, "nc": 1, "nd": 2, "sa": 3}
+
+#: Every Creative Commons id on the SPDX licence list (3.29): the ids
+#: ``CCSIGNALS_LICENSES`` accepts, with the ``LicenseRef-CC-`` forms below.
+SPDX_CC_IDS: frozenset[str] = frozenset(
+    {
+        *(f"CC-BY-{v}" for v in ("1.0", "2.0", "2.5", "3.0", "4.0")),
+        *(f"CC-BY-{p}" for p in ("2.5-AU", "3.0-AT", "3.0-AU", "3.0-DE", "3.0-IGO", "3.0-NL")),
+        "CC-BY-3.0-US",
+        *(f"CC-BY-NC-{v}" for v in ("1.0", "2.0", "2.5", "3.0", "3.0-DE", "3.0-IGO", "4.0")),
+        *(f"CC-BY-NC-ND-{v}" for v in ("1.0", "2.0", "2.5", "3.0", "3.0-DE", "3.0-IGO", "4.0")),
+        *(f"CC-BY-NC-SA-{v}" for v in ("1.0", "2.0", "2.0-DE", "2.0-FR", "2.0-UK", "2.5")),
+        *(f"CC-BY-NC-SA-{v}" for v in ("3.0", "3.0-DE", "3.0-IGO", "4.0")),
+        *(f"CC-BY-ND-{v}" for v in ("1.0", "2.0", "2.5", "3.0", "3.0-DE", "4.0")),
+        *(f"CC-BY-SA-{v}" for v in ("1.0", "2.0", "2.0-UK", "2.1-JP", "2.5", "3.0", "3.0-AT")),
+        *(f"CC-BY-SA-{v}" for v in ("3.0-DE", "3.0-IGO", "4.0")),
+        "CC-PDDC",
+        "CC-PDM-1.0",
+        "CC-SA-1.0",
+        "CC0-1.0",
+    }
+)
+_LICENSE_REF_RE = re.compile(
+    r"LicenseRef-CC-(?:BY|NC|ND|SA)(?:-(?:NC|ND|SA)){0,2}-\d+\.\d+(?:-[A-Z]+(?:-[A-Z]{2})?)?"
+)
+_IDS_BY_UPPER = {spdx.upper(): spdx for spdx in SPDX_CC_IDS}
 _LINK_HEADER_RE = re.compile(r"<([^>]*)>\s*((?:;\s*[^,;]*)*)")
 
 
@@ -43,6 +78,31 @@ class License:
         return {"url": self.url, "id": self.id, "source": self.source, "raw": self.raw}
 
 
+def _cc_id(kind: str, version: str, port: str) -> str:
+    """The SPDX id of a CC licence, or the ``LicenseRef-CC-`` id when SPDX has none."""
+    elements = sorted(kind.split("-"), key=lambda e: _ELEMENT_ORDER.get(e, 9))
+    spdx = "-".join(["CC", *(e.upper() for e in elements), version]) + (
+        f"-{port.upper()}" if port else ""
+    )
+    return spdx if spdx in SPDX_CC_IDS else f"LicenseRef-{spdx}"
+
+
+def canonical_license_id(text: str) -> str | None:
+    """*text* as a CC licence id this module gives (SPDX case restored), else None.
+
+    SPDX ids match case-insensitively (SPDX spec, annex B), so ``cc-by-4.0`` is
+    ``CC-BY-4.0``."""
+    spdx = _IDS_BY_UPPER.get(text.strip().upper())
+    if spdx is not None:
+        return spdx
+    text = text.strip()
+    if text[:14].lower() == "licenseref-cc-":
+        text = "LicenseRef-CC-" + text[14:].upper()
+        if _LICENSE_REF_RE.fullmatch(text):
+            return text
+    return None
+
+
 @lru_cache(maxsize=1024)  # a site repeats its licence URL on every page
 def normalise_cc(url: str) -> tuple[str, str] | None:
     """(canonical URL, SPDX id) for a Creative Commons licence URL, else None."""
@@ -56,15 +116,20 @@ def normalise_cc(url: str) -> tuple[str, str] | None:
     match = _CC_LICENSE_RE.match(parts.path)
     if match:
         kind, version = match.group("kind").lower(), match.group("version")
+        if "by" not in kind and version != "1.0":
+            return None  # licences without Attribution were retired after 1.0
         port = (match.group("port") or "").lower()
         path = f"/licenses/{kind}/{version}/" + (f"{port}/" if port else "")
-        spdx = f"CC-{kind.upper()}-{version}" + (f"-{port.upper()}" if port else "")
-        return f"https://creativecommons.org{path}", spdx
+        return f"https://creativecommons.org{path}", _cc_id(kind, version, port)
     match = _CC_PUBLIC_DOMAIN_RE.match(parts.path)
     if match:
         kind, version = match.group("kind").lower(), match.group("version")
         spdx = f"CC0-{version}" if kind == "zero" else f"CC-PDM-{version}"
+        if spdx not in SPDX_CC_IDS:
+            spdx = f"LicenseRef-{spdx}"
         return f"https://creativecommons.org/publicdomain/{kind}/{version}/", spdx
+    if _CC_PDDC_RE.match(parts.path):
+        return "https://creativecommons.org/licenses/publicdomain/", "CC-PDDC"
     return None
 
 

@@ -1,9 +1,17 @@
-"""``noai`` / ``noimageai`` directives (DeviantArt and Spawning convention).
+"""``noai`` / ``noimageai`` directives (DeviantArt and Spawning convention), and ``noarchive``.
 
-Found in ``X-Robots-Tag`` headers (global, or scoped as ``<token>: noai``) and in
-``<meta name="robots">`` or ``<meta name="<token>">``. Directives are case-insensitive and
-comma-separated. ``noai`` denies ``train-ai``; ``noimageai`` denies it for image responses.
-Other directives (``noindex``...) are not AI preferences and are ignored.
+Found in ``X-Robots-Tag`` headers and in ``<meta name="robots">`` or ``<meta name="<token>">``.
+Directives are case-insensitive and comma-separated. An X-Robots-Tag value follows
+Google's syntax: a ``name:`` prefix on an element opens a scope for that bot which runs to
+the next ``name:`` prefix; elements before any prefix apply to every bot; valued
+directives (``max-snippet:``, ``unavailable_after:``...) are not scopes. So
+``googlebot: noindex, mybot: noai`` gives ``mybot`` noai.
+
+Meaning (rulebook, "noai"): ``noai`` denies ``train-ai`` and ``ai-input``; ``noimageai``
+the same for image responses; ``noarchive`` is Bing's (and Amazon's) documented opt-out
+from generative-AI training, so while ``noarchive_is_noai`` is true
+(``CCSIGNALS_NOARCHIVE_IS_NOAI``) it denies ``train-ai`` and nothing else, with its own
+value so reports can tell it from ``noai``. ``noindex`` is not an AI preference.
 """
 
 from __future__ import annotations
@@ -14,12 +22,20 @@ from scrapy_ccsignals.signals.base import DENY, UNKNOWN, Signal
 
 FAMILY = "noai"
 AI_DIRECTIVES = ("noai", "noimageai")
+NOARCHIVE = "noarchive"
+
+#: Purposes each directive denies (noimageai only on image responses).
+DENIES: dict[str, frozenset[str]] = {
+    "noai": frozenset({"train-ai", "ai-input"}),
+    "noimageai": frozenset({"train-ai", "ai-input"}),
+    NOARCHIVE: frozenset({"train-ai"}),
+}
 
 # X-Robots-Tag directives that carry their own "name: value" and are not a bot scope.
 _VALUED_DIRECTIVES = frozenset(
     {"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"}
 )
-_SCOPE_RE = re.compile(r"^\s*([A-Za-z0-9_.*-]+)\s*:\s*(.*)$", re.DOTALL)
+_SCOPE_RE = re.compile(r"^\s*([A-Za-z0-9_.*-]+)\s*:(.*)$", re.DOTALL)
 
 
 def directives(text: str) -> set[str]:
@@ -28,23 +44,37 @@ def directives(text: str) -> set[str]:
 
 
 def x_robots_directives(value: str, token: str) -> set[str]:
-    """Directives of one X-Robots-Tag value that apply to *token* (or to every bot)."""
-    match = _SCOPE_RE.match(value)
-    if match and match.group(1).lower() not in _VALUED_DIRECTIVES:
-        if match.group(1).lower() != token.lower():
-            return set()
-        value = match.group(2)
-    return directives(value)
+    """Directives of one X-Robots-Tag value that apply to *token*: those before any scope
+    prefix, and those in the scopes naming *token* (case-insensitive)."""
+    wanted = token.lower()
+    found: set[str] = set()
+    scope: str | None = None  # None: every bot
+    for element in value.split(","):
+        match = _SCOPE_RE.match(element)
+        if match and match.group(1).lower() not in _VALUED_DIRECTIVES:
+            scope = match.group(1).lower()
+            element = match.group(2)
+        element = element.strip().lower()
+        if element and (scope is None or scope == wanted):
+            found.add(element)
+    return found
 
 
 def noai_signals(
-    found: set[str], purpose: str, is_image: bool, layer: str, source: str, raw: str
+    found: set[str],
+    purpose: str,
+    is_image: bool,
+    layer: str,
+    source: str,
+    raw: str,
+    noarchive_is_noai: bool = True,
 ) -> list[Signal]:
-    """The signals a set of directives from one place gives."""
+    """The signals a set of directives from one place gives for *purpose*: deny where the
+    directive covers it, unknown (recorded) where it does not."""
     signals = []
-    for directive in AI_DIRECTIVES:
-        if directive not in found:
+    for directive in (*AI_DIRECTIVES, NOARCHIVE):
+        if directive not in found or (directive == NOARCHIVE and not noarchive_is_noai):
             continue
-        applies = purpose == "train-ai" and (directive == "noai" or is_image)
+        applies = purpose in DENIES[directive] and (directive != "noimageai" or is_image)
         signals.append(Signal(FAMILY, layer, source, DENY if applies else UNKNOWN, raw, directive))
     return signals

@@ -1,21 +1,52 @@
-"""robots.txt-style path patterns, shared by Content-Usage rules and TDMRep locations.
+"""robots.txt-style path patterns: one matcher for robots.txt ``Content-Usage`` and
+``Content-Signal`` paths, TDMRep locations and (later) RSL content URLs.
 
 RFC 9309 section 2.2.3: ``*`` matches any sequence of characters and a final ``$`` anchors
 the pattern at the end of the path. TDMRep (CG final report, section 3.2) reuses the same
 syntax for ``location``. Matching is against the path plus the query string.
+
+Percent-encoding (RFC 9309 section 2.2.2), applied alike to patterns and paths before they
+are compared: ``%XX`` escapes of unreserved characters (``A-Z a-z 0-9 - . _ ~``) are
+decoded; every other escape stays escaped, its hex digits upper-cased, so ``%2F`` is not
+``/`` and ``/a%2Fb/`` is not under ``/a/``; characters outside US-ASCII are
+percent-encoded as UTF-8; ASCII characters a URI may not hold (space, ``<``, ``"``...) and a
+stray ``%`` are escaped too. Reserved characters written literally (``/ ? = &``...) stay as
+they are: they are delimiters, not data.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import ParseResult, SplitResult, unquote, urlsplit
+from urllib.parse import ParseResult, SplitResult, urlsplit
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+#: Characters that stay literal: unreserved and reserved (RFC 3986 section 2.2).
+_LITERAL = _UNRESERVED | frozenset(":/?#[]@!$&'()*+,;=")
+#: Anything that may need rewriting: an escape, or a character not kept literally.
+_NEEDS_WORK = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]")
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 
-def _normalise(text: str) -> str:
-    # Compare decoded forms so that "/caf%C3%A9" and "/café" match each other
-    # (RFC 9309 section 2.2.2: octets are compared after percent-decoding where safe).
-    return unquote(text, errors="replace")
+def normalise(text: str) -> str:
+    """The RFC 9309 2.2.2 comparison form of a path or pattern (see the module docstring)."""
+    if _NEEDS_WORK.search(text) is None:
+        return text  # the common case: plain ASCII, no escapes
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "%" and i + 2 < n and text[i + 1] in _HEX and text[i + 2] in _HEX:
+            decoded = chr(int(text[i + 1 : i + 3], 16))
+            out.append(decoded if decoded in _UNRESERVED else "%" + text[i + 1 : i + 3].upper())
+            i += 3
+            continue
+        if char in _LITERAL:
+            out.append(char)
+        else:  # "%" without two hex digits, ASCII a URI may not hold, or non-ASCII
+            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
+        i += 1
+    return "".join(out)
 
 
 @lru_cache(maxsize=4096)
@@ -25,12 +56,12 @@ def compile_pattern(pattern: str) -> re.Pattern[str] | None:
         return None
     anchored = pattern.endswith("$")
     body = pattern[:-1] if anchored else pattern
-    regex = ".*".join(re.escape(part) for part in _normalise(body).split("*"))
+    regex = ".*".join(re.escape(normalise(part)) for part in body.split("*"))
     return re.compile(regex + ("$" if anchored else ""), re.DOTALL)
 
 
 def url_path(url: str) -> str:
-    """The part of *url* that patterns match: path and query, decoded."""
+    """The part of *url* that patterns match: path and query, in comparison form."""
     return url_path_of_parts(urlsplit(url))
 
 
@@ -41,15 +72,16 @@ def url_path_of_parts(parts: SplitResult | ParseResult) -> str:
         path = f"{path};{parts.params}"  # type: ignore[union-attr]
     if parts.query:
         path = f"{path}?{parts.query}"
-    return _normalise(path)
+    return normalise(path)
 
 
 def pattern_matches(pattern: str, path: str) -> bool:
-    """True when *pattern* matches the decoded *path* from :func:`url_path`."""
+    """True when *pattern* matches *path*, a path in comparison form from :func:`url_path`
+    (a raw path is normalised here too; normalising twice changes nothing)."""
     compiled = compile_pattern(pattern)
-    return compiled is not None and compiled.match(path) is not None
+    return compiled is not None and compiled.match(normalise(path)) is not None
 
 
 def match_length(pattern: str) -> int:
     """How specific *pattern* is: its length without wildcards (RFC 9309 2.2.2)."""
-    return len(pattern.replace("*", "").rstrip("$"))
+    return len(normalise(pattern).replace("*", "").rstrip("$"))

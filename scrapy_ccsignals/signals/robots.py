@@ -3,15 +3,22 @@ product token, plus the extension lines protego does not keep.
 
 Group selection is done here, once per file: the groups naming the token
 (case-insensitive, RFC 9309 section 2.2.1; several are merged), else ``*``, else none.
-The chosen group's allow/disallow lines are handed to protego, which does the matching
-(longest match wins, Allow wins a tie, section 2.2.2). Inside the same group we read
-``Content-Usage`` (draft-ietf-aipref-attach section 4) and ``Content-Signal`` lines;
+A ``User-agent`` value names the product up to the first ``/``, space or tab, digits
+included (``AI2Bot`` is AI2Bot's group): Google's matcher keeps only letters, we follow
+what site owners mean (rulebook, "The token"). The chosen group's allow/disallow lines
+are handed to protego, which does the matching (longest match wins, Allow wins a tie,
+percent-encoding as section 2.2.2). Inside the same group we read ``Content-Usage``
+(draft-ietf-aipref-attach section 4) and ``Content-Signal`` lines; ``Content-Signal``
+lines before the first ``User-agent`` apply whatever group is matched (and when none is);
 ``License`` (RSL 1.0) is a file-wide line like ``Sitemap``.
+
+The crawler's own token comes from :func:`product_token` (rulebook, "The token").
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass, field
 
 from protego import Protego
@@ -109,16 +116,60 @@ def _split_line(line: str) -> tuple[str, str] | None:
     return key.strip().lower(), value.strip()
 
 
-def _agent_name(value: str) -> str:
-    # "Googlebot/2.1 (+http://...)" names the product token "googlebot".
-    words = value.split("/", 1)[0].split()
-    return words[0].lower() if words else ""
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]+")
+_PRODUCT_END_RE = re.compile(r"[/ \t]")
+_COMPATIBLE_RE = re.compile(r"\bcompatible\s*;\s*([^;)]*)", re.IGNORECASE)
+_PRODUCT_RE = re.compile(r"[^/\s();]+")
+_SCOPED_RE = re.compile(r"(/[^ \t]*)[ \t]+(.*)", re.DOTALL)
+
+
+def valid_token(text: str) -> bool:
+    """True when *text* is a usable product token: letters, digits, ``_`` and ``-``.
+
+    RFC 9309 section 2.2.1 allows letters, ``_`` and ``-``; digits are kept because
+    deployed crawlers (``AI2Bot``, ``360Spider``) have them and sites name them so."""
+    return _TOKEN_RE.fullmatch(text) is not None
+
+
+def product_token(user_agent: str) -> str | None:
+    """The robots.txt product token a ``User-Agent`` string names, or None.
+
+    The first product name (``MyAIBot/1.0 (+url)`` -> ``MyAIBot``), except that a
+    browser-style string with a ``compatible;`` comment names the first product inside it
+    (``Mozilla/5.0 (compatible; ExampleAIBot/1.0; +url)`` -> ``ExampleAIBot``). None when
+    that name holds other characters than :func:`valid_token` allows."""
+    text = user_agent.strip()
+    compatible = _COMPATIBLE_RE.search(text)
+    if compatible:
+        inner = _PRODUCT_RE.match(compatible.group(1).strip())
+        if inner and valid_token(inner.group(0)):
+            return inner.group(0)
+    first = _PRODUCT_RE.match(text)
+    if first and valid_token(first.group(0)):
+        return first.group(0)
+    return None
+
+
+def agent_name(value: str) -> str:
+    """The product a ``User-agent:`` value names, lower-cased: up to the first ``/``,
+    space or tab (``Googlebot/2.1 (+http://...)`` -> ``googlebot``)."""
+    return _PRODUCT_END_RE.split(value.strip(), maxsplit=1)[0].lower()
+
+
+def _scoped_line(key: str, value: str, raw: str) -> ScopedLine:
+    """A ``Content-Usage``/``Content-Signal`` value with an optional leading path, which
+    ends at the first space or tab (draft-ietf-aipref-attach section 4)."""
+    match = _SCOPED_RE.fullmatch(value)
+    if match:
+        return ScopedLine(key, match.group(1), match.group(2).strip(), raw)
+    return ScopedLine(key, "/", value, raw)
 
 
 def parse_robots(text: str, token: str) -> RobotsRules:
     """Pick the group for *token* in *text* and build its rules (outcome ``parsed``)."""
     wanted = token.lower()
     groups: list[tuple[list[str], list[tuple[str, str, str]]]] = []
+    preamble: list[ScopedLine] = []  # Content-Signal lines before the first User-agent
     licenses: list[str] = []
     in_agents = False
     for raw_line in text.splitlines():
@@ -130,7 +181,7 @@ def parse_robots(text: str, token: str) -> RobotsRules:
             if not in_agents:
                 groups.append(([], []))
                 in_agents = True
-            groups[-1][0].append(_agent_name(value))
+            groups[-1][0].append(agent_name(value))
             continue
         if key == "license":
             if value:
@@ -141,6 +192,8 @@ def parse_robots(text: str, token: str) -> RobotsRules:
         in_agents = False
         if groups:
             groups[-1][1].append((key, value, raw_line.strip()))
+        elif key == "content-signal":
+            preamble.append(_scoped_line(key, value, raw_line.strip()))
 
     own = [rules for agents, rules in groups if wanted in agents]
     star = [rules for agents, rules in groups if "*" in agents]
@@ -149,14 +202,10 @@ def parse_robots(text: str, token: str) -> RobotsRules:
 
     lines = ["User-agent: *"]
     crawl_delay: float | None = None
-    extensions: list[ScopedLine] = []
+    extensions: list[ScopedLine] = list(preamble)
     for key, value, raw in rules:
         if key in _EXTENSION_KEYS:
-            path, sep, rest = value.partition(" ")
-            if value.startswith("/") and sep:
-                extensions.append(ScopedLine(key, path, rest.strip(), raw))
-            else:
-                extensions.append(ScopedLine(key, "/", value, raw))
+            extensions.append(_scoped_line(key, value, raw))
         elif _RULE_KEYS[key] == "Crawl-delay":
             try:
                 delay = float(value)

@@ -4,7 +4,9 @@ Sources in cascade order (section 3): ``/.well-known/tdmrep.json``, then the
 ``tdm-reservation``/``tdm-policy`` HTTP headers, then HTML ``<meta name="tdm-reservation">``.
 A later source that says something overrides an earlier one; silence keeps the earlier
 value. In tdmrep.json the **first** entry whose ``location`` matches wins (section 3.2).
-Values: 1 reserved, 0 not reserved, anything else unset. A final 1 denies ``train-ai``.
+Values: 1 reserved, 0 not reserved, anything else unset. A final 1 denies ``train-ai`` and
+``ai-input`` (both are text and data mining); a final 0 allows them; ``search`` is not
+decided by TDMRep (rulebook, "TDMRep", r2).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from scrapy_ccsignals.signals.pathmatch import compile_pattern, pattern_matches
 
 FAMILY = "tdmrep"
 WELL_KNOWN_PATH = "/.well-known/tdmrep.json"
+#: The purposes TDMRep speaks for: text and data mining.
+PURPOSES = frozenset({"train-ai", "ai-input"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +109,7 @@ def tdmrep_signals(statements: list[TdmStatement], purpose: str) -> list[Signal]
         if st.policy:
             value += f"; tdm-policy={st.policy}"
         effect = UNKNOWN
-        if index == final and purpose == "train-ai":
+        if index == final and purpose in PURPOSES:
             effect = DENY if st.reservation == 1 else ALLOW
         elif final is not None and index < final and st.reservation is not None:
             value += " (overridden)"
