@@ -222,3 +222,55 @@ def test_check_command(server):
     record = json.loads(scrapy("ccsignals-check", "--json", origin + "/open").stdout)
     assert record["license"]["id"] == "CC-BY-4.0"
     assert scrapy("ccsignals-check", "not-a-url").returncode == 2
+
+
+# Issue 14 item 12 and item 11 (report side): written before the fix, failing on main.
+
+
+def test_reasons_are_not_cut_at_their_first_colon(tmp_path):
+    reason = (
+        "robots.txt unreachable (DownloadConnectionRefusedError: Connection was refused: 111): "
+        "http://a:80/robots.txt"
+    )
+    log = tmp_path / "audit.jsonl"
+    log.write_text(line("request", "dropped", decision="forbidden", reasons=[reason]) + "\n")
+    kept = "robots.txt unreachable (DownloadConnectionRefusedError: Connection was refused: 111)"
+    assert summarise(log.read_text().splitlines()).overall.forbidden_by == {kept: 1}
+    out = scrapy("ccsignals-report", str(log))
+    assert kept in out.stdout
+    data = json.loads(scrapy("ccsignals-report", "--json", str(log)).stdout)
+    assert list(data["overall"]["forbidden_by"]) == [kept]
+
+
+def test_server_text_is_escaped_on_a_terminal(tmp_path):
+    evil = "https://x.example/\x1b[2J\x1b]0;pwned\x07lic\x9b31m"
+    log = tmp_path / "audit.jsonl"
+    log.write_text(
+        line("response", "fetched", decision="allow", families=["license"], license={"url": evil})
+        + "\n"
+        + line("request", "dropped", "http://b:80\x1b[31m", decision="forbidden", reasons=["\x1b[1mx"])
+        + "\n"
+    )
+    out = scrapy("ccsignals-report", str(log))
+    assert out.returncode == 0, out.stderr
+    assert not any(c in out.stdout for c in "\x1b\x07\x9b")
+    assert "\\x1b[2J" in out.stdout and "\\x9b31m" in out.stdout
+
+
+def test_several_logs_and_stdin_are_merged(tmp_path):
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("\n".join(SAMPLE[:4]))
+    second.write_text("\n".join(SAMPLE[4:7]))
+    both = json.loads(scrapy("ccsignals-report", "--json", str(first), str(second)).stdout)
+    alone = json.loads(scrapy("ccsignals-report", "--json", str(first)).stdout)
+    assert both["overall"]["requests"] == 5 and alone["overall"]["requests"] == 3
+    piped = subprocess.run(
+        [*SCRAPY, "ccsignals-report", "--json", str(first), "-"],
+        input=second.read_text(),
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),
+        timeout=300,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["overall"] == both["overall"]
