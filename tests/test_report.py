@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import pytest
+import pytest_twisted
 
-from scrapy_ccsignals.records.report import summarise
-from tests.crawling import page, text
+from scrapy_ccsignals.records.report import summarise, summarise_file
+from scrapy_ccsignals.records.report_html import render_html
+from scrapy_ccsignals.records.report_text import render_text
+from tests.crawling import page, run_crawl, stats, text
 
 SCRAPY = [sys.executable, "-m", "scrapy.cmdline"]
 ROOT = Path(__file__).resolve().parent.parent
 # The commands run from another folder: import this checkout's package, not an installed one.
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+}
 
 
-def scrapy(*args: str, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def scrapy(
+    *args: str, cwd: Path | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*SCRAPY, *args],
         capture_output=True,
@@ -142,19 +149,25 @@ def test_report_streams_a_million_lines(tmp_path):
     code = (
         "import json, sys\n"
         "from scrapy_ccsignals.records.report import summarise_file\n"
-        "s = summarise_file(sys.argv[1]).overall\n"
+        "from scrapy_ccsignals.records.report_html import render_html\n"
+        "summary = summarise_file(sys.argv[1])\n"
+        "page = render_html(summary)\n"
+        "s = summary.overall\n"
         "print(json.dumps({'allowed': s.allowed, 'denied': s.denied, 'forbidden': s.forbidden, 'errors': s.errors,\n"
+        "  'page_kb': len(page) // 1024, 'rows': page.count('<tr data-origin='),\n"
         # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so it would report
         # the forking pytest process's peak.
         "  'rss_mb': int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0]) / 1024}))\n"
     )
-    env = dict(os.environ)
     out = subprocess.run(
-        [sys.executable, "-c", code, str(log)], capture_output=True, text=True, timeout=600, env=env
+        [sys.executable, "-c", code, str(log)], capture_output=True, text=True, timeout=600, env=ENV
     )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     rss = result.pop("rss_mb")
+    # The page is bounded: the first 25 URLs per origin (50) and held-back outcome (3).
+    assert result.pop("rows") == 50 * 3 * 25
+    assert result.pop("page_kb") < 8_000
     assert result == expected
     # Streaming: peak RSS stays far below the file size (the interpreter alone is ~30-60 MB).
     assert size_mb > 200
@@ -222,7 +235,9 @@ def test_server_text_is_escaped_on_a_terminal(tmp_path):
     log.write_text(
         line("response", "fetched", decision="allow", families=["license"], license={"url": evil})
         + "\n"
-        + line("request", "dropped", "http://b:80\x1b[31m", decision="forbidden", reasons=["\x1b[1mx"])
+        + line(
+            "request", "dropped", "http://b:80\x1b[31m", decision="forbidden", reasons=["\x1b[1mx"]
+        )
         + "\n"
     )
     out = scrapy("ccsignals-report", str(log))
@@ -241,3 +256,53 @@ def test_several_logs_and_stdin_are_merged(tmp_path):
     piped = scrapy("ccsignals-report", "--json", str(first), "-", stdin=second.read_text())
     assert piped.returncode == 0, piped.stderr
     assert json.loads(piped.stdout)["overall"] == both["overall"]
+
+
+EVIL = "\x1b]0;pwned\x07\x1b[2J"
+INJECT = "</td></tr></table><script>window.pwned=1</script>"
+
+
+@pytest_twisted.ensureDeferred
+async def test_crawl_report_names_the_crawl_and_escapes_server_text(server, tmp_path):
+    origin = server.add_origin(
+        {
+            "/robots.txt": text("User-agent: *\nDisallow: /private\n"),
+            "/": {
+                "body": page(
+                    "Home",
+                    '<a href="/private?x=%1B%5B2J">p</a><a href="/closed">c</a>',
+                    f'<link rel="license" href="https://evil.example/{EVIL}">',
+                )
+            },
+            "/closed": {
+                "body": page("Closed", "", f'<meta name="robots" content="noai" data-x="{INJECT}">')
+            },
+        }
+    )
+    log = tmp_path / "audit.jsonl"
+    crawler, items = await run_crawl(
+        [origin + "/"],
+        {"CCSIGNALS_AUDIT_LOG": str(log), "CCSIGNALS_ACCEPT_CONDITIONS": "cc-cr"},
+    )
+    lines = [json.loads(x) for x in log.read_text().splitlines()]
+    started, finished = lines[0], lines[-1]
+    assert (started["stage"], started["action"], finished["action"]) == (
+        "crawl",
+        "started",
+        "finished",
+    )
+    assert started["token"] == "TestBot" and started["accept_conditions"] == ["cc-cr"]
+    assert started["user_agent"] == "TestBot/1.0 (+http://127.0.0.1)"
+    assert finished["stats"]["ccsignals/items/passed"] == stats(crawler)["ccsignals/items/passed"]
+
+    summary = summarise_file(str(log))
+    assert summary.items_kept == len(items) == 1
+    assert summary.overall.denied == summary.overall.forbidden == 1
+    out = io.StringIO()
+    render_text(summary, out)
+    assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
+    assert "spider pages, token TestBot" in out.getvalue()
+    page_html = render_html(summary)
+    assert page_html.count("<script") == 1  # ours; the server's tag is text
+    assert "data-x=&quot;&lt;/td&gt;" in page_html  # the scanner's raw tag, as text
+    assert "\x1b" not in page_html and "\\x1b]0;pwned" in page_html

@@ -74,7 +74,8 @@ def open_page(browser, path: Path):
 
 def shown_urls(page) -> list[str]:
     return page.eval_on_selector_all(
-        "#urls tbody tr:not([hidden]):not(.rest) td:nth-child(2)", "cells => cells.map(c => c.textContent)"
+        "#urls tbody tr:not([hidden]):not(.rest) td:nth-child(2)",
+        "cells => cells.map(c => c.textContent)",
     )
 
 

@@ -229,8 +229,9 @@ class Summary:
 
     @property
     def items_kept(self) -> int | None:
-        """Items passed, from the crawls' end lines; None when no crawl wrote one."""
-        if not self.finished:
+        """Items passed, from the crawls' end lines; None when no crawl wrote one, and for
+        one origin (the crawl counts them for the whole crawl)."""
+        if not self.finished or self.origin_filter is not None:
             return None
         return sum(
             int((f.get("stats") or {}).get("ccsignals/items/passed", 0)) for f in self.finished

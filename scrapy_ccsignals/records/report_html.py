@@ -58,14 +58,12 @@ def _header(summary: Summary) -> str:
         return f"<dt>{esc(name)}</dt><dd>{_t(shown)}</dd>"
 
     logs = "".join(f"<li><code>{_t(s)}</code> ({n} lines)</li>" for s, n in summary.sources)
-    period = (
-        f"{esc(summary.first_time)} to {esc(summary.last_time)}" if summary.first_time else "-"
-    )
+    period = f"{esc(summary.first_time)} to {esc(summary.last_time)}" if summary.first_time else "-"
     missing = (
         ""
         if summary.crawls
-        else '<p class="note">These logs have no <code>crawl</code> start line (written by '
-        "scrapy-ccsignals since 0.1.1), so the crawl's settings are not known.</p>"
+        else '<p class="note">These logs have no <code>crawl</code> start line (older '
+        "versions of scrapy-ccsignals wrote none), so the crawl's settings are not known.</p>"
     )
     return (
         '<section id="facts"><h2>The crawl</h2><dl class="facts">'
@@ -88,9 +86,7 @@ def _header(summary: Summary) -> str:
 
 
 def _legend() -> str:
-    rows = "".join(
-        f"<li>{badge(o)}: {esc(MEANING[o])}</li>" for o in OUTCOMES
-    )
+    rows = "".join(f"<li>{badge(o)}: {esc(MEANING[o])}</li>" for o in OUTCOMES)
     return f'<section id="legend"><h2>What the colours mean</h2><ul class="legend">{rows}</ul></section>'
 
 
@@ -128,11 +124,12 @@ def _flow(tally: Tally, summary: Summary) -> str:
          ("tagged", "denied", tally.items_tagged)],
         names,
     )  # fmt: skip
-    note = (
-        '<p class="note">Items kept are not known: no <code>crawl</code> end line in the logs.</p>'
-        if summary.items_kept is None
-        else ""
-    )
+    note = ""
+    if summary.origin_filter:
+        note = '<p class="note">Items kept are counted for the whole crawl, not per origin.</p>'
+    elif summary.items_kept is None:
+        note = '<p class="note">Items kept are not known: no <code>crawl</code> end line.</p>'
+
     return (
         '<section id="flow"><h2>Flow of the crawl</h2><div class="flowbox"><div>'
         f"{diagram}{note}</div>{_counts_table(tally, summary)}</div></section>"
@@ -213,9 +210,7 @@ def _origins(summary: Summary, top: int, labels: dict[str, str] | None) -> str:
     for i, (origin, t) in enumerate(shown):
         licences = ", ".join(f"{k} {v}" for k, v in t.licenses.most_common(3)) or "-"
         rsl = ", ".join(t.rsl) or "-"
-        cells = "".join(
-            f'<td class="num" data-key="{o}">{t.count(o)}</td>' for o in OUTCOMES
-        )
+        cells = "".join(f'<td class="num" data-key="{o}">{t.count(o)}</td>' for o in OUTCOMES)
         detail = (
             "<div class=detail><div><h4>Policy files</h4><ul>"
             + "".join(
@@ -259,7 +254,9 @@ def _origins(summary: Summary, top: int, labels: dict[str, str] | None) -> str:
 
 
 def _explorer(summary: Summary, labels: dict[str, str] | None) -> str:
-    rows, families, listed, held = [], set(), 0, 0
+    rows: list[str] = []
+    families: set[str] = set()
+    listed = held = 0
     origin_names = []
     for origin, t in ranked(summary):
         held += sum(t.count(o) for o in HELD_BACK)
@@ -292,7 +289,7 @@ def _explorer(summary: Summary, labels: dict[str, str] | None) -> str:
         f'<option value="{_t(o)}">{_t(label(o, labels))}</option>' for o in origin_names
     )
     outcomes = "".join(f'<option value="{o}">{esc(STYLE[o][2])}</option>' for o in HELD_BACK)
-    fams = "".join(f'<option value="{_t(f)}">{_t(f)}</option>' for f in sorted(families))
+    family_options = "".join(f'<option value="{_t(f)}">{_t(f)}</option>' for f in sorted(families))
     return (
         '<section id="explorer"><h2>Held-back URLs</h2>'
         f'<p class="note">{listed} of {held} forbidden, denied, failed and ignored URLs listed '
@@ -304,7 +301,7 @@ def _explorer(summary: Summary, labels: dict[str, str] | None) -> str:
         '<label>Outcome <select id="f-outcome"><option value="">all</option>'
         f"{outcomes}</select></label>"
         '<label>Family <select id="f-family"><option value="">all</option>'
-        f"{fams}</select></label>"
+        f"{family_options}</select></label>"
         '<label>Search <input id="f-text" type="search" placeholder="URL or reason"></label>'
         '<output id="f-count"></output></form>'
         '<div class=scroll><table id="urls"><thead><tr><th>outcome</th><th>URL</th>'

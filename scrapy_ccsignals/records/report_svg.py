@@ -82,7 +82,11 @@ def bar_rows(counter: Counter[str], outcome: str, key: str, top: int = 12) -> st
             f"</title></rect></svg></td><td class=num>{value}</td></tr>"
         )
     rest = sum(counter.values()) - sum(v for _, v in items)
-    more = f'<p class="note">and {rest} more in {len(counter) - len(items)} other rows</p>' if rest else ""
+    more = (
+        f'<p class="note">and {rest} more in {len(counter) - len(items)} other rows</p>'
+        if rest
+        else ""
+    )
     return f'<table class="bars">{"".join(rows)}</table>{more}'
 
 
@@ -111,7 +115,9 @@ def _band(x0: float, a0: float, a1: float, x1: float, b0: float, b1: float, outc
     )
 
 
-def _nodes(x: float, column: list[tuple[str, str, int, float, float]], names: dict[str, str]) -> str:
+def _nodes(
+    x: float, column: list[tuple[str, str, int, float, float]], names: dict[str, str]
+) -> str:
     parts = []
     last = -100.0
     for key, outcome, n, y0, y1 in column:
@@ -148,14 +154,14 @@ def flow(
     col_d = _column(xs[3], top, height, items, items_n)
     bands = []
     y = top
-    for key, outcome, n, y0, y1 in col_b:  # requests -> their outcomes
-        h = (height - 0) * n / (total or 1)
+    for _key, outcome, n, y0, y1 in col_b:  # requests -> their outcomes
+        h = height * n / (total or 1)
         bands.append(_band(xs[0] + 18, y, y + h, xs[1], y0, y1, outcome))
         y += h
     if fetched is not None:
         y = fetched[3]
         span = fetched[4] - fetched[3]
-        for key, outcome, n, y0, y1 in col_c:  # fetched -> decisions
+        for _key, outcome, n, y0, y1 in col_c:  # fetched -> decisions
             h = span * n / (fetched_n or 1)
             bands.append(_band(xs[1] + 18, y, y + h, xs[2], y0, y1, outcome))
             y += h
@@ -171,7 +177,11 @@ def flow(
         + _nodes(xs[0], col_a, names)
         + _nodes(xs[1], col_b, names)
         + _nodes(xs[2], col_c, names)
-        + (_nodes(xs[3], col_d, names) if col_d else f'<text x="{xs[3]}" y="{top + 14}">none</text>')
+        + (
+            _nodes(xs[3], col_d, names)
+            if col_d
+            else f'<text x="{xs[3]}" y="{top + 14}">none</text>'
+        )
     )
     return (
         f'<svg class="flow" viewBox="0 0 1000 {height + top + 20:.0f}" width="100%" role="img" '
@@ -210,7 +220,9 @@ def timeline(buckets: list[tuple[str, Counter[str]]], outcomes: tuple[str, ...])
     first, last = buckets[0][0], buckets[-1][0]
     parts.append(f'<text x="{left}" y="{height + 18}">{esc(first)}</text>')
     if last != first:
-        parts.append(f'<text x="{left + width}" y="{height + 18}" text-anchor="end">{esc(last)}</text>')
+        parts.append(
+            f'<text x="{left + width}" y="{height + 18}" text-anchor="end">{esc(last)}</text>'
+        )
     return (
         f'<svg class="timeline" viewBox="0 0 {left + width + 10:.0f} {height + 26:.0f}" '
         f'width="100%" role="img" aria-label="Decisions over time">{"".join(parts)}</svg>'
