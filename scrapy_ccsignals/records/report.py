@@ -261,6 +261,10 @@ class Summary:
             "items_kept": self.items_kept,
             "overall": self.overall.as_dict(),
             "origins": {o: t.as_dict() for o, t in sorted(self.origins.items())},
+            "held_back": {
+                origin: {outcome: [vars(s) for s in kept] for outcome, kept in per.items()}
+                for origin, per in sorted(self.samples.items())
+            },
         }
 
     def _period(self, time: str) -> bool:

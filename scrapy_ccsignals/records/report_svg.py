@@ -20,7 +20,7 @@ STYLE: dict[str, tuple[str, str, str]] = {
     "error": ("#E69F00", "dots", "error"),
     "ignored": ("#999999", "horizontal", "ignored (other middleware)"),
     "unchecked": ("#F0E442", "vertical", "fetched, not checked"),
-    "neutral": ("#555555", "", "all"),
+    "neutral": ("#d9d9d9", "", "all"),  # totals: light and plain, unlike any outcome
     "licence": ("#3d3d3d", "", "licence"),
 }
 
