@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scrapy_ccsignals.records.report import render_html, render_text, summarise_file
+from scrapy_ccsignals.records.report import summarise_file
+from scrapy_ccsignals.records.report_html import render_html
+from scrapy_ccsignals.records.report_text import render_text
 from scrapy_ccsignals.testing.server import TestServer
 
 from . import demoweb
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = {url: name for name, url in sites.items()}
     print()
     render_text(summary, sys.stdout, labels=labels)
-    report.write_text(render_html(summary, str(audit), labels=labels), encoding="utf-8")
+    report.write_text(render_html(summary, labels=labels), encoding="utf-8")
     print(f"\nDataset:   {items}\nAudit log: {audit}\nReport:    {report}")
     return 0
 

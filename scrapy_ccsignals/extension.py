@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
@@ -163,6 +164,8 @@ class CCSignalsExtension:
 
     def _spider_opened(self, spider: Spider) -> None:
         self.debug_enabled = self._debug_logged()
+        if self.audit.enabled:
+            self._audit_crawl(spider, "started", self.crawl_facts(spider))
         logger.info(
             "scrapy-ccsignals %s enabled: %s",
             self.version,
@@ -170,8 +173,42 @@ class CCSignalsExtension:
             extra={"spider": spider},
         )
 
+    def crawl_facts(self, spider: Spider) -> dict[str, Any]:
+        """What the crawl's report header says about it (README, "Audit log")."""
+        cfg = self.cfg
+        return {
+            "spider": spider.name,
+            "token": cfg.token,
+            "user_agent": cfg.user_agent,
+            "purpose": cfg.purpose,
+            "mode": cfg.mode,
+            "default": cfg.default,
+            "accept_conditions": sorted(cfg.accept_conditions),
+            "licenses": sorted(cfg.licenses) if cfg.licenses is not None else None,
+            "plugin": self.version,
+            "scrapy": scrapy.__version__,
+        }
+
+    def _audit_crawl(self, spider: Spider, action: str, extra: dict[str, Any]) -> None:
+        """A ``crawl`` line: no URL or origin, the crawl's facts or its final counts."""
+        self.audit.write(
+            {"url": None, "origin": None, "stage": "crawl", "action": action, "decision": None,
+             "reasons": [], "signals": [], **extra}
+        )  # fmt: skip
+
     def _spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
+        if self.audit.enabled:
+            counts = stats.get_stats() if stats is not None else {}
+            self._audit_crawl(
+                spider,
+                "finished",
+                {
+                    "spider": spider.name,
+                    "reason": reason,
+                    "stats": {k: v for k, v in counts.items() if k.startswith("ccsignals/")},
+                },
+            )
         if stats is not None:
             logger.info(
                 "scrapy-ccsignals summary:\n%s",

@@ -1,4 +1,5 @@
-"""``scrapy ccsignals-report AUDIT.jsonl``: summarise a crawl's audit log."""
+"""``scrapy ccsignals-report AUDIT.jsonl [AUDIT2.jsonl ...|-]``: summarise audit logs,
+merged (one per worker of a distributed crawl; ``-`` reads standard input)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from scrapy_ccsignals.records.report import render_html, render_text, summarise_file
+from scrapy_ccsignals.records.report import normalise_origin, summarise_files
+from scrapy_ccsignals.records.report_html import render_html
+from scrapy_ccsignals.records.report_text import render_text
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
@@ -22,10 +25,10 @@ class Command(ScrapyCommand):
     default_settings = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[options] <audit.jsonl>"
+        return "[options] <audit.jsonl> [<audit.jsonl> ...]   (- reads standard input)"
 
     def short_desc(self) -> str:
-        return "Summarise a scrapy-ccsignals audit log"
+        return "Summarise scrapy-ccsignals audit logs"
 
     def add_options(self, parser: ArgumentParser) -> None:
         super().add_options(parser)
@@ -34,22 +37,39 @@ class Command(ScrapyCommand):
         )
         parser.add_argument("--json", action="store_true", help="print the summary as JSON")
         parser.add_argument("--top", type=int, default=20, help="origins to list (default 20)")
+        parser.add_argument(
+            "--origin", metavar="URL", help="report on one origin only (for its owner)"
+        )
+        parser.add_argument(
+            "--urls",
+            type=int,
+            metavar="N",
+            help="held-back URLs listed per origin and outcome (default 25; 1000 with --origin)",
+        )
 
     def run(self, args: list[str], opts: Namespace) -> None:
-        if len(args) != 1:
-            raise UsageError("give one audit log path")
-        path = args[0]
-        if not Path(path).is_file():
-            print(f"ccsignals-report: no such file: {path}", file=sys.stderr)
-            self.exitcode = 2
-            return
-        summary = summarise_file(path)
+        if not args:
+            raise UsageError("give one or more audit log paths (- for standard input)")
+        if args.count("-") > 1:
+            raise UsageError("- (standard input) can be given once")
+        for path in args:
+            if path != "-" and not Path(path).is_file():
+                print(f"ccsignals-report: no such file: {path}", file=sys.stderr)
+                self.exitcode = 2
+                return
+        if opts.origin:
+            try:
+                normalise_origin(opts.origin)
+            except ValueError as exc:
+                raise UsageError(f"--origin: {exc}") from None
+        urls = opts.urls if opts.urls is not None else (1000 if opts.origin else 25)
+        summary = summarise_files(args, origin=opts.origin, urls_per_outcome=max(0, urls))
         if opts.json:
             json.dump(summary.as_dict(), sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
             render_text(summary, sys.stdout, top=opts.top)
         if opts.html:
-            Path(opts.html).write_text(render_html(summary, path, top=opts.top), encoding="utf-8")
+            Path(opts.html).write_text(render_html(summary, top=opts.top), encoding="utf-8")
             if not opts.json:
                 print(f"\nHTML report written to {opts.html}")

@@ -1,77 +1,182 @@
-"""Summarise an audit log: streamed line by line, so a multi-gigabyte log costs memory in
+"""Summarise audit logs: streamed line by line, so a multi-gigabyte log costs memory in
 proportion to its number of origins, not its size.
 
-Renders the summary as a text table, JSON, or one self-contained HTML page (inline CSS
-and SVG charts, no network resources).
+Every request ends in exactly one *outcome* (README, "Audit log"): ``forbidden`` by
+robots.txt, ``error``, ``ignored`` by another middleware, or fetched and then ``allowed``,
+``conditional`` (allowed with accepted conditions), ``denied`` or ``unchecked``. The
+outcomes partition the requests, and the text table, JSON, HTML charts and HTML tables all
+print the same counts (the old page drew "allowed" without the conditional ones beside a
+table that counted them in).
+
+What grows with the log is bounded: counters keep at most ``MAX_KEYS`` keys (the rest are
+counted under ``(other)``), each origin keeps the first ``urls_per_outcome`` held-back URLs
+per outcome (``MAX_SAMPLES`` in all), and the timeline switches from seconds to minutes, hours
+and days when it gets long. The renderers are in ``report_text`` and ``report_html``.
 """
 
 from __future__ import annotations
 
-import html
 import json
+import re
+import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
+from urllib.parse import urlsplit
+
+#: Outcomes in display order; every request has one.
+OUTCOMES = ("allowed", "conditional", "denied", "unchecked", "forbidden", "error", "ignored")
+#: The outcomes of URLs the crawl did not use, listed URL by URL.
+HELD_BACK = ("forbidden", "denied", "error", "ignored")
+MAX_KEYS = 500  # distinct keys per counter
+MAX_SAMPLES = 200_000  # URLs kept for the explorer, over all origins
+MAX_TEXT = 1000  # characters kept of one URL or reason
+CRAWL_FACTS = ("spider", "token", "user_agent", "purpose", "mode", "default", "plugin")
+_URL_TAIL = re.compile(r": [a-zA-Z][a-zA-Z0-9+.-]*://\S*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """*text* with control characters (C0, DEL, C1) shown as ``\\xNN``: server text must
+    not move a terminal's cursor, retitle it or hide what follows (issue 14 item 11)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def reason_key(reason: str) -> str:
+    """A reason without its trailing source URL (``...: http://a/robots.txt``), so reasons
+    group across origins; everything before it is kept, colons included."""
+    return _URL_TAIL.sub("", reason)
+
+
+def normalise_origin(url: str) -> str:
+    """``scheme://host:port`` as the audit log writes origins (default port spelled out)."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    if not scheme or not host or port is None:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}"
+
+
+def bump(counter: Counter[str], key: str, count: int = 1) -> None:
+    """Count *key*, or ``(other)`` once the counter holds ``MAX_KEYS`` keys."""
+    if key not in counter and len(counter) >= MAX_KEYS:
+        key = "(other)"
+    counter[key] += count
+
+
+def _text(value: Any) -> str:
+    return str(value)[:MAX_TEXT]
+
+
+def outcome_of(line: dict[str, Any]) -> str | None:
+    """The outcome of a ``request`` or ``response`` line; None for other stages."""
+    stage, action = line.get("stage"), line.get("action")
+    if stage == "request":
+        if action == "error":
+            return "error"
+        if action == "dropped":
+            return "forbidden" if line.get("decision") == "forbidden" else "ignored"
+        return None
+    if stage != "response":
+        return None
+    decision = line.get("decision")
+    if decision == "deny":
+        return "denied"
+    if decision == "allow":
+        return "conditional" if line.get("conditions") else "allowed"
+    return "unchecked"
 
 
 @dataclass
 class Tally:
-    """Counts for one origin, or for the whole log."""
+    """Counts for one origin, or for all of them."""
 
     requests: int = 0
     fetched: int = 0
     forbidden: int = 0
     ignored: int = 0  # dropped by another middleware (e.g. OffsiteMiddleware)
     errors: int = 0
-    allowed: int = 0
-    denied: int = 0
+    allowed: int = 0  # allowed without conditions
     allowed_with_conditions: int = 0
+    denied: int = 0
+    unchecked: int = 0  # fetched with dont_obey_ccsignals
     items_dropped: int = 0
     items_tagged: int = 0
     forbidden_by: Counter[str] = field(default_factory=Counter)
+    errors_by: Counter[str] = field(default_factory=Counter)
     denied_by_family: Counter[str] = field(default_factory=Counter)
+    denied_by_layer: Counter[str] = field(default_factory=Counter)  # "family layer"
     conditions: Counter[str] = field(default_factory=Counter)
     licenses: Counter[str] = field(default_factory=Counter)
     policies: Counter[str] = field(default_factory=Counter)
+    #: the last line seen per policy kind: outcome, status, url, cached, detail
+    policy_files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rsl: Counter[str] = field(default_factory=Counter)  # RSL licence URLs seen
 
-    def add(self, line: dict[str, Any]) -> None:
-        stage, action = line.get("stage"), line.get("action")
+    def count(self, outcome: str) -> int:
+        return getattr(self, _FIELD[outcome])
+
+    def add(self, line: dict[str, Any], outcome: str | None) -> None:
+        stage = line.get("stage")
         if stage == "policy":
-            policy = line.get("policy") or {}
-            self.policies[f"{policy.get('kind', '?')} {policy.get('outcome', '?')}"] += 1
-        elif stage == "request" and action == "dropped" and line.get("decision") == "forbidden":
-            self.requests += 1
-            self.forbidden += 1
-            reasons = line.get("reasons") or ["?"]
-            self.forbidden_by[str(reasons[0]).split(":", 1)[0]] += 1
-        elif stage == "request" and action == "dropped":
-            self.requests += 1
-            self.ignored += 1
-        elif stage == "request" and action == "error":
-            self.requests += 1
-            self.errors += 1
-        elif stage == "response":
-            self.requests += 1
-            self.fetched += 1
-            decision = line.get("decision")
-            if decision == "deny":
-                self.denied += 1
-                for family in line.get("families") or ["?"]:
-                    self.denied_by_family[family] += 1
-            elif decision == "allow":
-                self.allowed += 1
-                if line.get("conditions"):
-                    self.allowed_with_conditions += 1
-                    for condition in line["conditions"]:
-                        self.conditions[condition] += 1
-            lic = line.get("license") or {}
-            self.licenses[lic.get("id") or lic.get("url") or "none"] += 1
-        elif stage == "item":
+            policy = line.get("policy")
+            if not isinstance(policy, dict):
+                return
+            kind = _text(policy.get("kind", "?"))
+            bump(self.policies, f"{kind} {_text(policy.get('outcome', '?'))}")
+            if kind in self.policy_files or len(self.policy_files) < 8:
+                self.policy_files[kind] = {
+                    k: _text(policy[k]) if isinstance(policy.get(k), str) else policy.get(k)
+                    for k in ("outcome", "status", "url", "cached", "fetched_at", "detail")
+                }
+            return
+        if stage == "item":
+            action = line.get("action")
             if action == "dropped":
                 self.items_dropped += 1
             elif action == "tagged":
                 self.items_tagged += 1
+            return
+        if outcome is None:
+            return
+        self.requests += 1
+        setattr(self, _FIELD[outcome], getattr(self, _FIELD[outcome]) + 1)
+        reasons = line.get("reasons") or ["?"]
+        if outcome == "forbidden":
+            bump(self.forbidden_by, reason_key(_text(reasons[0])))
+        elif outcome == "error":
+            bump(self.errors_by, reason_key(_text(reasons[0])).split(":", 1)[0])
+        elif outcome in ("ignored",):
+            return
+        if stage != "response":
+            return
+        self.fetched += 1
+        if outcome == "denied":
+            families = line.get("families") or ["?"]
+            for family in families:
+                bump(self.denied_by_family, _text(family))
+            layers = {
+                f"{s.get('family')} {s.get('layer')}"
+                for s in line.get("signals") or ()
+                if isinstance(s, dict) and s.get("effect") == "deny" and s.get("family") in families
+            }
+            for key in layers or {f"{f} ?" for f in families}:
+                bump(self.denied_by_layer, _text(key))
+        elif outcome == "conditional":
+            for condition in line.get("conditions") or ():
+                bump(self.conditions, _text(condition))
+        lic = line.get("license")
+        lic = lic if isinstance(lic, dict) else {}
+        bump(self.licenses, _text(lic.get("id") or lic.get("url") or "none"))
+        if lic.get("url") and "robots.txt" in str(lic.get("source", "")):
+            bump(self.rsl, _text(lic["url"]))
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -81,25 +186,165 @@ class Tally:
         return data
 
 
+_FIELD = {
+    "allowed": "allowed",
+    "conditional": "allowed_with_conditions",
+    "denied": "denied",
+    "unchecked": "unchecked",
+    "forbidden": "forbidden",
+    "error": "errors",
+    "ignored": "ignored",
+}
+
+
+@dataclass
+class Sample:
+    """One held-back URL for the explorer."""
+
+    url: str
+    outcome: str
+    reasons: list[str]
+    families: list[str]
+    time: str
+
+
 @dataclass
 class Summary:
     lines: int = 0
     bad_lines: int = 0
+    sources: list[tuple[str, int]] = field(default_factory=list)  # (log, lines read)
+    origin_filter: str | None = None
     overall: Tally = field(default_factory=Tally)
     origins: dict[str, Tally] = field(default_factory=dict)
+    crawls: list[dict[str, Any]] = field(default_factory=list)  # `crawl` `started` lines
+    finished: list[dict[str, Any]] = field(default_factory=list)  # `crawl` `finished` lines
+    first_time: str = ""
+    last_time: str = ""
+    #: (bucket, outcome) -> count; a bucket is an ISO time cut to ``time_width`` characters
+    timeline: Counter[tuple[str, str]] = field(default_factory=Counter)
+    time_width: int = 19  # 19 seconds, 16 minutes, 13 hours, 10 days
+    urls_per_outcome: int = 25
+    samples: dict[str, dict[str, list[Sample]]] = field(default_factory=dict)
+    sampled: int = 0
+
+    @property
+    def items_kept(self) -> int | None:
+        """Items passed, from the crawls' end lines; None when no crawl wrote one, and for
+        one origin (the crawl counts them for the whole crawl)."""
+        if not self.finished or self.origin_filter is not None:
+            return None
+        return sum(
+            int((f.get("stats") or {}).get("ccsignals/items/passed", 0)) for f in self.finished
+        )
+
+    def facts(self) -> dict[str, list[str]]:
+        """Each crawl fact with its distinct values over the logs' start lines."""
+        found: dict[str, list[str]] = {}
+        for key in (*CRAWL_FACTS, "accept_conditions", "licenses"):
+            values: dict[str, None] = {}
+            for crawl in self.crawls:
+                value = crawl.get(key)
+                if isinstance(value, list):
+                    value = ", ".join(map(str, value)) or "none"
+                values[_text(value if value is not None else "-")] = None
+            found[key] = list(values)
+        return found
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "lines": self.lines,
             "bad_lines": self.bad_lines,
+            "sources": [{"log": s, "lines": n} for s, n in self.sources],
+            "origin": self.origin_filter,
+            "crawls": self.crawls,
+            "period": [self.first_time, self.last_time] if self.first_time else None,
+            "items_kept": self.items_kept,
             "overall": self.overall.as_dict(),
             "origins": {o: t.as_dict() for o, t in sorted(self.origins.items())},
+            "held_back": {
+                origin: {outcome: [vars(s) for s in kept] for outcome, kept in per.items()}
+                for origin, per in sorted(self.samples.items())
+            },
         }
 
+    def _period(self, time: str) -> bool:
+        """Stretch the period to *time*; False when it is not an ISO 8601 time."""
+        if not (len(time) >= 19 and time[4] == "-" and time[10] == "T"):
+            return False
+        if not self.first_time or time < self.first_time:
+            self.first_time = time
+        if time > self.last_time:
+            self.last_time = time
+        return True
 
-def summarise(lines: Iterable[str | bytes]) -> Summary:
-    """Fold audit log lines into a :class:`Summary`; unreadable lines are counted."""
-    summary = Summary()
+    def _tick(self, time: str, outcome: str) -> None:
+        if not self._period(time):
+            return
+        self.timeline[(time[: self.time_width], outcome)] += 1
+        if len(self.timeline) > 20_000 and self.time_width > 10:
+            self.time_width = {19: 16, 16: 13, 13: 10}[self.time_width]
+            coarse: Counter[tuple[str, str]] = Counter()
+            for (bucket, kind), n in self.timeline.items():
+                coarse[(bucket[: self.time_width], kind)] += n
+            self.timeline = coarse
+
+    def _sample(self, origin: str, outcome: str, line: dict[str, Any]) -> None:
+        per_origin = self.samples.get(origin)
+        if per_origin is None:
+            if self.sampled >= MAX_SAMPLES:
+                return
+            per_origin = self.samples[origin] = {}
+        kept = per_origin.setdefault(outcome, [])
+        if len(kept) >= self.urls_per_outcome or self.sampled >= MAX_SAMPLES:
+            return
+        self.sampled += 1
+        kept.append(
+            Sample(
+                _text(line.get("url")),
+                outcome,
+                [_text(r) for r in (line.get("reasons") or [])[:8]],
+                [_text(f) for f in (line.get("families") or [])[:8]],
+                _text(line.get("time", "")),
+            )
+        )
+
+    def add(self, line: dict[str, Any]) -> None:
+        stage = line.get("stage")
+        if stage == "crawl":
+            target = self.crawls if line.get("action") == "started" else self.finished
+            if len(target) < 1000:
+                target.append(line)
+            self._period(str(line.get("time", "")))
+            return
+        origin = line.get("origin") or "?"
+        if not isinstance(origin, str):
+            origin = str(origin)
+        if self.origin_filter is not None and origin != self.origin_filter:
+            return
+        outcome = outcome_of(line)
+        self.overall.add(line, outcome)
+        tally = self.origins.get(origin)
+        if tally is None:
+            tally = self.origins[origin] = Tally()
+        tally.add(line, outcome)
+        if outcome is not None:
+            self._tick(str(line.get("time", "")), outcome)
+            if outcome in HELD_BACK:
+                self._sample(origin, outcome, line)
+
+
+def summarise(
+    lines: Iterable[str | bytes],
+    origin: str | None = None,
+    urls_per_outcome: int = 25,
+    summary: Summary | None = None,
+) -> Summary:
+    """Fold audit log lines into a :class:`Summary` (a new one, or *summary* to merge
+    several logs); unreadable lines are counted. With *origin*, only that origin's lines
+    (and the crawls' start and end lines) count."""
+    if summary is None:
+        summary = Summary(urls_per_outcome=urls_per_outcome)
+        summary.origin_filter = normalise_origin(origin) if origin else None
     for raw in lines:
         if not raw.strip():
             continue
@@ -112,163 +357,33 @@ def summarise(lines: Iterable[str | bytes]) -> Summary:
         if not isinstance(line, dict):
             summary.bad_lines += 1
             continue
-        summary.overall.add(line)
-        origin = line.get("origin") or "?"
-        tally = summary.origins.get(origin)
-        if tally is None:
-            tally = summary.origins[origin] = Tally()
-        tally.add(line)
+        summary.add(line)
+    return summary
+
+
+def _read(path: str) -> Iterator[bytes]:
+    if path == "-":
+        yield from sys.stdin.buffer
+        return
+    with open(path, "rb") as handle:  # iterating a file streams it line by line
+        yield from handle
+
+
+def summarise_files(
+    paths: Iterable[str], origin: str | None = None, urls_per_outcome: int = 25
+) -> Summary:
+    """One summary of several logs (``-`` is standard input), e.g. one per worker."""
+    summary = Summary(urls_per_outcome=urls_per_outcome)
+    summary.origin_filter = normalise_origin(origin) if origin else None
+    for path in paths:
+        before = summary.lines
+        summarise(_read(path), summary=summary)
+        summary.sources.append((path, summary.lines - before))
     return summary
 
 
 def summarise_file(path: str) -> Summary:
-    with open(path, "rb") as handle:  # iterating a file streams it line by line
-        return summarise(handle)
-
-
-_COLUMNS = [
-    ("requests", "requests"),
-    ("fetched", "fetched"),
-    ("forbidden", "forbidden (robots.txt)"),
-    ("ignored", "ignored (other)"),
-    ("errors", "errors"),
-    ("allowed", "allowed"),
-    ("allowed_with_conditions", "with conditions"),
-    ("denied", "denied"),
-    ("items_dropped", "items dropped"),
-    ("items_tagged", "items tagged"),
-]
-
-
-def _counter_line(counter: Counter[str]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in counter.most_common()) or "-"
-
-
-def _label(origin: str, labels: dict[str, str] | None) -> str:
-    return f"{labels[origin]} ({origin})" if labels and origin in labels else origin
-
-
-def render_text(
-    summary: Summary, out: IO[str], top: int = 20, labels: dict[str, str] | None = None
-) -> None:
-    """The summary as a text table; *labels* names origins (e.g. the example's sites)."""
-    overall = summary.overall
-    out.write(f"Audit log: {summary.lines} lines ({summary.bad_lines} unreadable)\n\n")
-    headers = ["origin"] + [label for _, label in _COLUMNS]
-    rows = [["ALL"] + [str(getattr(overall, key)) for key, _ in _COLUMNS]]
-    ranked = sorted(summary.origins.items(), key=lambda kv: (-kv[1].requests, kv[0]))
-    for origin, tally in ranked[:top]:
-        rows.append([_label(origin, labels)] + [str(getattr(tally, key)) for key, _ in _COLUMNS])
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    for row in [headers, *rows]:
-        out.write(
-            "  ".join(
-                cell.rjust(w) if i else cell.ljust(w)
-                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-            )
-            + "\n"
-        )
-    if len(ranked) > top:
-        out.write(f"... and {len(ranked) - top} more origins\n")
-    out.write("\n")
-    out.write(f"Forbidden by robots.txt: {_counter_line(overall.forbidden_by)}\n")
-    out.write(f"Denied per family:       {_counter_line(overall.denied_by_family)}\n")
-    out.write(f"Conditions accepted:     {_counter_line(overall.conditions)}\n")
-    out.write(f"Licences:                {_counter_line(overall.licenses)}\n")
-    out.write(f"Policy files:            {_counter_line(overall.policies)}\n")
-
-
-def _bar_chart(title: str, counter: Counter[str], top: int = 10) -> str:
-    items = counter.most_common(top)
-    if not items:
-        return f'<figure><figcaption>{html.escape(title)}</figcaption><p class="empty">none</p></figure>'
-    peak = max(v for _, v in items) or 1
-    bar_h, gap, label_w, chart_w = 22, 6, 260, 360
-    height = len(items) * (bar_h + gap)
-    parts = [
-        f"<figure><figcaption>{html.escape(title)}</figcaption>"
-        f'<svg class="chart" width="{label_w + chart_w + 80}" height="{height}" '
-        f'role="img" aria-label="{html.escape(title)}">'
-    ]
-    for i, (label, value) in enumerate(items):
-        y = i * (bar_h + gap)
-        width = max(1, round(chart_w * value / peak))
-        parts.append(
-            f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end">{html.escape(label[:40])}</text>'
-            f'<rect class="bar" x="{label_w}" y="{y}" width="{width}" height="{bar_h}">'
-            f"<title>{html.escape(label)}: {value}</title></rect>"
-            f'<text x="{label_w + width + 6}" y="{y + 16}">{value}</text>'
-        )
-    parts.append("</svg></figure>")
-    return "".join(parts)
-
-
-def _table(rows: list[tuple[str, Tally]]) -> str:
-    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in _COLUMNS)
-    body = []
-    for name, tally in rows:
-        cells = "".join(f"<td>{getattr(tally, key)}</td>" for key, _ in _COLUMNS)
-        body.append(f"<tr><th scope=row>{html.escape(name)}</th>{cells}</tr>")
-    return f"<table><thead><tr><th>origin</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-_CSS = """
-body{font:15px/1.4 system-ui,sans-serif;margin:2rem;color:#1d1d1f;background:#fff}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0}th,td{padding:.3rem .6rem;border-bottom:1px solid #ddd}
-td{text-align:right;font-variant-numeric:tabular-nums}thead th{background:#f3f3f3}
-.charts{display:flex;flex-wrap:wrap;gap:2rem}figure{margin:0}figcaption{font-weight:600;margin:.5rem 0}
-.bar{fill:#3b6ea5}svg text{font-size:12px;fill:#1d1d1f}.empty{color:#777}
-"""
-
-_RENDER_CHECK = """
-<script>
-// Lets a headless browser confirm the charts have laid out (counted into a data attribute).
-document.addEventListener('DOMContentLoaded', function () {
-  var bars = Array.prototype.filter.call(document.querySelectorAll('rect.bar'),
-    function (r) { return r.getBBox().width > 0; });
-  document.body.setAttribute('data-rendered-bars', String(bars.length));
-});
-</script>
-"""
-
-
-def render_html(
-    summary: Summary, source: str, top: int = 20, labels: dict[str, str] | None = None
-) -> str:
-    overall = summary.overall
-    denials = Counter(
-        {_label(o, labels): t.denied + t.forbidden for o, t in summary.origins.items()}
-    )
-    denials = +denials  # drop zero counts
-    ranked = sorted(summary.origins.items(), key=lambda kv: (-kv[1].requests, kv[0]))
-    decisions = Counter(
-        {"allowed": overall.allowed - overall.allowed_with_conditions,
-         "allowed with conditions": overall.allowed_with_conditions,
-         "denied (use)": overall.denied, "forbidden (robots.txt)": overall.forbidden,
-         "errors": overall.errors}
-    )  # fmt: skip
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        "<title>scrapy-ccsignals crawl report</title>"
-        f"<style>{_CSS}</style></head><body>"
-        "<h1>scrapy-ccsignals crawl report</h1>"
-        f"<p>Audit log <code>{html.escape(source)}</code>: {summary.lines} lines, "
-        f"{summary.bad_lines} unreadable, {len(summary.origins)} origins.</p>"
-        "<h2>Overall</h2>"
-        + _table([("ALL", overall)])
-        + "<h2>Charts</h2><div class=charts>"
-        + _bar_chart("Decisions", +decisions)
-        + _bar_chart("Denials per family", overall.denied_by_family)
-        + _bar_chart("Forbidden by robots.txt", overall.forbidden_by)
-        + _bar_chart("Licences", overall.licenses)
-        + _bar_chart("Top origins by denials", denials)
-        + "</div>"
-        + f"<h2>Origins (top {min(top, len(ranked))} of {len(ranked)} by requests)</h2>"
-        + _table([(_label(o, labels), t) for o, t in ranked[:top]])
-        + _RENDER_CHECK
-        + "</body></html>"
-    )
+    return summarise_files([path])
 
 
 def summary_from_stats(stats: dict[str, Any]) -> str:
