@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy_ccsignals.signals.ccsignals import CC_SIGNAL_TOKENS
 from scrapy_ccsignals.signals.license import canonical_license_id
 from scrapy_ccsignals.signals.robots import product_token, valid_token
+from scrapy_ccsignals.signals.rsl import RSL_CONDITIONS
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -26,6 +27,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_ENABLED": True,
     "CCSIGNALS_ACCEPT_CONDITIONS": [],
     "CCSIGNALS_AIPREF_LEGACY": True,
+    "CCSIGNALS_ASSET_SCAN_BYTES": 1048576,
     "CCSIGNALS_AUDIT_LOG": None,
     "CCSIGNALS_DEFAULT": "allow",
     "CCSIGNALS_HEADER_MAX_BYTES": 8192,
@@ -43,6 +45,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_POLICY_TIMEOUT": 30.0,
     "CCSIGNALS_PURPOSE": "train-ai",
     "CCSIGNALS_ROBOTSTXT_MAX_BYTES": 512000,
+    "CCSIGNALS_RSL_MAX_BYTES": 512000,
     "CCSIGNALS_TDMREP_MAX_BYTES": 512000,
     "CCSIGNALS_USER_AGENT": None,
 }
@@ -60,6 +63,7 @@ class Config:
     enabled: bool
     accept_conditions: frozenset[str]
     aipref_legacy: bool
+    asset_scan_bytes: int
     audit_log: str | None
     default: str
     header_max_bytes: int
@@ -77,6 +81,7 @@ class Config:
     policy_timeout: float
     purpose: str
     robotstxt_max_bytes: int
+    rsl_max_bytes: int
     tdmrep_max_bytes: int
     token: str
     user_agent: str
@@ -124,11 +129,12 @@ class Config:
         enabled = flag("CCSIGNALS_ENABLED")
 
         accept = string_list("CCSIGNALS_ACCEPT_CONDITIONS")
-        unknown = sorted(set(accept) - set(CC_SIGNAL_TOKENS))
+        known_conditions = (*CC_SIGNAL_TOKENS, *RSL_CONDITIONS)
+        unknown = sorted(set(accept) - set(known_conditions))
         if unknown:
             raise ConfigError(
-                "CCSIGNALS_ACCEPT_CONDITIONS has unknown CC signal(s) "
-                f"{', '.join(unknown)}; known: {', '.join(CC_SIGNAL_TOKENS)}"
+                "CCSIGNALS_ACCEPT_CONDITIONS has unknown condition(s) "
+                f"{', '.join(unknown)}; known: {', '.join(known_conditions)}"
             )
 
         licenses = None
@@ -216,6 +222,8 @@ class Config:
             purpose=choice("CCSIGNALS_PURPOSE", PURPOSES),
             robotstxt_max_bytes=number("CCSIGNALS_ROBOTSTXT_MAX_BYTES", int, 1),
             tdmrep_max_bytes=number("CCSIGNALS_TDMREP_MAX_BYTES", int, 1),
+            rsl_max_bytes=number("CCSIGNALS_RSL_MAX_BYTES", int, 1),
+            asset_scan_bytes=number("CCSIGNALS_ASSET_SCAN_BYTES", int, 0),
             token=token,
             user_agent=user_agent,
         )

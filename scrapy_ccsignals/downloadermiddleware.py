@@ -9,15 +9,16 @@ signals on top of the origin's policy and stores the provenance record on
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.httpobj import urlparse_cached
 
 from scrapy_ccsignals.extension import CCSignalsExtension
+from scrapy_ccsignals.gate.filemeta import wants_file_metadata
 from scrapy_ccsignals.gate.provenance import build_record
-from scrapy_ccsignals.gate.usegate import SIGNAL_HEADERS, evaluate, is_html
+from scrapy_ccsignals.gate.usegate import SIGNAL_HEADERS, evaluate, is_html, rsl_urls, scan_page
 from scrapy_ccsignals.policy.fetcher import POLICY_META
 from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
 from scrapy_ccsignals.scrapy_compat import raw_header_items
@@ -125,7 +126,7 @@ class CCSignalsDownloaderMiddleware:
             status=reason if isinstance(reason, int) else None,
         )
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    async def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get(POLICY_META):
             return response
         if request.meta.get(OPT_OUT):
@@ -160,14 +161,42 @@ class CCSignalsDownloaderMiddleware:
             isinstance(response, TextResponse) and is_html(content_type)
         )
 
+        body = response.body
+        page = scan_page(self.cfg, body) if html and body else None
+        # RSL licences the response points at are fetched (once per crawl) before the use
+        # gate decides; so is what a non-HTML file says about itself, read off the reactor.
+        docs: dict[str, Any] = {}
+        rsl_records: list[dict[str, Any]] = []
+        if (
+            (policy is not None and policy.robots.licenses)
+            or "link" in wanted
+            or (page is not None and page.licenses)
+        ):
+            for url in rsl_urls(self.cfg, response.url, wanted, page, policy):
+                document = await self.runtime.rsl.get(url)
+                rsl_records.append(document.record.as_dict())
+                if document.doc is not None:
+                    docs[url] = document.doc
+        asset = c2pa = None
+        if (
+            not html
+            and body
+            and self.cfg.asset_scan_bytes
+            and wants_file_metadata(content_type, body)
+        ):
+            asset, c2pa = await self.runtime.read_file_metadata(body, content_type)
         evaluation = evaluate(
             self.cfg,
             response.url,
             wanted,
             content_type,
-            response.body if html else None,
+            None,
             policy,
             path=url_path_of_parts(parts),
+            page=page,
+            rsl_docs=docs,
+            asset=asset,
+            c2pa=c2pa,
         )
         record = build_record(
             self.cfg,
@@ -179,6 +208,8 @@ class CCSignalsDownloaderMiddleware:
             evaluation,
             policy,
         )
+        if rsl_records:
+            record["policies"] += rsl_records
         request.meta[META_KEY] = record
         decision = evaluation.decision
         self.runtime.inc(f"ccsignals/responses/{decision.decision}")

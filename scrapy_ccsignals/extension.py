@@ -15,19 +15,26 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 
 from scrapy_ccsignals import __version__
 from scrapy_ccsignals.config import Config, ConfigError
+from scrapy_ccsignals.gate.filemeta import read_file_metadata
+from scrapy_ccsignals.policy.documents import RslDocuments
 from scrapy_ccsignals.policy.fetcher import PolicyFetcher
 from scrapy_ccsignals.policy.store import open_store
 from scrapy_ccsignals.records.audit import AuditLog, resolve_path
 from scrapy_ccsignals.records.report import summary_from_stats
+from scrapy_ccsignals.signals.c2pa import c2pa_installed
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
 
     from scrapy_ccsignals.policy.origin import PolicyRecord
+    from scrapy_ccsignals.signals.assets import AssetMetadata
+    from scrapy_ccsignals.signals.c2pa import C2paResult
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +112,8 @@ class CCSignalsExtension:
                 f"CCSIGNALS_POLICY_STORE {self.cfg.policy_store!r} cannot be opened: {exc!r}"
             ) from exc
         self.fetcher = PolicyFetcher(self, self.store)
+        self.rsl = RslDocuments(self.fetcher)
+        self._c2pa_available: bool | None = None
         if self.cfg.audit_log:
             # Opened now, not at spider_opened: a log that cannot be written stops the crawl
             # before it starts, instead of a crawl with no audit trail.
@@ -119,6 +128,41 @@ class CCSignalsExtension:
                 ) from None
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    async def read_file_metadata(
+        self, body: bytes, content_type: str
+    ) -> tuple[AssetMetadata | None, C2paResult | None]:
+        """A non-HTML file's own rights metadata, read in a thread from the first
+        ``CCSIGNALS_ASSET_SCAN_BYTES`` bytes (the slice is a copy the thread owns)."""
+        head = body[: self.cfg.asset_scan_bytes]
+        c2pa = self._c2pa_available
+        if c2pa is None:
+            c2pa = self._c2pa_available = c2pa_installed()
+            if not c2pa:
+                logger.info(
+                    "scrapy-ccsignals: C2PA manifests are not read (install the extra: "
+                    "pip install 'scrapy-ccsignals[c2pa]')",
+                    extra={"spider": self.crawler.spider},
+                )
+        asset, manifest = await maybe_deferred_to_future(
+            deferToThread(read_file_metadata, head, content_type, c2pa)
+        )
+        if asset is not None:
+            self.inc("ccsignals/asset/scanned")
+            self.inc(f"ccsignals/asset/{asset.kind or 'other'}/{asset.status}")
+            if asset.status == "malformed":
+                self.warn_once(
+                    "asset",
+                    "asset",
+                    "File metadata of a %s response is malformed (%s); it gives no signal",
+                    asset.kind,
+                    asset.detail,
+                )
+        if manifest is not None:
+            self.inc(f"ccsignals/c2pa/{manifest.status}")
+        elif not c2pa:
+            self.inc("ccsignals/c2pa/not_read")
+        return asset, manifest
 
     def inc(self, key: str, count: int = 1) -> None:
         """Count *key* in the crawler's stats, at once: extensions read them live (e.g. a

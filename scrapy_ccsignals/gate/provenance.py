@@ -44,6 +44,7 @@ def build_record(
             [policy.robots_record.as_dict(), policy.tdmrep_record.as_dict()] if policy else []
         ),
         "agent": {"user_agent": cfg.user_agent, "token": cfg.token, "plugin": version},
+        **evaluation.extra,
     }
 
 

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from scrapy_ccsignals.gate.decision import Decision, decide
 from scrapy_ccsignals.policy.origin import OriginPolicy
 from scrapy_ccsignals.signals import htmlscan as html_meta
+from scrapy_ccsignals.signals import rsl
 from scrapy_ccsignals.signals.aipref import preference_signals
+from scrapy_ccsignals.signals.assets import (
+    AssetMetadata,
+    asset_licenses,
+    asset_signals,
+    asset_tdm_statement,
+)
 from scrapy_ccsignals.signals.base import (
     LAYER_HEADER,
     LAYER_HTML,
@@ -24,9 +31,9 @@ from scrapy_ccsignals.signals.base import (
     LAYER_TDMREP,
     Signal,
 )
-from scrapy_ccsignals.signals.content_signal import content_signal_signals
+from scrapy_ccsignals.signals.c2pa import C2paResult, c2pa_signals
+from scrapy_ccsignals.signals.content_signal import content_signal_signals, header_signals
 from scrapy_ccsignals.signals.license import (
-    RSL_TYPE,
     License,
     choose_license,
     jsonld_licenses,
@@ -49,7 +56,7 @@ if TYPE_CHECKING:
 
 #: Response headers the use gate reads, lower-case name -> values in order.
 SIGNAL_HEADERS = frozenset(
-    {"content-usage", "tdm-reservation", "tdm-policy", "x-robots-tag", "link"}
+    {"content-usage", "content-signal", "tdm-reservation", "tdm-policy", "x-robots-tag", "link"}
 )
 _NONE: tuple[str, ...] = ()
 #: preference_signals without legacy labels (CCSIGNALS_AIPREF_LEGACY false); one object, so
@@ -62,6 +69,9 @@ class Evaluation:
     signals: list[Signal]
     license: License | None
     decision: Decision
+    #: further provenance fields this response has: ``rsl`` (the terms of each RSL licence
+    #: that matched), ``asset`` (file metadata read), ``c2pa`` (manifest read)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _absolute(base: str, href: str) -> str:
@@ -125,6 +135,9 @@ def _read_headers(
             f"Content-Usage: {value}",
             legacy=cfg.aipref_legacy,
         )
+    content_signal = headers.get("content-signal", _NONE)
+    if content_signal:
+        signals += header_signals(content_signal, purpose, url)
     reservations = headers.get("tdm-reservation", _NONE)
     policies = headers.get("tdm-policy", _NONE)
     if reservations or policies:
@@ -150,8 +163,35 @@ def _read_headers(
     for value in headers.get("link", _NONE):
         for href, kind in link_header_licenses(value):
             licenses.append(
-                make_license(_absolute(base, href), "header Link", value, rsl=kind == RSL_TYPE)
+                make_license(_absolute(base, href), "header Link", value, rsl=rsl.is_rsl_type(kind))
             )
+
+
+def scan_page(cfg: Config, body: bytes) -> html_meta.HtmlMeta:
+    """The page-level metadata :func:`evaluate` reads from an HTML body."""
+    return html_meta.extract(body[: cfg.html_scan_bytes], _meta_names(cfg.token))
+
+
+def rsl_urls(
+    cfg: Config,
+    url: str,
+    headers: Mapping[str, list[str]],
+    page: html_meta.HtmlMeta | None,
+    policy: OriginPolicy | None,
+) -> list[str]:
+    """The RSL licences this response points at (robots.txt ``License:``, ``Link``
+    headers, ``<link rel="license" type="application/rsl+xml">``), which must be fetched
+    before :func:`evaluate` can read them."""
+    urls: list[str] = []
+    if policy is not None:
+        urls += [_absolute(policy.robots_url, v) for v in policy.robots.licenses]
+    for value in headers.get("link", _NONE):
+        urls += rsl.rsl_link_urls(value, url)
+    if page is not None:
+        urls += [
+            _absolute(url, href) for _, href, kind, _ in page.licenses if rsl.is_rsl_type(kind)
+        ]
+    return list(dict.fromkeys(urls))
 
 
 def evaluate(
@@ -163,17 +203,26 @@ def evaluate(
     policy: OriginPolicy | None,
     base_url: str | None = None,
     path: str | None = None,
+    *,
+    page: html_meta.HtmlMeta | None = None,
+    rsl_docs: Mapping[str, rsl.RslDocument] | None = None,
+    asset: AssetMetadata | None = None,
+    c2pa: C2paResult | None = None,
 ) -> Evaluation:
     """Signals, licence and decision for one response. *headers* maps the lower-case
-    names of :data:`SIGNAL_HEADERS` to their values; *body* is HTML or None; *path* is
-    :func:`url_path` of *url* when the caller has it already. Sections with nothing to
+    names of :data:`SIGNAL_HEADERS` to their values; *body* is HTML or None (or *page*,
+    its :func:`scan_page` already made); *path* is :func:`url_path` of *url* when the
+    caller has it already; *rsl_docs* the parsed RSL licences of :func:`rsl_urls`;
+    *asset* and *c2pa* what a non-HTML file says about itself. Sections with nothing to
     read are skipped: most responses carry no signal at all."""
     purpose = cfg.purpose
     path = url_path(url) if path is None else path
     signals: list[Signal] = []
     licenses: list[License] = []
     tdm: list[TdmStatement] = []
-    page = html_meta.extract(body[: cfg.html_scan_bytes], _meta_names(cfg.token)) if body else None
+    extra: dict[str, Any] = {}
+    if page is None and body:
+        page = scan_page(cfg, body)
     base = base_url or url
 
     # 1. robots.txt: Content-Usage and Content-Signal lines of the matched group,
@@ -248,15 +297,47 @@ def evaluate(
             )
         for how, href, kind, raw in page.licenses:
             licenses.append(
-                make_license(_absolute(base, href), f"html {how}", raw, rsl=kind == RSL_TYPE)
+                make_license(_absolute(base, href), f"html {how}", raw, rsl=rsl.is_rsl_type(kind))
             )
         for block in page.jsonld:
             for href in jsonld_licenses(block):
                 licenses.append(make_license(_absolute(base, href), "html JSON-LD", href))
+
+    # 5. The file's own metadata (SIGNALS.md, Asset metadata): XMP/IPTC, PDF and EPUB
+    #    TDMRep (the cascade's content-metadata layer), licences, C2PA manifests.
+    if asset is not None and asset.status != "unsupported":
+        extra["asset"] = asset.as_dict()
+        signals += asset_signals(asset, purpose, url)
+        statement = asset_tdm_statement(asset, url)
+        if statement is not None:
+            tdm.append(statement)
+        licenses += asset_licenses(asset)
+    if c2pa is not None:
+        extra["c2pa"] = c2pa.as_dict()
+        signals += c2pa_signals(c2pa, purpose, url)
 
     if tdm:
         signals += tdmrep_signals(tdm, purpose)
     chosen = choose_license(licenses) if licenses else None
     if licenses or cfg.licenses is not None:
         signals += license_signals(licenses, chosen, cfg.licenses, url)
-    return Evaluation(signals, chosen, decide(signals, cfg.accept_conditions, cfg.default))
+
+    # 6. RSL licences (fetched by the caller): the first <content> matching the page.
+    if rsl_docs:
+        terms = []
+        for lic in licenses:
+            doc = rsl_docs.get(lic.url) if lic.rsl else None
+            if doc is None:
+                continue
+            matched = rsl.match_content(doc, url)
+            layer = (
+                LAYER_ROBOTS
+                if lic.source.startswith("robots.txt")
+                else (LAYER_HEADER if lic.source.startswith("header") else LAYER_HTML)
+            )
+            signals += rsl.rsl_signals(doc, matched, purpose, layer, doc.url, cfg.accept_conditions)
+            if matched is not None:
+                terms.append(rsl.terms_dict(doc, matched))
+        if terms:
+            extra["rsl"] = terms
+    return Evaluation(signals, chosen, decide(signals, cfg.accept_conditions, cfg.default), extra)

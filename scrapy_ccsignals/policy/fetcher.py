@@ -224,6 +224,15 @@ class PolicyFetcher:
             )
             return default
 
+    async def store_call(self, method: str, key: str, *args: Any) -> Any:
+        """A call to the policy store for another kind of policy file (e.g. RSL documents,
+        keyed ``rsl <url>``), with the same failure handling as the origin's files."""
+        return await self._store(getattr(self.store, method), key, *args)
+
+    async def download(self, kind: str, url: str, max_bytes: int) -> RawFile:
+        """Fetch one policy file the way robots.txt is fetched (see :meth:`_download`)."""
+        return await self._download(kind, url, max_bytes)
+
     async def _sleep(self, seconds: float) -> None:
         from twisted.internet import reactor
 

@@ -1,0 +1,137 @@
+"""Licence documents fetched by URL: RSL 1.0 files named by robots.txt ``License:`` lines,
+``Link`` headers and ``<link rel="license" type="application/rsl+xml">`` (SIGNALS.md, RSL).
+
+Each document is fetched once per crawl (and per ``CCSIGNALS_POLICY_MAX_AGE``) through the
+policy fetcher's own download path, so it gets the same byte cap, timeout, ``dont_cache``,
+http/https-only redirects and audit ``policy`` line as robots.txt; it is kept in the policy
+store under ``rsl <url>``, so the workers of a distributed crawl fetch it once. Requests that
+need a document while it is in flight wait for the same result. A document that cannot be
+fetched or is not valid RSL has no effect: recorded, counted, warned about once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from time import monotonic
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+
+from scrapy_ccsignals.policy.origin import PolicyRecord, origin_of
+from scrapy_ccsignals.policy.store import RawFile, StoredPolicy
+from scrapy_ccsignals.records.audit import iso_time
+from scrapy_ccsignals.signals import rsl
+
+if TYPE_CHECKING:
+    from scrapy_ccsignals.policy.fetcher import PolicyFetcher
+
+KIND = "rsl"
+#: Documents kept parsed at once; older ones are re-read from the store or refetched.
+MAX_DOCUMENTS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseDocument:
+    """One RSL document as the use gate sees it: parsed, or why not (``doc`` None)."""
+
+    url: str
+    doc: rsl.RslDocument | None
+    record: PolicyRecord
+    expires: float
+
+
+class RslDocuments:
+    def __init__(self, fetcher: PolicyFetcher):
+        self.fetcher = fetcher
+        self.host = fetcher.runtime
+        self._docs: dict[str, LicenseDocument] = {}
+        self._waiters: dict[str, list[Deferred[LicenseDocument]]] = {}
+
+    async def get(self, url: str) -> LicenseDocument:
+        known = self._docs.get(url)
+        if known is not None and known.expires > monotonic():
+            return known
+        waiters = self._waiters.get(url)
+        if waiters is not None:
+            waiter: Deferred[LicenseDocument] = Deferred()
+            waiters.append(waiter)
+            return await maybe_deferred_to_future(waiter)
+        self._waiters[url] = []
+        document = None
+        try:
+            document = await self._load(url)
+        finally:
+            if document is None:  # an unexpected error: no effect, like an unreachable file
+                failed = RawFile(url, None, None, "internal error", url)
+                document = self._document(url, failed, time.time(), False)
+            if len(self._docs) >= MAX_DOCUMENTS:
+                self._docs.pop(next(iter(self._docs)))
+            self._docs[url] = document
+            for waiter in self._waiters.pop(url, []):
+                waiter.callback(document)
+        return document
+
+    async def _load(self, url: str) -> LicenseDocument:
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            raw = RawFile(url, None, None, "not an http(s) URL", url)
+            return self._document(url, raw, time.time(), False)
+        key = f"{KIND} {url}"
+        stored = await self.fetcher.store_call("get", key)
+        if stored is not None and self._age_left(stored.robots, stored.fetched_at) > 0:
+            self.host.inc("ccsignals/policy/store_hit")
+            return self._document(url, stored.robots, stored.fetched_at, True)
+        raw = await self.fetcher.download(KIND, url, self.host.cfg.rsl_max_bytes)
+        fetched_at = time.time()
+        ttl = self._max_age(raw)
+        await self.fetcher.store_call("put", key, StoredPolicy(raw, raw, fetched_at), ttl)
+        return self._document(url, raw, fetched_at, False)
+
+    def _max_age(self, raw: RawFile) -> float:
+        cfg = self.host.cfg
+        ok = raw.status is not None and 200 <= raw.status < 300
+        return cfg.policy_max_age if ok else min(cfg.policy_error_max_age, cfg.policy_max_age)
+
+    def _age_left(self, raw: RawFile, fetched_at: float) -> float:
+        return self._max_age(raw) - (time.time() - fetched_at)
+
+    def _document(self, url: str, raw: RawFile, fetched_at: float, cached: bool) -> LicenseDocument:
+        doc = None
+        detail = raw.error
+        if raw.status is None:
+            outcome = "unreachable"
+        elif not 200 <= raw.status < 300:
+            outcome, detail = "unreachable", f"HTTP {raw.status}"
+        else:
+            try:
+                doc = rsl.parse_rsl(raw.body or b"", raw.final_url or url)
+            except rsl.RslError as exc:
+                outcome, detail = "invalid", str(exc)[:300]
+            else:
+                outcome = "parsed"
+        origin = origin_of(url) or url
+        self.host.inc(f"ccsignals/rsl/{outcome}")
+        if doc is None:
+            self.host.warn_once(
+                url,
+                "rsl",
+                "RSL licence %s is not usable (%s: %s); it has no effect",
+                url,
+                outcome,
+                detail,
+            )
+        record = PolicyRecord(
+            KIND,
+            url,
+            raw.status,
+            iso_time(fetched_at),
+            hashlib.sha256(raw.body).hexdigest() if raw.body is not None else None,
+            outcome,
+            detail,
+            cached,
+        )
+        self.host.audit_policy(origin, record)
+        return LicenseDocument(url, doc, record, monotonic() + self._age_left(raw, fetched_at))
