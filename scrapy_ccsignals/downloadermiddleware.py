@@ -37,7 +37,13 @@ META_KEY = "ccsignals"
 
 
 class ForbiddenByRobots(IgnoreRequest):
-    """The access gate dropped the request: robots.txt forbids it (or is unreachable)."""
+    """The access gate dropped the request: robots.txt forbids it (or is unreachable).
+    ``reason`` says why, ``policy`` is the robots.txt file's provenance record."""
+
+    def __init__(self, message: str, reason: str = "", policy: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.policy = policy or {}
 
 
 OPT_OUT = "dont_obey_ccsignals"
@@ -103,7 +109,11 @@ class CCSignalsDownloaderMiddleware:
         logger.debug(
             "Forbidden by robots.txt (%s): %s", why, request, extra={"spider": self.crawler.spider}
         )
-        raise ForbiddenByRobots(f"Forbidden by robots.txt ({why}): {request.url}")
+        raise ForbiddenByRobots(
+            f"Forbidden by robots.txt ({why}): {request.url}",
+            f"{why}: {policy.robots_url}",
+            policy.robots_record.as_dict(),
+        )
 
     def _audit_redirect_hop(self, request: Request) -> None:
         """The response that redirected here (a 3xx, or a page with a meta refresh) was

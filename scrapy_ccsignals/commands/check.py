@@ -1,7 +1,8 @@
 """``scrapy ccsignals-check URL``: fetch one URL the way the plugin would and explain it.
 
 Exit code 0 when the content may be used for the purpose, 1 when it is denied (or robots.txt
-forbids fetching it), 2 on errors.
+forbids fetching it), 2 on errors (a bad setting, the plugin disabled, an origin that cannot
+be reached, a failed download). The formatting lives in ``records/explain.py``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,17 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from w3lib.url import is_url
 
+from scrapy_ccsignals.config import Config, ConfigError
 from scrapy_ccsignals.downloadermiddleware import ForbiddenByRobots
 from scrapy_ccsignals.extension import CCSignalsExtension
 from scrapy_ccsignals.policy.origin import origin_of
+from scrapy_ccsignals.records.explain import (
+    error_record,
+    exit_code,
+    explain_text,
+    forbidden_record,
+)
+from scrapy_ccsignals.signals.robots import UNREACHABLE
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
@@ -48,20 +57,6 @@ class _CheckSpider(scrapy.Spider):
         self.result["error"] = failure.value
 
 
-def _policy_lines(record: dict[str, Any] | None, crawler: Any, url: str) -> list[str]:
-    lines = []
-    policies = record["policies"] if record else []
-    if not policies and crawler is not None:
-        origin = origin_of(url)
-        policy = CCSignalsExtension.of(crawler).fetcher.cached(origin) if origin else None
-        if policy is not None:
-            policies = [policy.robots_record.as_dict(), policy.tdmrep_record.as_dict()]
-    for p in policies:
-        detail = f" ({p['detail']})" if p.get("detail") else ""
-        lines.append(f"  {p['kind']:<12} {p['url']}  status {p['status']}  {p['outcome']}{detail}")
-    return lines
-
-
 class Command(ScrapyCommand):
     requires_project = False
     default_settings = {"LOG_LEVEL": "WARNING"}
@@ -82,51 +77,55 @@ class Command(ScrapyCommand):
         if len(args) != 1 or not is_url(args[0]):
             raise UsageError("give one http(s) URL")
         url = args[0]
+        assert self.settings is not None
+        try:
+            cfg = Config.from_settings(self.settings)
+        except ConfigError as exc:
+            self._fail(f"scrapy-ccsignals: {exc}")
+            return
+        if not cfg.enabled:
+            self._fail(
+                "scrapy-ccsignals is disabled (CCSIGNALS_ENABLED is False): nothing to check"
+            )
+            return
         result: dict[str, Any] = {}
         assert self.crawler_process is not None
         crawler = self.crawler_process.create_crawler(_CheckSpider)
         self.crawler_process.crawl(crawler, url=url, result=result)
         self.crawler_process.start()
-        record = result.get("record")
-        error = result.get("error")
+        agent = {"user_agent": cfg.user_agent, "token": cfg.token}
+        record = result.get("record") or self._failed_record(
+            url, result.get("error"), crawler, agent
+        )
         if opts.json:
-            json.dump(record or {"url": url, "error": repr(error)}, sys.stdout, indent=2)
+            json.dump(record, sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
-            self._print(url, record, error, crawler)
-        if record is not None:
-            self.exitcode = 0 if record["decision"] == "allow" else 1
-        elif isinstance(error, ForbiddenByRobots):
-            self.exitcode = 1
-        else:
-            self.exitcode = 2
+            print(explain_text(record, cfg.purpose))
+        self.exitcode = exit_code(record)
 
-    def _print(self, url: str, record: dict[str, Any] | None, error: Any, crawler: Any) -> None:
-        out = [f"URL: {url}", "Policy files:", *_policy_lines(record, crawler, url)]
-        if record is None:
-            out.append(f"Not fetched: {error}")
-            if isinstance(error, ForbiddenByRobots):
-                out.append("Decision: FORBIDDEN (access gate)")
-            print("\n".join(out))
-            return
-        out.append(f"Response: {record['status']} {record['content_type'] or '-'}")
-        out.append("Signals:")
-        for s in record["signals"] or []:
-            out.append(
-                f"  [{s['family']}] {s['layer']:<11} {s['effect']:<11} {s['value']}  <- {s['raw']}"
+    def _fail(self, line: str) -> None:
+        print(line, file=sys.stderr)
+        self.exitcode = 2
+
+    def _failed_record(
+        self, url: str, error: Any, crawler: Any, agent: dict[str, str]
+    ) -> dict[str, Any]:
+        origin = origin_of(url)
+        extension = crawler.get_extension(CCSignalsExtension) if crawler.extensions else None
+        policy = extension.fetcher.cached(origin) if extension is not None and origin else None
+        policies = (
+            [policy.robots_record.as_dict(), policy.tdmrep_record.as_dict()] if policy else []
+        )
+        if isinstance(error, ForbiddenByRobots):
+            if error.policy.get("status") is None and error.policy.get("outcome") == UNREACHABLE:
+                # The origin could not be reached at all: an error, not a publisher's "no".
+                detail = str(error.policy.get("detail") or "unreachable")
+                kind = detail.split(":", 1)[0] if ":" in detail else "Unreachable"
+                return error_record(url, kind, detail, agent, policies)
+            return forbidden_record(url, error.reason, error.policy, agent)
+        if error is None:
+            return error_record(
+                url, "NoResult", "the crawl ended without a response", agent, policies
             )
-        if not record["signals"]:
-            out.append("  none")
-        lic = record["license"]
-        out.append(
-            f"Licence: {lic['id'] or lic['url']} ({lic['source']})"
-            if lic
-            else "Licence: none found"
-        )
-        decision = record["decision"].upper()
-        conditions = (
-            f" with conditions {', '.join(record['conditions'])}" if record["conditions"] else ""
-        )
-        out.append(f"Decision: {decision} for {record['purpose']}{conditions}")
-        out.extend(f"  - {reason}" for reason in record["reasons"])
-        print("\n".join(out))
+        return error_record(url, type(error).__name__, str(error), agent, policies)
