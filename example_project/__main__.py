@@ -1,6 +1,8 @@
 """``python -m example_project``: start the demo web, crawl it with scrapy-ccsignals, write
-``output/items.jsonl``, ``output/audit.jsonl`` and ``output/report.html``, print the report
-summary, and stop the demo web (also when the crawl fails or is interrupted)."""
+``output/items.jsonl``, ``output/audit.jsonl`` and ``output/report.html`` (Scrapy's log to
+``output/crawl.log``, so the terminal shows one progress line), print the report summary
+and the crawl's warnings, saying which the demo provokes on purpose, and stop the demo web
+(also when the crawl fails or is interrupted)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,27 @@ from . import demoweb
 PROJECT_DIR = Path(__file__).resolve().parent
 
 
+#: Warnings the demo web provokes on purpose: (text in the log line, why it is expected).
+INTENDED_WARNINGS = [
+    ("robots.txt at", "wiki-mirror's robots.txt answers 503: the origin is disallowed (RFC 9309)"),
+]
+
+
+def _show_warnings(log: Path) -> None:
+    """List the crawl's warnings, saying which ones the demo web provokes on purpose."""
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    found = [line for line in lines if "] WARNING: " in line or "] ERROR: " in line]
+    if not found:
+        return
+    print(f"\nWarnings and errors in the crawl log ({len(found)}):")
+    for line in found:
+        message = line.split("] ", 1)[-1]
+        why = next((w for text, w in INTENDED_WARNINGS if text in message), None)
+        print(f"  {'intended' if why else 'UNEXPECTED'}: {message[:160]}")
+        if why:
+            print(f"            ({why})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m example_project", description=__doc__)
     parser.add_argument("--output", default="output", help="output folder (default: ./output)")
@@ -26,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(args.output).resolve()
     output.mkdir(parents=True, exist_ok=True)
     items, audit, report = output / "items.jsonl", output / "audit.jsonl", output / "report.html"
+    log = output / "crawl.log"
     audit.unlink(missing_ok=True)
+    log.unlink(missing_ok=True)
 
     server = TestServer().start()
     try:
@@ -40,12 +65,15 @@ def main(argv: list[str] | None = None) -> int:
                 "-a", "urls=" + ",".join(url + "/" for url in sites.values()),
                 "-O", str(items),
                 "-s", f"CCSIGNALS_AUDIT_LOG={audit}",
+                # The terminal keeps the progress line; Scrapy's log goes to a file.
+                "-s", f"LOG_FILE={log}",
             ],
             cwd=PROJECT_DIR,
         )  # fmt: skip
         if crawl.returncode != 0:
-            print(f"The crawl failed (exit code {crawl.returncode}).", file=sys.stderr)
+            print(f"The crawl failed (exit code {crawl.returncode}); see {log}", file=sys.stderr)
             return crawl.returncode
+        _show_warnings(log)
     except KeyboardInterrupt:
         print("\nInterrupted; stopping the demo web.", file=sys.stderr)
         return 130
@@ -57,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     render_text(summary, sys.stdout, labels=labels)
     report.write_text(render_html(summary, labels=labels), encoding="utf-8")
-    print(f"\nDataset:   {items}\nAudit log: {audit}\nReport:    {report}")
+    print(f"\nDataset:   {items}\nAudit log: {audit}\nReport:    {report}\nCrawl log: {log}")
     return 0
 
 

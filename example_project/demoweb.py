@@ -116,7 +116,8 @@ def museum() -> dict[str, Any]:
     routes["/"] = _page(
         body=_html(
             "Collection",
-            "<p>Our collection is free to reuse.</p>"
+            "<p>Our collection is free to reuse: "
+            f"<a rel='license' href='{CC0}'>CC0 1.0</a>.</p>"
             + _nav([(f"/object/{k}", v[0]) for k, v in objects.items()]),
             "",
             site,
