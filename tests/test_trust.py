@@ -218,3 +218,26 @@ async def test_errback_items_are_marked_unchecked(server, tmp_path):
     assert "no response" in record["reasons"][0]
     assert stats(crawler)["ccsignals/items/unchecked"] == 1
     assert '"action": "unchecked"' in log.read_text()
+
+
+# 1. The token from common User-Agent strings (SIGNALS.md, The token r2).
+@pytest.mark.parametrize(
+    ("user_agent", "group"),
+    [
+        ("Mozilla/5.0 (compatible; ExampleAIBot/1.0; +https://example.org/bot)", "ExampleAIBot"),
+        ("AI2Bot/1.0 (+https://example.org)", "AI2Bot"),
+        ("360Spider", "360Spider"),
+    ],
+)
+@pytest_twisted.ensureDeferred
+async def test_token_from_user_agent_selects_its_group(server, user_agent, group):
+    robots = (
+        f"User-agent: AI\nAllow: /\n\nUser-agent: {group}\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
+    )
+    origin = site(server, text(robots))
+    crawler, items = await run_crawl(
+        [f"{origin}/public/1"], {"USER_AGENT": user_agent}, follow=False
+    )
+    assert "/public/1" not in server.paths(origin)
+    assert items == []
+    assert stats(crawler)["ccsignals/forbidden/robots.txt/disallowed"] == 1
