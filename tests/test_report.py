@@ -306,3 +306,11 @@ async def test_crawl_report_names_the_crawl_and_escapes_server_text(server, tmp_
     assert page_html.count("<script") == 1  # ours; the server's tag is text
     assert "data-x=&quot;&lt;/td&gt;" in page_html  # the scanner's raw tag, as text
     assert "\x1b" not in page_html and "\\x1b]0;pwned" in page_html
+
+
+def test_redirect_hops_are_not_counted_as_unchecked():
+    from scrapy_ccsignals.records.report import outcome_of
+
+    hop = {"stage": "response", "action": "redirected", "decision": None, "url": "http://a/x"}
+    assert outcome_of(hop) is None
+    assert outcome_of({**hop, "action": "fetched"}) == "unchecked"

@@ -84,7 +84,9 @@ def outcome_of(line: dict[str, Any]) -> str | None:
         if action == "dropped":
             return "forbidden" if line.get("decision") == "forbidden" else "ignored"
         return None
-    if stage != "response":
+    if stage != "response" or action == "redirected":
+        # A redirect hop (3xx or meta refresh) leads to another request, which has the
+        # outcome; the hop itself is in the audit log, not in the tallies.
         return None
     decision = line.get("decision")
     if decision == "deny":
