@@ -194,7 +194,7 @@ class CCSignalsDownloaderMiddleware:
             and self.cfg.asset_scan_bytes
             and wants_file_metadata(content_type, body)
         ):
-            asset, c2pa = await self.runtime.read_file_metadata(body, content_type)
+            asset, c2pa = await self.runtime.read_file_metadata(response.url, body, content_type)
         evaluation = evaluate(
             self.cfg,
             response.url,
