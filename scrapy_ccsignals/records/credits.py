@@ -21,6 +21,7 @@ import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import IO, Any
 from urllib.parse import quote, urlsplit
 
@@ -30,7 +31,10 @@ FORMATS = ("md", "csv", "json")
 MAX_NAMES = 32  # distinct site names / licences kept per collection (hostile pages vary them)
 _SPDX_CC = re.compile(r"^CC-([A-Z-]+?)-(\d\.\d)(?:-([A-Z]+))?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]<>|]")
+_MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|"})
+_URL_SAFE = ":/?#@!$&*+,;=%~-._"
+_URL_UNSAFE = re.compile(r"[^A-Za-z0-9:/?#@!$&*+,;=%~\-._]")
 _CSV_COLUMNS = [
     "record", "origin", "site_name", "works", "licenses", "conditions",
     "url", "title", "creator", "source", "license", "license_url", "copyright", "attribution",
@@ -54,8 +58,22 @@ def license_name(spdx: str | None) -> str:
 
 def origin_label(url: str) -> str:
     """``scheme://host[:port]`` of a work's URL (the collection it belongs to)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "?"
+    end = len(rest)
+    for stop in "/?#":
+        at = rest.find(stop, 0, end)
+        if at != -1:
+            end = at
+    return _origin(scheme, rest[:end])
+
+
+@lru_cache(maxsize=4096)
+def _origin(scheme: str, netloc: str) -> str:
+    # Cached: a million works come from a few thousand origins.
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(f"{scheme}://{netloc}/")
         host = parts.hostname or ""
         port = parts.port
     except ValueError:
@@ -67,11 +85,13 @@ def origin_label(url: str) -> str:
 
 
 def _text(value: Any) -> str:
-    return _CONTROL.sub(" ", value).strip() if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    return (value if value.isprintable() else _CONTROL.sub(" ", value)).strip()
 
 
 def _md(value: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", value)
+    return value.translate(_MD_ESCAPES) if _MD_SPECIAL.search(value) else value
 
 
 def _md_link(text: str, url: str) -> str:
@@ -79,10 +99,12 @@ def _md_link(text: str, url: str) -> str:
     ``javascript:`` link in the dataset's README)."""
     if not url.lower().startswith(("http://", "https://")):
         return _md(text)
-    return f"[{_md(text)}]({quote(url, safe=':/?#@!$&*+,;=%~-._')})"
+    if _URL_UNSAFE.search(url):
+        url = quote(url, safe=_URL_SAFE)
+    return f"[{_md(text)}]({url})"
 
 
-@dataclass
+@dataclass(slots=True)
 class Work:
     """One work's credit, from its item's provenance."""
 
@@ -156,7 +178,7 @@ class Work:
         return f"- {text}."
 
     def as_dict(self) -> dict[str, Any]:
-        data = dict(self.__dict__)
+        data = {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
         data["attribution"] = self.line()
         return data
 
