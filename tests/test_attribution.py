@@ -17,35 +17,104 @@ def ld(data: object) -> str:
 CASES = [
     # (html, expected subset, expected absent keys)
     ("<title> Meadow  - Wiki </title>", {"title": "Meadow - Wiki"}, ["creator"]),
-    ('<meta property="og:title" content="Meadow"><title>Meadow - Wiki</title>', {"title": "Meadow"}, []),
+    (
+        '<meta property="og:title" content="Meadow"><title>Meadow - Wiki</title>',
+        {"title": "Meadow"},
+        [],
+    ),
     ('<meta name="DC.title" content="Meadow DC"><title>T</title>', {"title": "Meadow DC"}, []),
     ('<meta property="dcterms:title" content="Meadow DCT">', {"title": "Meadow DCT"}, []),
-    (ld({"@type": "Article", "headline": "H", "name": "N"}) + '<meta property="og:title" content="OG">', {"title": "H"}, []),
+    (
+        ld({"@type": "Article", "headline": "H", "name": "N"})
+        + '<meta property="og:title" content="OG">',
+        {"title": "H"},
+        [],
+    ),
     (ld({"@type": "CreativeWork", "name": "N"}), {"title": "N"}, []),
     (ld({"@type": "WebSite", "name": "Site"}), {"site_name": "Site"}, ["title"]),
-    (ld({"@type": "Article", "author": {"@type": "Person", "name": "Ada"}}), {"creator": "Ada"}, []),
-    (ld({"@type": "Article", "author": [{"name": "Ada"}, "Bo", {"@type": "Organization", "name": "Lab"}]}), {"creator": "Ada, Bo, Lab"}, []),
+    (
+        ld({"@type": "Article", "author": {"@type": "Person", "name": "Ada"}}),
+        {"creator": "Ada"},
+        [],
+    ),
+    (
+        ld(
+            {
+                "@type": "Article",
+                "author": [{"name": "Ada"}, "Bo", {"@type": "Organization", "name": "Lab"}],
+            }
+        ),
+        {"creator": "Ada, Bo, Lab"},
+        [],
+    ),
     (ld({"@type": "Article", "creator": "Cy"}), {"creator": "Cy"}, []),
-    (ld({"@graph": [{"@type": "Article", "author": {"@id": "#a"}}, {"@id": "#a", "@type": "Person", "name": "Ref"}]}), {"creator": "Ref"}, []),
+    (
+        ld(
+            {
+                "@graph": [
+                    {"@type": "Article", "author": {"@id": "#a"}},
+                    {"@id": "#a", "@type": "Person", "name": "Ref"},
+                ]
+            }
+        ),
+        {"creator": "Ref"},
+        [],
+    ),
     ('<meta name="author" content="Meta Author">', {"creator": "Meta Author"}, []),
     ('<meta name="dc.creator" content="DC Author">', {"creator": "DC Author"}, []),
     ('<meta name="author" content="M"><meta name="dc.creator" content="D">', {"creator": "M"}, []),
-    ('<meta property="og:site_name" content="OG Site">' + ld({"@type": "Article", "publisher": {"name": "Pub"}}), {"site_name": "OG Site"}, []),
-    (ld({"@type": "NewsArticle", "publisher": {"@type": "Organization", "name": "Pub"}}), {"site_name": "Pub"}, []),
+    (
+        '<meta property="og:site_name" content="OG Site">'
+        + ld({"@type": "Article", "publisher": {"name": "Pub"}}),
+        {"site_name": "OG Site"},
+        [],
+    ),
+    (
+        ld({"@type": "NewsArticle", "publisher": {"@type": "Organization", "name": "Pub"}}),
+        {"site_name": "Pub"},
+        [],
+    ),
     ('<link rel="canonical" href="/a/b">', {"attribution_url": "http://h.example/a/b"}, []),
-    ('<link rel="canonical" href="/c"><a rel="cc:attributionURL" href="https://x.org/w">w</a>', {"attribution_url": "https://x.org/w"}, []),
-    (ld({"@type": "Article", "copyrightNotice": "© 2026 Ada", "copyrightHolder": {"name": "H"}}), {"copyright": "© 2026 Ada"}, []),
-    (ld({"@type": "Article", "copyrightHolder": {"@type": "Organization", "name": "Holder"}}), {"copyright": "Holder"}, []),
-    ('<meta name="dc.rights" content="All rights reserved">', {"copyright": "All rights reserved"}, []),
+    (
+        '<link rel="canonical" href="/c"><a rel="cc:attributionURL" href="https://x.org/w">w</a>',
+        {"attribution_url": "https://x.org/w"},
+        [],
+    ),
+    (
+        ld({"@type": "Article", "copyrightNotice": "© 2026 Ada", "copyrightHolder": {"name": "H"}}),
+        {"copyright": "© 2026 Ada"},
+        [],
+    ),
+    (
+        ld({"@type": "Article", "copyrightHolder": {"@type": "Organization", "name": "Holder"}}),
+        {"copyright": "Holder"},
+        [],
+    ),
+    (
+        '<meta name="dc.rights" content="All rights reserved">',
+        {"copyright": "All rights reserved"},
+        [],
+    ),
     # CC licence chooser markup (ccREL in RDFa)
-    ('<p xmlns:cc="http://creativecommons.org/ns#" xmlns:dct="http://purl.org/dc/terms/">'
-     '<a property="dct:title" rel="cc:attributionURL" href="https://x.org/p">A <b>Photo</b></a> by '
-     '<a rel="cc:attributionURL dct:creator" property="cc:attributionName" href="https://x.org/me">Ada &amp; Bo</a>'
-     "</p><title>Other</title>",
-     {"title": "A Photo", "creator": "Ada & Bo", "attribution_url": "https://x.org/p"}, []),
-    ('<span property="cc:attributionName" content="Given Name">shown</span>', {"creator": "Given Name"}, []),
+    (
+        '<p xmlns:cc="http://creativecommons.org/ns#" xmlns:dct="http://purl.org/dc/terms/">'
+        '<a property="dct:title" rel="cc:attributionURL" href="https://x.org/p">A <b>Photo</b></a> by '
+        '<a rel="cc:attributionURL dct:creator" property="cc:attributionName" href="https://x.org/me">Ada &amp; Bo</a>'
+        "</p><title>Other</title>",
+        {"title": "A Photo", "creator": "Ada & Bo", "attribution_url": "https://x.org/p"},
+        [],
+    ),
+    (
+        '<span property="cc:attributionName" content="Given Name">shown</span>',
+        {"creator": "Given Name"},
+        [],
+    ),
     # nothing stated: nothing guessed
-    ("<html><body><p>by Ada</p></body></html>", {}, ["title", "creator", "site_name", "attribution_url", "copyright"]),
+    (
+        "<html><body><p>by Ada</p></body></html>",
+        {},
+        ["title", "creator", "site_name", "attribution_url", "copyright"],
+    ),
 ]
 
 

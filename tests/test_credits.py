@@ -9,10 +9,10 @@ import json
 import re
 
 import pytest
-from tests.scrapy_cli import run_scrapy
 
 from scrapy_ccsignals.records.credits import license_name, origin_label, write_credits
 from scrapy_ccsignals.records.feeds import FeedStats, iter_items
+from tests.scrapy_cli import run_scrapy
 
 
 def as_json(paths, **kwargs):
@@ -60,7 +60,9 @@ def test_collections_and_works_from_a_real_crawl(crawled):
     result = as_json([crawled["dir"] / "items.jsonl"])
     by_origin = {c["origin"]: c for c in result["collections"]}
     assert by_origin[sites["blog"]]["site_name"] == "Field Notes"
-    assert by_origin[sites["encyclopedia"]]["licenses"] == {"CC-BY-SA-4.0": 5}  # home and 4 articles
+    assert by_origin[sites["encyclopedia"]]["licenses"] == {
+        "CC-BY-SA-4.0": 5
+    }  # home and 4 articles
     assert by_origin[sites["research"]]["conditions"] == {"cc-cr": 3}
     assert sites["forum"] not in by_origin and sites["portfolio"] not in by_origin
     assert sum(c["works"] for c in result["collections"]) == result["credited"]

@@ -12,7 +12,12 @@ from scrapy.exceptions import UsageError
 
 from scrapy_ccsignals import __version__
 from scrapy_ccsignals.records.feeds import Progress
-from scrapy_ccsignals.records.summary import Crawler, read_audit, render_crawler_page, render_summary
+from scrapy_ccsignals.records.summary import (
+    Crawler,
+    read_audit,
+    render_crawler_page,
+    render_summary,
+)
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace

@@ -178,7 +178,7 @@ class Work:
         return f"- {text}."
 
     def as_dict(self) -> dict[str, Any]:
-        data = {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        data = {name: getattr(self, name) for name in self.__slots__}
         data["attribution"] = self.line()
         return data
 
@@ -259,9 +259,7 @@ class Credits:
 
 
 def _counts(counter: Counter[str], names: bool = False) -> str:
-    return ", ".join(
-        f"{license_name(k) if names else k} ({v})" for k, v in counter.most_common()
-    )
+    return ", ".join(f"{license_name(k) if names else k} ({v})" for k, v in counter.most_common())
 
 
 def write_credits(

@@ -162,9 +162,7 @@ def facts_of(lines: Iterable[str | bytes]) -> AuditFacts:
     return facts
 
 
-def read_audit(
-    paths: list[str], progress: Progress | None = None
-) -> tuple[Summary, AuditFacts]:
+def read_audit(paths: list[str], progress: Progress | None = None) -> tuple[Summary, AuditFacts]:
     """The report's summary and the facts of one or more audit logs (two streamed passes,
     so the counts are the report's own)."""
     summary = summarise(_lines(paths, progress))
@@ -257,35 +255,47 @@ def render_summary(summary: Summary, facts: AuditFacts, crawler: Crawler, out: I
       "checked against the reservation protocols listed in section 3.1, and content whose "
       "use for the purpose is reserved is not kept. "
       f"{PLACEHOLDER.format('paywalls, logins, CAPTCHAs: state what the crawlers do')}\n\n")  # fmt: skip
-    w(f"- Requests: {o.requests:,}; responses fetched: {o.fetched:,}; requests not sent "
-      f"because of robots.txt: {o.forbidden:,}; other requests dropped: {o.ignored:,}; "
-      f"errors: {o.errors:,}\n")
-    w(f"- Responses whose content was kept: {o.allowed:,} (of which with accepted "
-      f"conditions: {o.allowed_with_conditions:,}); withheld: {o.denied:,}\n")
+    w(
+        f"- Requests: {o.requests:,}; responses fetched: {o.fetched:,}; requests not sent "
+        f"because of robots.txt: {o.forbidden:,}; other requests dropped: {o.ignored:,}; "
+        f"errors: {o.errors:,}\n"
+    )
+    w(
+        f"- Responses whose content was kept: {o.allowed:,} (of which with accepted "
+        f"conditions: {o.allowed_with_conditions:,}); withheld: {o.denied:,}\n"
+    )
     w(f"- Sites (origins): {len(summary.origins):,}; domain names: {len(facts.hosts):,}\n")
     if facts.hosts:
         w(f"- Content fetched: {_size(facts.total_bytes)}; content kept: "
           f"{_size(facts.used_bytes)}\n")  # fmt: skip
     if facts.responses_without_size:
-        w(f"- Responses without a recorded size: {facts.responses_without_size:,} "
-          "(logs written before scrapy-ccsignals recorded `bytes`)\n")
+        w(
+            f"- Responses without a recorded size: {facts.responses_without_size:,} "
+            "(logs written before scrapy-ccsignals recorded `bytes`)\n"
+        )
     w("\n**Types of content:** "
       f"{kinds + '. ' if kinds else ''}"
       f"{PLACEHOLDER.format('describe the modalities and kinds of content (text, images...)')}"
       "\n\n")  # fmt: skip
     top = facts.top_domains()
-    w(f"**Most relevant domain names** (top {TOP_SHARE:.0%} of {sum(1 for h in facts.hosts.values() if h.used_bytes):,} "
-      "domain names by size of content kept):\n\n")
+    w(
+        f"**Most relevant domain names** (top {TOP_SHARE:.0%} of {sum(1 for h in facts.hosts.values() if h.used_bytes):,} "
+        "domain names by size of content kept):\n\n"
+    )
     w("| domain name | content kept | share |\n|---|---:|---:|\n")
     for host, size, share in top:
         w(f"| {_md(host)} | {_size(size)} | {share:.1%} |\n")
     if not top:
         w(f"| {PLACEHOLDER.format('no response sizes in this log')} | | |\n")
-    w("\n## 3.1 Measures to respect reservations of rights from the text and data mining "
-      "exception\n\n")
+    w(
+        "\n## 3.1 Measures to respect reservations of rights from the text and data mining "
+        "exception\n\n"
+    )
     w(f"Signatory of the GPAI code of practice: {PLACEHOLDER.format('yes / no')}\n\n")
-    w("Machine-readable reservation protocols honoured by the crawlers, with what each held "
-      "back in this crawl:\n\n")
+    w(
+        "Machine-readable reservation protocols honoured by the crawlers, with what each held "
+        "back in this crawl:\n\n"
+    )
     w("| protocol | specification | requests not sent | responses withheld |\n")
     w("|---|---|---:|---:|\n")
     for name, spec, requests, responses in measures(summary):
@@ -298,9 +308,13 @@ def render_summary(summary: Summary, facts: AuditFacts, crawler: Crawler, out: I
           + ", ".join(f"{_md(k)} ({v:,} responses)" for k, v in o.conditions.most_common())
           + ". Each item's provenance names its conditions; `scrapy ccsignals-credits` "
           "writes the credits they require.\n")  # fmt: skip
-    w(f"\nItems withheld from the dataset: {o.items_dropped:,}; items kept but tagged as "
-      f"reserved: {o.items_tagged:,}.\n\n")
-    w(f"{PLACEHOLDER.format('other measures: opt-out requests, re-checks of sites after the crawl, complaint handling')}\n")
+    w(
+        f"\nItems withheld from the dataset: {o.items_dropped:,}; items kept but tagged as "
+        f"reserved: {o.items_tagged:,}.\n\n"
+    )
+    w(
+        f"{PLACEHOLDER.format('other measures: opt-out requests, re-checks of sites after the crawl, complaint handling')}\n"
+    )
 
 
 def render_crawler_page(crawler: Crawler) -> str:

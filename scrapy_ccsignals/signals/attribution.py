@@ -41,7 +41,9 @@ _TEXT_MAX = 4096  # bytes of an element's text read for an RDFa property
 # matched by their start tag and their body skipped by hand; the other tags are read.
 _SCAN_RE = re.compile(
     rb"<(?:!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z)"
-    rb"|(title|meta|link|script|style|a|span|div|p|small|footer)\b([^>]*)>)",
+    rb"|(title|meta|link|script|style)\b([^>]*)>"
+    # other elements only when an attribute names a ccREL / Dublin Core term (RDFa)
+    rb"|(a|span|div|p|small|footer|cite)\b([^>]*?(?:cc|dct?|dcterms):[^>]*)>)",
     re.IGNORECASE | re.DOTALL,
 )
 _ATTR_RE = re.compile(
@@ -222,11 +224,12 @@ def extract_attribution(
         if match is None:
             break
         pos = match.end()
-        tag = match.group(1)
+        tag, raw = match.group(1, 2)
         if tag is None:
-            continue  # a comment or CDATA section: nothing in it is a signal
+            tag, raw = match.group(3, 4)
+            if tag is None:
+                continue  # a comment or CDATA section: nothing in it is a signal
         tag = tag.lower()
-        raw = match.group(2)
         if tag in (b"script", b"style"):
             close = _end_tag(tag).search(body, pos)
             stop = close.start() if close else len(body)
