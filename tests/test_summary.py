@@ -11,8 +11,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from scrapy_ccsignals.records.report import summarise
 from scrapy_ccsignals.records.summary import (
-    AuditFacts,
     Crawler,
     facts_of,
     read_audit,
@@ -65,7 +65,6 @@ def test_numbers_equal_the_reports(outputs):
         "forbidden": r"because of robots.txt: ([\d,]+)",
         "ignored": r"other requests dropped: ([\d,]+)",
         "errors": r"errors: ([\d,]+)",
-        "allowed": r"was kept: ([\d,]+)",
         "allowed_with_conditions": r"with accepted conditions: ([\d,]+)",
         "denied": r"withheld: ([\d,]+)",
         "items_dropped": r"Items withheld from the dataset: ([\d,]+)",
@@ -73,6 +72,12 @@ def test_numbers_equal_the_reports(outputs):
     }
     for key, pattern in facts.items():
         assert number(re.search(pattern, md).group(1)) == overall[key], key
+    kept = number(re.search(r"was kept: ([\d,]+)", md).group(1))
+    assert kept == overall["allowed"] + overall["allowed_with_conditions"]
+    assert (
+        number(re.search(r"opted out per request\): ([\d,]+)", md).group(1)) == overall["unchecked"]
+    )
+    assert f"{outputs['report']['period'][0]} to {outputs['report']['period'][1]}" in md
     assert number(re.search(r"Sites \(origins\): ([\d,]+)", md).group(1)) == len(
         outputs["report"]["origins"]
     )
@@ -125,8 +130,6 @@ def test_top_ten_percent_of_domains_by_content_kept():
 def test_an_old_log_without_sizes_says_so():
     out = io.StringIO()
     line = {"stage": "response", "origin": "http://a.example:80", "decision": "allow", "time": "t"}
-    from scrapy_ccsignals.records.report import summarise
-
     render_summary(summarise([json.dumps(line)]), facts_of([json.dumps(line)]), Crawler(), out)
     text = out.getvalue()
     assert "Responses without a recorded size: 1" in text
@@ -134,14 +137,19 @@ def test_an_old_log_without_sizes_says_so():
     assert "[PROVIDER: robots.txt product token]" in text
 
 
-def test_a_crawl_line_names_the_crawler():
-    """A log that names its crawler (a ``crawl`` line with ``agent``) needs no options."""
-    facts = AuditFacts()
-    facts.add({"stage": "crawl", "action": "started", "purpose": "search",
-               "agent": {"user_agent": "B/2", "token": "B", "plugin": "0.1.0"}})  # fmt: skip
-    crawler = Crawler.from_facts(facts, contact="x@example.org")
+def test_the_crawl_line_names_the_crawler(crawled, tmp_path):
+    """The log's ``crawl`` start line names the crawler: no options needed."""
+    done = run_scrapy(["ccsignals-summary", str(crawled["dir"] / "audit.jsonl")], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "| ExampleAIBot | ExampleAIBot/1.0 (+https://example.org/bot) | train-ai |" in done.stdout
+    )
+    start = {"stage": "crawl", "action": "started", "token": "B", "user_agent": "B/2",
+             "purpose": "search"}  # fmt: skip
+    summary = summarise([json.dumps(start)])
+    crawler = Crawler.from_summary(summary, contact="x@example.org")
     assert (crawler.user_agent, crawler.token, crawler.purpose) == ("B/2", "B", "search")
-    assert Crawler.from_facts(facts, token="C").token == "C"
+    assert Crawler.from_summary(summary, token="C").token == "C"
 
 
 def test_crawler_page(outputs):
@@ -171,7 +179,11 @@ def test_streams_several_logs(tmp_path):
         paths.append(str(path))
     summary, facts = read_audit(paths)
     assert summary.overall.fetched == 2 and facts.total_bytes == 20
-    assert (facts.first, facts.last) == ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")
+    assert (summary.first_time, summary.last_time) == (
+        "2026-01-01T00:00:00Z",
+        "2026-01-02T00:00:00Z",
+    )
+    assert summary.sources == [(paths[0], 1), (paths[1], 1)]
 
 
 def test_command_errors(tmp_path):

@@ -53,12 +53,11 @@ class Command(ScrapyCommand):
             self.exitcode = 2
             return
         dataset = read_dataset(args, opts.field, Progress("ccsignals-card: items"))
-        summary, audit = read_audit(opts.audit, Progress("ccsignals-card: audit", unit="lines"))
+        summary, _ = read_audit(opts.audit, Progress("ccsignals-card: audit", unit="lines"))
         out = Path(opts.output)
         card = build_card(
             dataset,
             summary,
-            audit,
             name=opts.name or out.stem,
             description=opts.description,
             url=opts.url,

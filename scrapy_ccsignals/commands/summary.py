@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from scrapy_ccsignals import __version__
 from scrapy_ccsignals.records.feeds import Progress
 from scrapy_ccsignals.records.summary import (
     Crawler,
@@ -59,13 +58,12 @@ class Command(ScrapyCommand):
             from scrapy_ccsignals.config import product_token
 
             token = product_token(opts.user_agent)
-        crawler = Crawler.from_facts(
-            facts,
+        crawler = Crawler.from_summary(
+            summary,
             user_agent=opts.user_agent,
             token=token,
             purpose=opts.purpose,
             contact=opts.contact,
-            plugin=__version__,
         )
         if opts.output:
             with open(opts.output, "w", encoding="utf-8") as out:

@@ -23,7 +23,7 @@ from typing import Any
 
 from scrapy_ccsignals.records.feeds import FeedStats, Progress, feed_format, iter_items
 from scrapy_ccsignals.records.report import Summary
-from scrapy_ccsignals.records.summary import AuditFacts, measures
+from scrapy_ccsignals.records.summary import measures
 
 CROISSANT = "http://mlcommons.org/croissant/1.1"
 RAI = "http://mlcommons.org/croissant/RAI/1.0"
@@ -213,7 +213,6 @@ def _record_set(feed: FeedFacts, file_id: str, field_name: str) -> dict[str, Any
 def build_card(
     dataset: DatasetFacts,
     summary: Summary,
-    audit: AuditFacts,
     *,
     name: str,
     description: str = "",
@@ -229,12 +228,13 @@ def build_card(
     ids = _ids(dataset.feeds)
     agents = ", ".join(dataset.agents) or "an unnamed crawler"
     purpose = ", ".join(dataset.purposes) or "an unstated purpose"
-    period = [t for t in (audit.first, audit.last) if t]
+    period = [t for t in (summary.first_time, summary.last_time) if t]
+    kept = o.allowed + o.allowed_with_conditions
     collection = (
         f"Web crawl by {agents} with Scrapy and scrapy-ccsignals {plugin}, for {purpose}. "
         f"{o.requests:,} requests to {len(summary.origins):,} sites: {o.fetched:,} responses "
         f"fetched, {o.forbidden:,} requests not sent because robots.txt forbade them, "
-        f"{o.allowed:,} responses kept and {o.denied:,} withheld because their use was "
+        f"{kept:,} responses kept and {o.denied:,} withheld because their use was "
         f"reserved. The dataset holds {dataset.read.items:,} items, each with its "
         f"provenance (URL, fetch time, SHA-256, licence, signals, decision and reasons)."
     )

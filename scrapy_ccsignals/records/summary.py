@@ -33,6 +33,7 @@ from scrapy_ccsignals.records.report import Summary, summarise
 PLACEHOLDER = "[PROVIDER: {}]"
 TOP_SHARE = 0.10  # the template: top 10 % of domain names by size of content
 MAX_AGENTS = 20
+MAX_HOSTS = 1_000_000  # domain names sized (a few tens of MB at most)
 
 #: The reservation protocols the plugin honours, in SIGNALS.md's order: family key (as in
 #: the audit log's ``families``), name, version or specification, what it does.
@@ -52,6 +53,13 @@ PROTOCOLS: list[tuple[str, str, str, str]] = [
      "withholds the content"),
     ("noai", "noai / noimageai", "X-Robots-Tag and robots meta convention",
      "noai withholds the content; noimageai withholds images"),
+    ("rsl", "RSL licences", "Really Simple Licensing 1.0",
+     "robots.txt License: lines and rel=license RSL documents; prohibited uses withhold the "
+     "content, licences that must be obtained are conditions the crawl must accept"),
+    ("iptc", "IPTC data mining", "IPTC Photo Metadata plus:DataMining (XMP)",
+     "DMI-PROHIBITED-* values in images and documents withhold them"),
+    ("c2pa", "C2PA / CAWG training and mining", "cawg.training-mining assertion",
+     "notAllowed for AI training or data mining in a file's manifest withholds it"),
     ("license", "licence metadata", "rel=license, JSON-LD, Dublin Core/ccREL",
      "recorded per item (SPDX id); used to filter only when the operator asks"),
 ]  # fmt: skip
@@ -69,40 +77,31 @@ class HostSize:
 
 @dataclass
 class AuditFacts:
-    """What the report's summary does not hold: when, how much, by whom."""
+    """What the report's summary does not hold: how much content, from which domains."""
 
-    first: str | None = None
-    last: str | None = None
     hosts: dict[str, HostSize] = field(default_factory=dict)
     responses_without_size: int = 0
-    agents: Counter[str] = field(default_factory=Counter)
-    tokens: Counter[str] = field(default_factory=Counter)
     content_types: Counter[str] = field(default_factory=Counter)
-    purposes: Counter[str] = field(default_factory=Counter)
 
     def add(self, line: dict[str, Any]) -> None:
-        when = line.get("time")
-        if isinstance(when, str):
-            if self.first is None or when < self.first:
-                self.first = when
-            if self.last is None or when > self.last:
-                self.last = when
-        agent = line.get("agent")
-        if isinstance(agent, dict):  # a crawl-start line, where the log has one
-            _bounded(self.agents, agent.get("user_agent"))
-            _bounded(self.tokens, agent.get("token"))
-        _bounded(self.purposes, line.get("purpose"))
         if line.get("stage") != "response":
             return
-        _bounded(self.content_types, (line.get("content_type") or "").split(";")[0].strip())
+        kind = line.get("content_type")
+        if isinstance(kind, str):  # where the log has it
+            _bounded(self.content_types, kind.split(";")[0].strip())
         size = line.get("bytes")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             self.responses_without_size += 1
             return
-        host = host_of(line.get("origin") or line.get("url") or "")
+        origin = line.get("origin") or line.get("url")
+        host = host_of(origin if isinstance(origin, str) else "")
         tally = self.hosts.get(host)
         if tally is None:
-            tally = self.hosts[host] = HostSize()
+            if len(self.hosts) >= MAX_HOSTS:
+                host = "(other)"
+                tally = self.hosts.setdefault(host, HostSize())
+            else:
+                tally = self.hosts[host] = HostSize()
         tally.responses += 1
         tally.bytes += size
         if line.get("decision") == "allow":
@@ -163,9 +162,13 @@ def facts_of(lines: Iterable[str | bytes]) -> AuditFacts:
 
 
 def read_audit(paths: list[str], progress: Progress | None = None) -> tuple[Summary, AuditFacts]:
-    """The report's summary and the facts of one or more audit logs (two streamed passes,
-    so the counts are the report's own)."""
-    summary = summarise(_lines(paths, progress))
+    """The report's summary of one or more audit logs (as ``summarise_files`` folds them,
+    with progress) and their sizes: two streamed passes, so the counts are the report's."""
+    summary = Summary()
+    for path in paths:
+        before = summary.lines
+        summarise(_lines([path], progress), summary=summary)
+        summary.sources.append((path, summary.lines - before))
     facts = facts_of(_lines(paths, None))
     if progress is not None:
         progress.done()
@@ -183,11 +186,12 @@ class Crawler:
     plugin: str = ""
 
     @classmethod
-    def from_facts(cls, facts: AuditFacts, **given: str) -> Crawler:
+    def from_summary(cls, summary: Summary, **given: str) -> Crawler:
+        """From the logs' ``crawl`` start lines, overridden by the non-empty *given*."""
+        facts = summary.facts() if summary.crawls else {}
         found = {
-            "user_agent": facts.agents.most_common(1)[0][0] if facts.agents else "",
-            "token": facts.tokens.most_common(1)[0][0] if facts.tokens else "",
-            "purpose": facts.purposes.most_common(1)[0][0] if facts.purposes else "",
+            key: ", ".join(v for v in facts.get(key, []) if v != "-")
+            for key in ("user_agent", "token", "purpose", "plugin")
         }
         found.update({k: v for k, v in given.items() if v})
         return cls(**found)
@@ -229,8 +233,8 @@ def render_summary(summary: Summary, facts: AuditFacts, crawler: Crawler, out: I
     """Sections 2.3 and 3.1 of the template, in Markdown."""
     o = summary.overall
     period = (
-        f"{facts.first} to {facts.last} (UTC, from the audit log)"
-        if facts.first
+        f"{summary.first_time} to {summary.last_time} (UTC, from the audit log)"
+        if summary.first_time
         else PLACEHOLDER.format("collection period")
     )
     kinds = ", ".join(f"{k} ({v:,} responses)" for k, v in facts.content_types.most_common())
@@ -261,8 +265,9 @@ def render_summary(summary: Summary, facts: AuditFacts, crawler: Crawler, out: I
         f"errors: {o.errors:,}\n"
     )
     w(
-        f"- Responses whose content was kept: {o.allowed:,} (of which with accepted "
-        f"conditions: {o.allowed_with_conditions:,}); withheld: {o.denied:,}\n"
+        f"- Responses whose content was kept: {o.allowed + o.allowed_with_conditions:,} "
+        f"(of which with accepted conditions: {o.allowed_with_conditions:,}); withheld: "
+        f"{o.denied:,}; not checked (opted out per request): {o.unchecked:,}\n"
     )
     w(f"- Sites (origins): {len(summary.origins):,}; domain names: {len(facts.hosts):,}\n")
     if facts.hosts:
