@@ -11,19 +11,28 @@ an installed copy of this tree would.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def declared_commands() -> dict[str, str]:
+    """The ``scrapy.commands`` entry points this tree's ``pyproject.toml`` declares."""
+    text = (ROOT / "pyproject.toml").read_text()
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:  # 3.10: the section is simple ``name = "target"`` lines
+        section = text.split('[project.entry-points."scrapy.commands"]', 1)[1].split("\n[", 1)[0]
+        return dict(re.findall(r'^([\w-]+)\s*=\s*"([^"]+)"', section, re.M))
+    return tomllib.loads(text)["project"]["entry-points"]["scrapy.commands"]
+
+
 def _entry_points_dir(base: Path) -> Path:
-    commands = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"][
-        "scrapy.commands"
-    ]
+    commands = declared_commands()
     dist = base / "scrapy_ccsignals_under_test-0.0.dist-info"
     dist.mkdir(parents=True, exist_ok=True)
     (dist / "METADATA").write_text(
