@@ -238,6 +238,7 @@ class CCSignalsDownloaderMiddleware:
             reasons=record["reasons"],
             signals=record["signals"],
             status=response.status,
+            bytes=len(response.body),
             families=list(decision.families),
             conditions=record["conditions"],
             license=record["license"],
