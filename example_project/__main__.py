@@ -99,8 +99,74 @@ def main(argv: list[str] | None = None) -> int:
     print()
     render_text(summary, sys.stdout, labels=labels)
     report.write_text(render_html(summary, labels=labels), encoding="utf-8")
-    print(f"\nDataset:   {items}\nAudit log: {audit}\nReport:    {report}\nCrawl log: {log}")
+    paperwork = _dataset_paperwork(output, items, audit)
+    if paperwork is None:
+        return 1
+    print()
+    width = max(len(label) for label, _, _ in paperwork)
+    for label, path, what in [
+        ("Dataset", items, "the items, each with its provenance record"),
+        ("Audit log", audit, "one JSON line per decision: what was fetched, used, held back, why"),
+        ("Report", report, "open in a browser: what the crawl did with each site and why"),
+        ("Crawl log", log, "Scrapy's log of the crawl"),
+        *paperwork,
+    ]:
+        print(f"{label + ':':<{width + 2}} {path}\n{'':<{width + 2}} {what}")
     return 0
+
+
+def _dataset_paperwork(
+    output: Path, items: Path, audit: Path
+) -> list[tuple[str, Path, str]] | None:
+    """Run the dataset commands on the crawl's output, as a user would, one step a line."""
+    credits, card = output / "credits.md", output / "croissant.json"
+    summary, page = output / "summary.md", output / "crawler.html"
+    steps = [
+        ("credits", ["ccsignals-credits", str(items), "-o", str(credits)]),
+        (
+            "Croissant card",
+            [
+                "ccsignals-card", str(items), "--audit", str(audit), "-o", str(card),
+                "--name", "commons-demo",
+                "--description", "Pages and files of the scrapy-ccsignals demo web",
+                "--url", "https://example.org/datasets/commons-demo",
+            ],
+        ),
+        (
+            "EU training-content summary",
+            [
+                "ccsignals-summary", str(audit), "-o", str(summary),
+                "--crawler-page", str(page), "--contact", "bots@example.org",
+            ],
+        ),
+    ]  # fmt: skip
+    print()
+    for n, (name, args) in enumerate(steps, 1):
+        print(f"[{n}/{len(steps)}] {name} ...", end="", flush=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "scrapy.cmdline", *args],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            print(f" failed (exit code {done.returncode}):\n{done.stderr[-2000:]}", file=sys.stderr)
+            return None
+        print(" done")
+    return [
+        (
+            "Credits",
+            credits,
+            "what CC signals' Credit asks: collections, licences, a line per work",
+        ),
+        ("Croissant card", card, "the dataset's description (Croissant 1.1, with RAI fields)"),
+        (
+            "Summary",
+            summary,
+            "the crawl's part of the EU AI Act public summary of training content",
+        ),
+        ("Crawler page", page, "the public page describing the crawler and what it honours"),
+    ]
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ BY = "https://creativecommons.org/licenses/by/4.0/"
 def _html(title: str, body: str, head: str = "", site: str = "") -> str:
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f"<title>{title} - {site}</title>{head}</head><body>"
+        f"<title>{title} - {site}</title>"
+        + (f'<meta property="og:site_name" content="{site}">' if site else "")
+        + f"{head}</head><body>"
         f"<header><a href='/'>{site}</a></header><main>{body}</main></body></html>"
     )
 

@@ -247,6 +247,7 @@ class CCSignalsDownloaderMiddleware:
             signals=record["signals"],
             status=response.status,
             bytes=len(response.body),
+            content_type=content_type,
             families=list(decision.families),
             conditions=record["conditions"],
             license=record["license"],
