@@ -1,0 +1,317 @@
+"""Dataset re-check (``scrapy ccsignals-recheck``), the parts that need no network: reading
+feed files as Scrapy writes them, a first pass that surveys a dataset's origins, the stored
+page-level signals of an item, and the per-origin account of what changed.
+
+Feeds are read streaming, one item at a time, so memory grows with the number of origins
+and RSL licences, not of items: JSON lines (``.jsonl``/``.jl``), a JSON array (``.json``,
+read incrementally) and CSV (``.csv``; the provenance column holds the record as JSON, or
+as the Python literal Scrapy's ``CsvItemExporter`` writes for a dict). Stdlib and signals
+only (README, "Layout"); the re-decision itself, which needs the use gate, is in
+``gate/recheck.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from scrapy_ccsignals.signals.base import LAYER_FILE, LAYER_HEADER, LAYER_HTML, Signal
+
+#: Layers of a response's own signals, kept from the item's provenance.
+PAGE_LAYERS = frozenset({LAYER_HEADER, LAYER_HTML, LAYER_FILE})
+#: Origin-level policy files, fetched again by the re-check.
+POLICY_KINDS = ("robots.txt", "tdmrep.json")
+_CHUNK = 1 << 16
+#: A single JSON value larger than this in a JSON-array feed is refused (a broken file
+#: would otherwise be read whole into memory looking for the end of its first item).
+MAX_ITEM_CHARS = 64 << 20
+#: Distinct reasons kept per origin in the change report; the rest are counted as "other".
+MAX_REASONS = 8
+
+
+class FeedError(ValueError):
+    """A feed file that cannot be read; the message names the file and where."""
+
+
+def feed_format(path: Path, head: str) -> str:
+    """``jsonlines``, ``json`` or ``csv``, from the first non-blank character of *head*
+    (a ``[`` is a JSON array, a ``{`` JSON lines) and else the file name."""
+    first = head.lstrip()[:1]
+    if first == "[":
+        return "json"
+    if first == "{":
+        return "jsonlines"
+    if path.suffix.lower() == ".csv" or not first:
+        return "csv"
+    raise FeedError(f"{path}: not JSON lines, a JSON array or CSV (starts with {first!r})")
+
+
+def read_feed(path: Path) -> Iterator[dict[str, Any]]:
+    """The items of one feed file, in order, one at a time."""
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise FeedError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    with handle:
+        try:
+            head = handle.read(4096)
+            kind = feed_format(path, head)
+            handle.seek(0)
+            if kind == "jsonlines":
+                yield from _json_lines(path, handle)
+            elif kind == "json":
+                yield from _json_array(path, handle)
+            else:
+                yield from _csv_rows(path, handle)
+        except UnicodeDecodeError as exc:
+            raise FeedError(f"{path}: not UTF-8 text ({exc.reason})") from None
+
+
+def read_feeds(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
+    for path in paths:
+        yield from read_feed(path)
+
+
+def _json_lines(path: Path, handle: IO[str]) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(handle, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            raise FeedError(f"{path}: line {number}: not valid JSON ({exc})") from None
+        if not isinstance(item, dict):
+            raise FeedError(f"{path}: line {number}: not a JSON object")
+        yield item
+
+
+def _json_array(path: Path, handle: IO[str]) -> Iterator[dict[str, Any]]:
+    """A JSON array read one element at a time with ``raw_decode`` over a sliding buffer."""
+    decoder = json.JSONDecoder()
+    buf, pos, eof = "", 0, False
+
+    def fill(more: int = _CHUNK) -> None:
+        nonlocal buf, pos, eof
+        chunk = handle.read(more)
+        eof = not chunk
+        buf, pos = buf[pos:] + chunk, 0
+
+    def next_char() -> str:
+        nonlocal pos
+        while True:
+            while pos < len(buf) and buf[pos] in " \t\r\n":
+                pos += 1
+            if pos < len(buf) or eof:
+                return buf[pos] if pos < len(buf) else ""
+            fill()
+
+    fill()
+    if next_char() != "[":
+        raise FeedError(f"{path}: not a JSON array")
+    pos += 1
+    index = 0
+    if next_char() == "]":
+        return
+    while True:
+        while True:
+            try:
+                item, end = decoder.raw_decode(buf, pos)
+                break
+            except ValueError as exc:
+                if eof or len(buf) - pos > MAX_ITEM_CHARS:
+                    raise FeedError(f"{path}: item {index}: not valid JSON ({exc})") from None
+                fill(max(_CHUNK, len(buf) - pos))
+        if not isinstance(item, dict):
+            raise FeedError(f"{path}: item {index}: not a JSON object")
+        yield item
+        index += 1
+        pos = end
+        char = next_char()
+        pos += 1
+        if char == "]":
+            return
+        if char != ",":
+            raise FeedError(f"{path}: item {index}: expected ',' or ']' after an item")
+
+
+def _csv_rows(path: Path, handle: IO[str]) -> Iterator[dict[str, Any]]:
+    # A provenance record in one cell is longer than the csv module's 128 KiB default.
+    csv.field_size_limit(min(sys.maxsize, (1 << 31) - 1))
+    reader = csv.DictReader(handle)
+    try:
+        for row in reader:
+            yield {k: v for k, v in row.items() if k is not None}
+    except csv.Error as exc:
+        raise FeedError(f"{path}: line {reader.line_num}: {exc}") from None
+
+
+def provenance_of(item: dict[str, Any], field_name: str) -> dict[str, Any] | None:
+    """The item's provenance record, parsed when it is text (a CSV cell); None when the item
+    has none or it is not a record."""
+    value = item.get(field_name)
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        try:
+            value = json.loads(value)
+        except ValueError:
+            try:
+                value = ast.literal_eval(value)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                return None
+    return value if isinstance(value, dict) else None
+
+
+def signal_from_dict(data: Any) -> Signal:
+    """A :class:`Signal` back from its provenance form (``Signal.as_dict``)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"not a signal: {data!r}"[:200])
+    conditions = data.get("conditions") or ()
+    return Signal(
+        family=str(data["family"]),
+        layer=str(data["layer"]),
+        source=str(data.get("source", "")),
+        effect=str(data["effect"]),
+        raw=str(data.get("raw", "")),
+        value=str(data.get("value", "")),
+        conditions=tuple(str(c) for c in conditions),
+        all_required=bool(data.get("all_required")),
+    )
+
+
+def stored_signals(record: dict[str, Any]) -> list[Signal]:
+    """Every signal of the record; ``ValueError`` when one is not readable."""
+    signals = record.get("signals") or []
+    if not isinstance(signals, list):
+        raise ValueError("signals is not a list")
+    try:
+        return [signal_from_dict(s) for s in signals]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"a stored signal lacks {exc}") from None
+
+
+def page_rsl_urls(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """The RSL licences the page itself named (``Link`` header, ``<link>``), with their
+    layer: licence signals of a page layer whose URL the crawl fetched as an RSL document."""
+    fetched = {
+        p.get("url")
+        for p in record.get("policies") or []
+        if isinstance(p, dict) and p.get("kind") == "rsl"
+    }
+    if not fetched:
+        return []
+    found: dict[str, str] = {}
+    for s in record.get("signals") or []:
+        if (
+            isinstance(s, dict)
+            and s.get("family") == "license"
+            and s.get("layer") in PAGE_LAYERS
+            and s.get("value") in fetched
+        ):
+            found.setdefault(str(s["value"]), str(s["layer"]))
+    return list(found.items())
+
+
+def origin_hashes(record: dict[str, Any]) -> dict[str, str | None]:
+    """The sha256 of each origin-level policy file the record was decided with."""
+    return {
+        str(p["kind"]): p.get("sha256")
+        for p in record.get("policies") or []
+        if isinstance(p, dict) and p.get("kind") in POLICY_KINDS
+    }
+
+
+@dataclass
+class OriginSurvey:
+    items: int = 0
+    #: kind -> the policy file hashes the items were decided with (a few at most)
+    hashes: dict[str, set[str | None]] = field(default_factory=dict)
+
+
+@dataclass
+class Survey:
+    """What the first pass learns: the dataset's origins, page-level RSL licences and
+    purposes. Memory: per origin and per licence, never per item."""
+
+    items: int = 0
+    without_provenance: int = 0
+    origins: dict[str, OriginSurvey] = field(default_factory=dict)
+    rsl_urls: set[str] = field(default_factory=set)
+    purposes: set[str] = field(default_factory=set)
+
+    def add(self, record: dict[str, Any] | None, origin: str | None) -> None:
+        self.items += 1
+        if record is None or origin is None:
+            self.without_provenance += 1
+            return
+        if isinstance(record.get("purpose"), str):
+            self.purposes.add(record["purpose"])
+        entry = self.origins.setdefault(origin, OriginSurvey())
+        entry.items += 1
+        for kind, digest in origin_hashes(record).items():
+            seen = entry.hashes.setdefault(kind, set())
+            if len(seen) < 4:
+                seen.add(digest)
+        self.rsl_urls.update(url for url, _ in page_rsl_urls(record))
+
+
+@dataclass
+class OriginChanges:
+    """The re-check's account of one origin: items kept and withdrawn, and why."""
+
+    kept: int = 0
+    withdrawn: int = 0
+    newly_withdrawn: int = 0
+    newly_allowed: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)
+
+    def add(self, old: str | None, new: str, reasons: Iterable[str]) -> None:
+        if new == "allow":
+            self.kept += 1
+            if old != "allow":
+                self.newly_allowed += 1
+            return
+        self.withdrawn += 1
+        if old == "allow":
+            self.newly_withdrawn += 1
+        for reason in reasons:
+            bump(self.reasons, reason)
+
+    def note(self, text: str) -> None:
+        bump(self.notes, text)
+
+
+def bump(counter: Counter[str], key: str) -> None:
+    """Count *key*, folding keys past :data:`MAX_REASONS` into ``other``."""
+    if key in counter or len(counter) < MAX_REASONS:
+        counter[key] += 1
+    else:
+        counter["other"] += 1
+
+
+def short_hash(digest: str | None) -> str:
+    return digest[:12] if digest else "none"
+
+
+def policy_change(kind: str, before: set[str | None], fresh: dict[str, Any] | None) -> str:
+    """One line: whether an origin's policy file changed since the crawl, by its hash."""
+    if fresh is None:
+        return f"{kind}: not fetched"
+    now = fresh.get("sha256")
+    what = f"{fresh.get('outcome')}, status {fresh.get('status')}"
+    if fresh.get("detail"):
+        what += f", {fresh['detail']}"
+    if not before:
+        return f"{kind}: {what} (not in the items' provenance)"
+    if before == {now}:
+        return f"{kind}: unchanged ({what})"
+    old = ", ".join(sorted(short_hash(h) for h in before))
+    return f"{kind}: CHANGED sha256 {old} -> {short_hash(now)} ({what})"
