@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from scrapy_ccsignals.records.report import printable
 from scrapy_ccsignals.signals.base import LAYER_FILE, LAYER_HEADER, LAYER_HTML, Signal
 
 #: Layers of a response's own signals, kept from the item's provenance.
@@ -120,6 +121,7 @@ def _json_array(path: Path, handle: IO[str]) -> Iterator[dict[str, Any]]:
     if next_char() == "]":
         return
     while True:
+        next_char()  # raw_decode does not skip leading whitespace
         while True:
             try:
                 item, end = decoder.raw_decode(buf, pos)
@@ -315,3 +317,74 @@ def policy_change(kind: str, before: set[str | None], fresh: dict[str, Any] | No
         return f"{kind}: unchanged ({what})"
     old = ", ".join(sorted(short_hash(h) for h in before))
     return f"{kind}: CHANGED sha256 {old} -> {short_hash(now)} ({what})"
+
+
+def render_changes(
+    changes: dict[str, OriginChanges], policy_lines: dict[str, list[str]], total: OriginChanges
+) -> str:
+    """What the re-check prints: per origin, its policy files (changed or not), items kept
+    and withdrawn, and why; then the totals. Server text is escaped (SIGNALS.md, Bad input)."""
+    out: list[str] = []
+    for origin in sorted(changes):
+        entry = changes[origin]
+        head = f"{printable(origin)}: {entry.kept} kept, {entry.withdrawn} withdrawn"
+        if entry.newly_withdrawn or entry.newly_allowed:
+            head += f" ({entry.newly_withdrawn} newly withdrawn, {entry.newly_allowed} newly kept)"
+        out.append(head)
+        out += [f"  {printable(line)}" for line in policy_lines.get(origin, [])]
+        for reason, count in entry.reasons.most_common():
+            out.append(f"  withdrawn {count}: {printable(reason)}")
+        for note, count in entry.notes.most_common():
+            out.append(f"  note {count}: {printable(note)}")
+    out.append(
+        f"Total: {total.kept + total.withdrawn} items, {total.kept} kept, "
+        f"{total.withdrawn} withdrawn ({total.newly_withdrawn} newly withdrawn)"
+    )
+    return "\n".join(out)
+
+
+class PageRecords:
+    """The new provenance records of re-fetched pages (``--refetch-pages``), by the URL the
+    item named, in a temporary SQLite file: a dataset's pages do not fit in memory."""
+
+    COMMIT_EVERY = 1000
+
+    def __init__(self, path: Path):
+        import sqlite3
+
+        self._db = sqlite3.connect(str(path))
+        self._db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            "CREATE TABLE IF NOT EXISTS page (url TEXT PRIMARY KEY, data TEXT);"
+            "CREATE TABLE IF NOT EXISTS requested (url TEXT PRIMARY KEY);"
+        )
+        self._pending = 0
+
+    def first_request(self, url: str) -> bool:
+        """True the first time *url* is asked for (items of one page share its fetch)."""
+        cursor = self._db.execute("INSERT OR IGNORE INTO requested VALUES (?)", (url,))
+        self._written()
+        return cursor.rowcount == 1
+
+    def put(self, url: str, data: dict[str, Any]) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO page VALUES (?, ?)", (url, json.dumps(data, default=str))
+        )
+        self._written()
+
+    def get(self, url: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT data FROM page WHERE url = ?", (url,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def _written(self) -> None:
+        self._pending += 1
+        if self._pending >= self.COMMIT_EVERY:
+            self.commit()
+
+    def commit(self) -> None:
+        self._db.commit()
+        self._pending = 0
+
+    def close(self) -> None:
+        self._db.commit()
+        self._db.close()
