@@ -45,6 +45,18 @@ def _show_warnings(log: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m example_project", description=__doc__)
     parser.add_argument("--output", default="output", help="output folder (default: ./output)")
+    parser.add_argument(
+        "--purpose",
+        default="train-ai",
+        choices=("train-ai", "ai-input", "search"),
+        help="what the crawl is for (CCSIGNALS_PURPOSE; default: train-ai)",
+    )
+    parser.add_argument(
+        "--accept",
+        default="cc-cr",
+        help="conditions the crawl commits to, comma-separated (CCSIGNALS_ACCEPT_CONDITIONS; "
+        "default: cc-cr; e.g. cc-cr,rsl-license)",
+    )
     args = parser.parse_args(argv)
     output = Path(args.output).resolve()
     output.mkdir(parents=True, exist_ok=True)
@@ -65,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                 "-a", "urls=" + ",".join(url + "/" for url in sites.values()),
                 "-O", str(items),
                 "-s", f"CCSIGNALS_AUDIT_LOG={audit}",
+                "-s", f"CCSIGNALS_PURPOSE={args.purpose}",
+                "-s", f"CCSIGNALS_ACCEPT_CONDITIONS={args.accept}",
                 # The terminal keeps the progress line; Scrapy's log goes to a file.
                 "-s", f"LOG_FILE={log}",
             ],

@@ -1,5 +1,7 @@
-"""The demo web: seven small sites of the commons, each signalling reuse differently,
-served on 127.0.0.1 by scrapy_ccsignals.testing.server (ports chosen free).
+"""The demo web: twelve small sites of the commons, each signalling reuse differently,
+served on 127.0.0.1 by scrapy_ccsignals.testing.server (the project's public testing
+helper; ports chosen free). Files with rights inside them come from
+scrapy_ccsignals.testing.files.
 
 | site          | what it signals                                            | expected outcome            |
 |---------------|------------------------------------------------------------|-----------------------------|
@@ -10,13 +12,22 @@ served on 127.0.0.1 by scrapy_ccsignals.testing.server (ports chosen free).
 | portfolio     | X-Robots-Tag: noai, noimageai and <meta name=robots noai>   | held back                   |
 | forum         | robots.txt: User-agent: ExampleAIBot / Disallow: /          | never fetched               |
 | wiki-mirror   | robots.txt answers 503                                      | never fetched (RFC 9309)    |
+| harbour-times | Cloudflare-style robots.txt: Content-Signal search=yes,      | train-ai: held back;        |
+|               | ai-train=no; /live/ ai-input=no                              | ai-input: /live/ held back  |
+| quarterly     | robots.txt Content-Usage train-ai=n + License: RSL file      | held back unless            |
+|               | permitting ai-train/search for a subscription (licence server)| --accept rsl-license       |
+| photo-archive | JPEGs with XMP: IPTC DataMining, CC licence, creator         | per photo and purpose       |
+| papers        | PDF and EPUBs with TDMRep metadata in the file               | reserved files held back    |
+| pressroom     | X-Robots-Tag scoped to another bot, and to ours              | only ours counts            |
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
+from scrapy_ccsignals.testing import files
 from scrapy_ccsignals.testing.server import TestServer
 
 BY_SA = "https://creativecommons.org/licenses/by-sa/4.0/"
@@ -266,6 +277,158 @@ def wiki_mirror() -> dict[str, Any]:
     }
 
 
+def _file(data: bytes, content_type: str) -> dict[str, Any]:
+    return {"headers": {"Content-Type": content_type}, "body_b64": base64.b64encode(data).decode()}
+
+
+def harbour_times() -> dict[str, Any]:
+    """A news publisher behind a CDN's managed robots.txt (contentsignals.org)."""
+    site = "Harbour Times"
+    robots = (
+        "# As a condition of accessing this website, you agree to abide by the following\n"
+        "# content signals: search=yes (building a search index), ai-train=no (training\n"
+        "# AI models), and for live coverage ai-input=no (using it as AI input).\n"
+        "Content-Signal: search=yes, ai-train=no\n\n"
+        "User-agent: *\nContent-Signal: /live/ search=yes, ai-train=no, ai-input=no\nAllow: /\n"
+    )
+    routes: dict[str, Any] = {"/robots.txt": _plain(robots)}
+    stories = {"/news/ferry-timetable": "New ferry timetable", "/live/regatta": "Live: the regatta"}
+    routes["/"] = _page(
+        body=_html("Front page", "<p>The city's daily.</p>" + _nav(list(stories.items())), "", site)
+    )
+    for path, title in stories.items():
+        routes[path] = _page(
+            body=_html(
+                title,
+                f"<article><h1>{title}</h1><p>Reporting by our staff.</p></article>",
+                "",
+                site,
+            )
+        )
+    return routes
+
+
+RSL_LICENSE = """<rsl xmlns="https://rslstandard.org/rsl">
+  <content url="/" server="https://licensing.quarterly.example/">
+    <license>
+      <permits type="usage">ai-train search</permits>
+      <payment type="subscription">
+        <standard>https://quarterly.example/ai-licence</standard>
+        <amount currency="EUR">500</amount>
+      </payment>
+    </license>
+    <copyright type="organization">Quarterly Review Ltd</copyright>
+  </content>
+</rsl>
+"""
+
+
+def quarterly() -> dict[str, Any]:
+    """A publisher that opts out of AI training, except under its RSL licence (the RSL
+    guide's pairing of Content-Usage train-ai=n with a paid licence)."""
+    site = "Quarterly Review"
+    robots = "License: /license.xml\nUser-agent: *\nAllow: /\nContent-Usage: train-ai=n\n"
+    essays = {"/essays/tides-of-trade": "Tides of trade", "/essays/slow-cities": "Slow cities"}
+    routes: dict[str, Any] = {
+        "/robots.txt": _plain(robots),
+        "/license.xml": {"headers": {"Content-Type": "application/rsl+xml"}, "body": RSL_LICENSE},
+        "/": _page(
+            body=_html("Essays", "<p>Long reads.</p>" + _nav(list(essays.items())), "", site)
+        ),
+    }
+    for path, title in essays.items():
+        routes[path] = _page(
+            body=_html(title, f"<article><h1>{title}</h1><p>An essay.</p></article>", "", site)
+        )
+    return routes
+
+
+PHOTOS = {
+    # name: (title, creator, licence, IPTC DataMining value)
+    "gulls": ("Gulls at low tide", "Ines Duarte", BY, "DMI-PROHIBITED-AIMLTRAINING"),
+    "market": ("Fish market", "Tomas Berg", CC0, "DMI-ALLOWED"),
+    "pier": ("Pier at night", "Ines Duarte", BY, "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING"),
+}
+
+
+def photo_archive() -> dict[str, Any]:
+    """Photographs whose rights travel inside the JPEGs (XMP: IPTC PLUS, CC, Dublin Core)."""
+    site = "Coastal Photo Archive"
+    routes: dict[str, Any] = {"/robots.txt": _plain("User-agent: *\nAllow: /\n")}
+    gallery = "".join(
+        f"<figure><img src='/img/{k}.jpg' alt='{v[0]}'><figcaption>{v[0]}, {v[1]}</figcaption></figure>"
+        for k, v in PHOTOS.items()
+    )
+    routes["/"] = _page(
+        body=_html("Gallery", f"<p>Photographs of the coast.</p>{gallery}", "", site)
+    )
+    for key, (title, creator, licence, mining) in PHOTOS.items():
+        packet = files.xmp(
+            data_mining=files.PLUS_VOCAB + mining,
+            license=licence,
+            creators=(creator,),
+            title=title,
+            credit="Coastal Photo Archive",
+        )
+        routes[f"/img/{key}.jpg"] = _file(files.jpeg_with_xmp(packet), "image/jpeg")
+    return routes
+
+
+def papers() -> dict[str, Any]:
+    """A document repository: TDMRep inside a PDF's XMP and EPUB package documents."""
+    site = "Open Papers"
+    docs = {
+        "/files/report.pdf": (
+            files.pdf(
+                files.xmp(
+                    tdm_reservation="1",
+                    tdm_policy="https://papers.example/tdm",
+                    title="Annual report",
+                )
+            ),
+            "application/pdf",
+        ),
+        "/files/handbook.epub": (files.epub(files.opf3("0")), "application/epub+zip"),
+        "/files/novel.epub": (files.epub(files.opf2("1")), "application/epub+zip"),
+    }
+    routes: dict[str, Any] = {"/robots.txt": _plain("User-agent: *\nAllow: /\n")}
+    routes["/"] = _page(
+        body=_html(
+            "Repository",
+            "<p>Reports and books.</p>" + _nav([(p, p.rsplit("/", 1)[1]) for p in docs]),
+            "",
+            site,
+        )
+    )
+    for path, (data, ctype) in docs.items():
+        routes[path] = _file(data, ctype)
+    return routes
+
+
+def pressroom() -> dict[str, Any]:
+    """X-Robots-Tag scoped per bot (Google's syntax): a `name:` prefix opens a scope."""
+    site = "City Pressroom"
+    releases = {
+        "/release/budget": "googlebot: noindex, exampleaibot: noai",  # ours: noai
+        "/release/parks": "otherbot: noai",  # another bot's: not ours
+    }
+    routes: dict[str, Any] = {"/robots.txt": _plain("User-agent: *\nAllow: /\n")}
+    routes["/"] = _page(
+        body=_html(
+            "Press releases",
+            "<p>Official releases.</p>" + _nav([(p, p) for p in releases]),
+            "",
+            site,
+        )
+    )
+    for path, tag in releases.items():
+        routes[path] = _page(
+            headers={"X-Robots-Tag": tag},
+            body=_html(path, "<article><p>For immediate release.</p></article>", "", site),
+        )
+    return routes
+
+
 SITES = {
     "encyclopedia": encyclopedia,
     "museum": museum,
@@ -274,6 +437,11 @@ SITES = {
     "portfolio": portfolio,
     "forum": forum,
     "wiki-mirror": wiki_mirror,
+    "harbour-times": harbour_times,
+    "quarterly": quarterly,
+    "photo-archive": photo_archive,
+    "papers": papers,
+    "pressroom": pressroom,
 }
 
 

@@ -194,7 +194,7 @@ class CCSignalsDownloaderMiddleware:
             and self.cfg.asset_scan_bytes
             and wants_file_metadata(content_type, body)
         ):
-            asset, c2pa = await self.runtime.read_file_metadata(body, content_type)
+            asset, c2pa = await self.runtime.read_file_metadata(response.url, body, content_type)
         evaluation = evaluate(
             self.cfg,
             response.url,
@@ -238,6 +238,7 @@ class CCSignalsDownloaderMiddleware:
             reasons=record["reasons"],
             signals=record["signals"],
             status=response.status,
+            bytes=len(response.body),
             families=list(decision.families),
             conditions=record["conditions"],
             license=record["license"],

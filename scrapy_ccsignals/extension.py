@@ -23,6 +23,7 @@ from scrapy_ccsignals.config import Config, ConfigError
 from scrapy_ccsignals.gate.filemeta import read_file_metadata
 from scrapy_ccsignals.policy.documents import RslDocuments
 from scrapy_ccsignals.policy.fetcher import PolicyFetcher
+from scrapy_ccsignals.policy.origin import origin_of
 from scrapy_ccsignals.policy.store import open_store
 from scrapy_ccsignals.records.audit import AuditLog, resolve_path
 from scrapy_ccsignals.records.report import summary_from_stats
@@ -130,7 +131,7 @@ class CCSignalsExtension:
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     async def read_file_metadata(
-        self, body: bytes, content_type: str
+        self, url: str, body: bytes, content_type: str
     ) -> tuple[AssetMetadata | None, C2paResult | None]:
         """A non-HTML file's own rights metadata, read in a thread from the first
         ``CCSIGNALS_ASSET_SCAN_BYTES`` bytes (the slice is a copy the thread owns)."""
@@ -152,9 +153,10 @@ class CCSignalsExtension:
             self.inc(f"ccsignals/asset/{asset.kind or 'other'}/{asset.status}")
             if asset.status == "malformed":
                 self.warn_once(
+                    origin_of(url) or url,
                     "asset",
-                    "asset",
-                    "File metadata of a %s response is malformed (%s); it gives no signal",
+                    "File metadata of %s (%s) is malformed (%s); it gives no signal",
+                    url,
                     asset.kind,
                     asset.detail,
                 )

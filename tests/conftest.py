@@ -48,3 +48,21 @@ def redis_url() -> Iterator[str]:
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """One real crawl of the demo web (plus a blog with attribution metadata) for the
+    dataset-command tests: its folder (items.jsonl/.json/.csv, audit.jsonl) and sites."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path_factory.mktemp("crawled")
+    script = Path(__file__).resolve().parent / "dataset_crawl.py"
+    done = subprocess.run(
+        [sys.executable, str(script), str(out)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return {"dir": out, "sites": json.loads(done.stdout.strip().splitlines()[-1])}

@@ -49,7 +49,15 @@ cmdline.execute()
 
 def recheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", RUNNER, "ccsignals-recheck", *args, "-s", f"USER_AGENT={USER_AGENT}"],
+        [
+            sys.executable,
+            "-c",
+            RUNNER,
+            "ccsignals-recheck",
+            *args,
+            "-s",
+            f"USER_AGENT={USER_AGENT}",
+        ],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -145,7 +153,9 @@ def test_recheck_withdraws_exactly_the_items_sites_now_reserve(server, web, tmp_
     news, blog, museum = sites["news"], sites["blog"], sites["museum"]
     server.set_routes(news, news_routes(text("User-agent: *\nDisallow: /private/\n")))
     reserve = json.dumps([{"location": "/articles/*", "tdm-reservation": 1}])
-    server.set_routes(blog, blog_routes({"body": reserve, "headers": {"Content-Type": "application/json"}}))
+    server.set_routes(
+        blog, blog_routes({"body": reserve, "headers": {"Content-Type": "application/json"}})
+    )
     server.set_routes(museum, museum_routes({"status": 503, "body": "busy"}))
     out = recheck(
         str(feed), "-o", "kept.jsonl", "--withdrawn", "withdrawn.jsonl",
@@ -182,7 +192,9 @@ def test_recheck_withdraws_exactly_the_items_sites_now_reserve(server, web, tmp_
     # The page's own tdm-reservation=0 still overrides the new tdmrep.json.
     three = kept[f"{blog}/articles/3"]["ccsignals"]
     assert three["decision"] == "allow"
-    assert any("(overridden)" in s["value"] for s in three["signals"] if s["layer"] == "tdmrep.json")
+    assert any(
+        "(overridden)" in s["value"] for s in three["signals"] if s["layer"] == "tdmrep.json"
+    )
     for item in kept.values():
         assert item["ccsignals"]["rechecked_at"] >= item["ccsignals"]["fetched_at"]
     # What changed, per origin and why.
@@ -210,7 +222,9 @@ def test_refetch_pages_sees_a_changed_header(server, web, tmp_path):
     stored = recheck(str(feed), "--withdrawn", "w.jsonl", cwd=tmp_path)
     assert stored.returncode == 0, stored.stderr  # the stored headers said nothing
     before = len(server.paths(shop))
-    out = recheck(str(feed), "--refetch-pages", "-o", "k.jsonl", "--withdrawn", "w.jsonl", cwd=tmp_path)
+    out = recheck(
+        str(feed), "--refetch-pages", "-o", "k.jsonl", "--withdrawn", "w.jsonl", cwd=tmp_path
+    )
     assert out.returncode == 1, out.stderr
     withdrawn = by_url(lines(tmp_path / "w.jsonl"))
     assert set(withdrawn) == {f"{shop}/c1"}
@@ -221,7 +235,12 @@ def test_refetch_pages_sees_a_changed_header(server, web, tmp_path):
     kept = lines(tmp_path / "k.jsonl")
     assert len(kept) == 11 and all(i["ccsignals"]["recheck"]["refetched"] for i in kept)
     # Each page once, plus its origin's policy files.
-    assert sorted(server.paths(shop)[before:]) == ["/", "/.well-known/tdmrep.json", "/c1", "/robots.txt"]
+    assert sorted(server.paths(shop)[before:]) == [
+        "/",
+        "/.well-known/tdmrep.json",
+        "/c1",
+        "/robots.txt",
+    ]
 
 
 def test_feeds_as_scrapy_writes_them(tmp_path):
@@ -246,7 +265,9 @@ def test_feeds_as_scrapy_writes_them(tmp_path):
     (tmp_path / "c.csv").write_bytes(as_csv.getvalue())
     rows = list(read_feed(tmp_path / "c.csv"))
     assert [provenance_of(r, "ccsignals") for r in rows] == [record] * 3
-    (tmp_path / "d.csv").write_text('url,ccsignals\nhttp://a.example/x,"' + json.dumps(record).replace('"', '""') + '"\n')
+    (tmp_path / "d.csv").write_text(
+        'url,ccsignals\nhttp://a.example/x,"' + json.dumps(record).replace('"', '""') + '"\n'
+    )
     assert provenance_of(next(read_feed(tmp_path / "d.csv")), "ccsignals") == record
 
 

@@ -107,7 +107,9 @@ class RslDocuments:
             outcome, detail = "unreachable", f"HTTP {raw.status}"
         else:
             try:
-                doc = rsl.parse_rsl(raw.body or b"", raw.final_url or url)
+                doc = rsl.parse_rsl(
+                    raw.body or b"", raw.final_url or url, max_bytes=self.host.cfg.rsl_max_bytes
+                )
             except rsl.RslError as exc:
                 outcome, detail = "invalid", str(exc)[:300]
             else:

@@ -1,4 +1,5 @@
-"""Crawl sites from their home pages, follow links within each site, one item per page."""
+"""Crawl sites from their home pages, follow links (and images) within each site, one item
+per page or file."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ class CommonsSpider(scrapy.Spider):
 
     def parse(self, response: Response) -> Any:
         if not isinstance(response, TextResponse):
+            # An image, PDF or EPUB: the item is the file; its rights came from inside it.
+            yield {
+                "url": response.url,
+                "media_type": response.headers.get(b"Content-Type", b"").decode("latin-1"),
+                "bytes": len(response.body),
+            }
             return
         yield {
             "url": response.url,
@@ -36,7 +43,7 @@ class CommonsSpider(scrapy.Spider):
             or None,
         }
         here = urlsplit(response.url).netloc
-        for href in response.css("a::attr(href)").getall():
+        for href in response.css("a::attr(href), img::attr(src)").getall():
             url = response.urljoin(href)
             if urlsplit(url).netloc == here:
                 yield scrapy.Request(url)

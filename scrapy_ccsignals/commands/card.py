@@ -1,0 +1,73 @@
+"""``scrapy ccsignals-card ITEMS... --audit AUDIT... -o croissant.json``: a Croissant 1.1
+description of the dataset with its Responsible-AI fields."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from scrapy_ccsignals import __version__
+from scrapy_ccsignals.records.card import build_card, read_dataset
+from scrapy_ccsignals.records.feeds import Progress
+from scrapy_ccsignals.records.summary import read_audit
+
+if TYPE_CHECKING:
+    from argparse import ArgumentParser, Namespace
+
+
+class Command(ScrapyCommand):
+    requires_project = False
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[options] <items.jsonl> [...] --audit <audit.jsonl> [...] -o croissant.json"
+
+    def short_desc(self) -> str:
+        return "Write a Croissant 1.1 dataset card (with RAI fields) from items and audit logs"
+
+    def add_options(self, parser: ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--audit", nargs="+", default=[], metavar="AUDIT", required=True)
+        parser.add_argument("-o", "--output", metavar="FILE", required=True)
+        parser.add_argument("--name", default="", help="dataset name (default: the card's)")
+        parser.add_argument("--description", default="")
+        parser.add_argument("--url", default="", help="the dataset's web page")
+        parser.add_argument(
+            "--license", action="append", default=[], help="the dataset's licence URL (repeatable)"
+        )
+        parser.add_argument("--field", default="ccsignals", help="the provenance field")
+
+    def run(self, args: list[str], opts: Namespace) -> None:
+        if not args:
+            raise UsageError("give at least one item feed file")
+        missing = [path for path in [*args, *opts.audit] if not Path(path).is_file()]
+        if missing:
+            print(f"ccsignals-card: no such file: {missing[0]}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        dataset = read_dataset(args, opts.field, Progress("ccsignals-card: items"))
+        summary, _ = read_audit(opts.audit, Progress("ccsignals-card: audit", unit="lines"))
+        out = Path(opts.output)
+        card = build_card(
+            dataset,
+            summary,
+            name=opts.name or out.stem,
+            description=opts.description,
+            url=opts.url,
+            license=opts.license,
+            base_dir=os.path.dirname(os.path.abspath(out)),
+            field_name=opts.field,
+            plugin=__version__,
+        )
+        out.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(
+            f"Croissant card for {dataset.read.items:,} items written to {opts.output}",
+            file=sys.stderr,
+        )

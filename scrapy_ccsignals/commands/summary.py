@@ -1,0 +1,76 @@
+"""``scrapy ccsignals-summary AUDIT... -o summary.md``: the crawl's part of the EU AI Act
+public summary of training content, and the crawler's public page."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from scrapy_ccsignals.records.feeds import Progress
+from scrapy_ccsignals.records.summary import (
+    Crawler,
+    read_audit,
+    render_crawler_page,
+    render_summary,
+)
+
+if TYPE_CHECKING:
+    from argparse import ArgumentParser, Namespace
+
+
+class Command(ScrapyCommand):
+    requires_project = False
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[options] <audit.jsonl> [<audit2.jsonl> ...]"
+
+    def short_desc(self) -> str:
+        return "Write the crawl's part of the EU AI Act training-content summary"
+
+    def add_options(self, parser: ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", metavar="FILE", help="Markdown file (default stdout)")
+        parser.add_argument(
+            "--crawler-page", metavar="FILE", help="also write a public HTML page about the crawler"
+        )
+        parser.add_argument("--user-agent", default="", help="the crawl's USER_AGENT")
+        parser.add_argument("--token", default="", help="its robots.txt product token")
+        parser.add_argument("--purpose", default="", help="what the crawl is for")
+        parser.add_argument("--contact", default="", help="contact for site owners (page)")
+
+    def run(self, args: list[str], opts: Namespace) -> None:
+        if not args:
+            raise UsageError("give at least one audit log")
+        missing = [path for path in args if not Path(path).is_file()]
+        if missing:
+            print(f"ccsignals-summary: no such file: {missing[0]}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        summary, facts = read_audit(args, Progress("ccsignals-summary", unit="lines"))
+        token = opts.token
+        if not token and opts.user_agent:
+            from scrapy_ccsignals.config import product_token
+
+            token = product_token(opts.user_agent)
+        crawler = Crawler.from_summary(
+            summary,
+            user_agent=opts.user_agent,
+            token=token,
+            purpose=opts.purpose,
+            contact=opts.contact,
+        )
+        if opts.output:
+            with open(opts.output, "w", encoding="utf-8") as out:
+                render_summary(summary, facts, crawler, out)
+            print(f"Summary written to {opts.output}", file=sys.stderr)
+        else:
+            render_summary(summary, facts, crawler, sys.stdout)
+        if opts.crawler_page:
+            Path(opts.crawler_page).write_text(render_crawler_page(crawler), encoding="utf-8")
+            print(f"Crawler page written to {opts.crawler_page}", file=sys.stderr)
