@@ -17,57 +17,44 @@ import pytest_twisted
 from scrapy.exporters import CsvItemExporter, JsonItemExporter
 from twisted.internet import defer
 
-from scrapy_ccsignals.records.recheck import FeedError, provenance_of, read_feed
+from scrapy_ccsignals.records.recheck import FeedError, provenance_of, read_feeds
 from tests.crawling import page, run_crawl, text
+from tests.scrapy_cli import ROOT, _entry_points_dir, run_scrapy
 
-ROOT = Path(__file__).resolve().parent.parent
-ENV = {
-    **os.environ,
-    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-}
 USER_AGENT = "TestBot/1.0 (+http://127.0.0.1)"
-# Runs Scrapy's command line with this checkout's command registered, also in a virtualenv
-# installed before the entry point was added (pip install -e registers it), and reports the
-# process's peak RSS (VmHWM: ru_maxrss would carry the forking pytest's peak over exec).
-RUNNER = """
-import atexit, sys
-import scrapy.cmdline as cmdline
-from scrapy_ccsignals.commands.recheck import Command
-_entry_points = cmdline._get_commands_from_entry_points
-def _with_recheck(*args, **kwargs):
-    commands = _entry_points(*args, **kwargs)
-    commands.setdefault("ccsignals-recheck", Command())
-    return commands
-cmdline._get_commands_from_entry_points = _with_recheck
+# ``python -m scrapy`` that also reports the process's peak RSS on exit (VmHWM: ru_maxrss
+# would carry the forking pytest's peak over exec).
+MEASURED = """
+import atexit, runpy, sys
 def _peak():
     status = open("/proc/self/status").read()
     print("VMHWM_KB=" + status.split("VmHWM:")[1].split()[0], file=sys.stderr)
 atexit.register(_peak)
-cmdline.execute()
+sys.argv[0] = "scrapy"
+runpy.run_module("scrapy", run_name="__main__")
 """
 
 
 def recheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return run_scrapy(["ccsignals-recheck", *args, "-s", f"USER_AGENT={USER_AGENT}"], cwd)
+
+
+def recheck_measured(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    """The command as :func:`recheck` runs it, and its peak RSS in MB."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
         [
-            sys.executable,
-            "-c",
-            RUNNER,
-            "ccsignals-recheck",
-            *args,
-            "-s",
-            f"USER_AGENT={USER_AGENT}",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-        env=ENV,
+            str(_entry_points_dir(cwd / ".entry-points")),
+            str(ROOT),
+            *filter(None, [env.get("PYTHONPATH")]),
+        ]
     )
-
-
-def peak_mb(proc: subprocess.CompletedProcess[str]) -> float:
-    return int(proc.stderr.rsplit("VMHWM_KB=", 1)[1].split()[0]) / 1024
+    command = ["ccsignals-recheck", *args, "-s", f"USER_AGENT={USER_AGENT}"]
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURED, *command],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    return out, int(out.stderr.rsplit("VMHWM_KB=", 1)[1].split()[0]) / 1024
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
@@ -253,9 +240,9 @@ def test_feeds_as_scrapy_writes_them(tmp_path):
         exporter.export_item(item)
     exporter.finish_exporting()
     (tmp_path / "a.json").write_bytes(as_json.getvalue())
-    assert list(read_feed(tmp_path / "a.json")) == items
+    assert list(read_feeds([tmp_path / "a.json"])) == items
     (tmp_path / "b.json").write_text(json.dumps(items, indent=4))  # pretty-printed
-    assert list(read_feed(tmp_path / "b.json")) == items
+    assert list(read_feeds([tmp_path / "b.json"])) == items
     as_csv = io.BytesIO()
     exporter = CsvItemExporter(as_csv)  # writes a dict as its Python repr
     exporter.start_exporting()
@@ -263,30 +250,29 @@ def test_feeds_as_scrapy_writes_them(tmp_path):
         exporter.export_item(item)
     exporter.finish_exporting()
     (tmp_path / "c.csv").write_bytes(as_csv.getvalue())
-    rows = list(read_feed(tmp_path / "c.csv"))
+    rows = list(read_feeds([tmp_path / "c.csv"]))
     assert [provenance_of(r, "ccsignals") for r in rows] == [record] * 3
     (tmp_path / "d.csv").write_text(
         'url,ccsignals\nhttp://a.example/x,"' + json.dumps(record).replace('"', '""') + '"\n'
     )
-    assert provenance_of(next(read_feed(tmp_path / "d.csv")), "ccsignals") == record
+    assert provenance_of(next(read_feeds([tmp_path / "d.csv"])), "ccsignals") == record
 
 
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("bad.jsonl", '{"a": 1}\n{"a": \n', "line 2: not valid JSON"),
-        ("bad.json", '[{"a": 1}, {"a": ', "item 1: not valid JSON"),
-        ("list.jsonl", "[1, 2]", "item 0: not a JSON object"),
-        ("x.txt", "hello", "not JSON lines, a JSON array or CSV"),
+        ("bad.jsonl", '{"a": 1}\n{"a": \n', "bad.jsonl: 1 entries are not items"),
+        ("bad.json", '[{"a": 1}, {"a": ', "bad.json: 1 entries are not items"),
+        ("list.jsonl", "[1, 2]\n3\n", "list.jsonl: 2 entries are not items"),
     ],
 )
 def test_bad_feed_is_one_line_and_exit_2(tmp_path, name, content, message):
     (tmp_path / name).write_text(content)
     with pytest.raises(FeedError, match=message):
-        list(read_feed(tmp_path / name))
+        list(read_feeds([tmp_path / name]))
     out = recheck(name, cwd=tmp_path)
     assert out.returncode == 2
-    errors = [line for line in out.stderr.splitlines() if not line.startswith("VMHWM_KB=")]
+    errors = out.stderr.splitlines()
     assert len(errors) == 1 and message in errors[0] and "Traceback" not in out.stderr
 
 
@@ -313,13 +299,13 @@ def test_a_large_feed_rechecks_in_bounded_memory(server, web, tmp_path):
 
     write(tmp_path / "small.jsonl", 1_000)
     write(tmp_path / "large.jsonl", 100_000)
-    small = recheck("small.jsonl", "-o", "small-kept.jsonl", cwd=tmp_path)
-    large = recheck("large.jsonl", "-o", "large-kept.jsonl", cwd=tmp_path)
+    small, small_mb = recheck_measured("small.jsonl", "-o", "small-kept.jsonl", cwd=tmp_path)
+    large, large_mb = recheck_measured("large.jsonl", "-o", "large-kept.jsonl", cwd=tmp_path)
     assert small.returncode == 0 and large.returncode == 0, large.stderr
     with (tmp_path / "large-kept.jsonl").open() as kept:
         assert sum(1 for _ in kept) == 100_000
     size_mb = (tmp_path / "large.jsonl").stat().st_size / 2**20
     assert size_mb > 100
     # Streaming: 100 times the items, nearly the same peak (loosely: 40 MB).
-    print(f"peak RSS {peak_mb(small):.0f} MB for 1,000 items, {peak_mb(large):.0f} MB for 100,000")
-    assert peak_mb(large) - peak_mb(small) < 40, (peak_mb(small), peak_mb(large))
+    print(f"peak RSS {small_mb:.0f} MB for 1,000 items, {large_mb:.0f} MB for 100,000")
+    assert large_mb - small_mb < 40, (small_mb, large_mb)

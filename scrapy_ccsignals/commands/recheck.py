@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from scrapy_ccsignals.gate.recheck import Fresh, Outcome, recheck_record, refetc
 from scrapy_ccsignals.gate.usegate import rsl_urls
 from scrapy_ccsignals.policy.origin import origin_of
 from scrapy_ccsignals.records.audit import AuditLog, utc_now
+from scrapy_ccsignals.records.feeds import Progress
 from scrapy_ccsignals.records.recheck import (
     POLICY_KINDS,
     FeedError,
@@ -58,8 +58,6 @@ if TYPE_CHECKING:
 
 #: Request meta key: the URL an item named, for a re-fetched page (kept across redirects).
 PAGE_META = "ccsignals_recheck_url"
-#: Seconds between progress lines on stderr during a long pass.
-PROGRESS_EVERY = 5.0
 
 
 class _FreshStore:
@@ -165,19 +163,6 @@ class _RecheckSpider(scrapy.Spider):
             self.pages.put(request.meta[PAGE_META], {"error": repr(failure.value)[:300]})
 
 
-class _Progress:
-    """A line on stderr every few seconds while a pass runs long."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.next = time.monotonic() + PROGRESS_EVERY
-
-    def tick(self, count: int) -> None:
-        if count % 1000 == 0 and time.monotonic() >= self.next:
-            print(f"ccsignals-recheck: {self.label}: {count} items", file=sys.stderr)
-            self.next = time.monotonic() + PROGRESS_EVERY
-
-
 class Command(ScrapyCommand):
     requires_project = False
     default_settings = {"LOG_LEVEL": "WARNING"}
@@ -259,12 +244,12 @@ class Command(ScrapyCommand):
 
     def _survey(self, paths: list[Path], field_name: str) -> Survey:
         survey = Survey()
-        progress = _Progress("reading")
-        for count, item in enumerate(read_feeds(paths), 1):
+        progress = Progress("ccsignals-recheck: read")
+        for item in read_feeds(paths, progress):
             record = provenance_of(item, field_name)
             url = record.get("url") if record else None
             survey.add(record, origin_of(url) if isinstance(url, str) else None)
-            progress.tick(count)
+        progress.done()
         return survey
 
     def _purpose(self, survey: Survey, cfg: Config) -> str:
@@ -301,10 +286,10 @@ class Command(ScrapyCommand):
         audit = AuditLog(audit_path) if audit_path is not None else None
         kept_out = _open(opts.output)
         withdrawn_out = _open(opts.withdrawn)
-        progress = _Progress("re-checked")
+        progress = Progress("ccsignals-recheck: re-checked")
         try:
-            for count, (item, origin, old, outcome) in enumerate(
-                self._outcomes(paths, cfg, fresh, pages, now), 1
+            for item, origin, old, outcome in self._outcomes(
+                paths, cfg, fresh, pages, now, progress
             ):
                 entry = changes.setdefault(origin or "(no provenance)", OriginChanges())
                 for tally in (entry, total):
@@ -319,7 +304,7 @@ class Command(ScrapyCommand):
                     out.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
                 if audit is not None and (not outcome.kept or old != outcome.decision):
                     audit.event(
-                        url=(outcome.record or {}).get("url"),
+                        url=str((outcome.record or {}).get("url") or ""),
                         origin=origin,
                         stage="recheck",
                         action="kept" if outcome.kept else "withdrawn",
@@ -327,8 +312,8 @@ class Command(ScrapyCommand):
                         reasons=list(outcome.reasons),
                         previous=old,
                     )
-                progress.tick(count)
         finally:
+            progress.done()
             for handle in (kept_out, withdrawn_out):
                 if handle is not None:
                     handle.close()
@@ -355,8 +340,9 @@ class Command(ScrapyCommand):
         fresh: Fresh,
         pages: PageRecords | None,
         now: str,
+        progress: Progress,
     ) -> Iterator[tuple[dict[str, Any], str | None, str | None, Outcome]]:
-        for item in read_feeds(paths):
+        for item in read_feeds(paths, progress):
             record = provenance_of(item, cfg.item_field)
             url = record.get("url") if record else None
             origin = origin_of(url) if isinstance(url, str) else None

@@ -13,15 +13,14 @@ only (README, "Layout"); the re-decision itself, which needs the use gate, is in
 from __future__ import annotations
 
 import ast
-import csv
 import json
-import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from scrapy_ccsignals.records.feeds import FeedStats, Progress, iter_items
 from scrapy_ccsignals.records.report import printable
 from scrapy_ccsignals.signals.base import LAYER_FILE, LAYER_HEADER, LAYER_HTML, Signal
 
@@ -29,129 +28,32 @@ from scrapy_ccsignals.signals.base import LAYER_FILE, LAYER_HEADER, LAYER_HTML, 
 PAGE_LAYERS = frozenset({LAYER_HEADER, LAYER_HTML, LAYER_FILE})
 #: Origin-level policy files, fetched again by the re-check.
 POLICY_KINDS = ("robots.txt", "tdmrep.json")
-_CHUNK = 1 << 16
-#: A single JSON value larger than this in a JSON-array feed is refused (a broken file
-#: would otherwise be read whole into memory looking for the end of its first item).
-MAX_ITEM_CHARS = 64 << 20
 #: Distinct reasons kept per origin in the change report; the rest are counted as "other".
 MAX_REASONS = 8
 
 
 class FeedError(ValueError):
-    """A feed file that cannot be read; the message names the file and where."""
+    """A feed file that cannot be read; the message names the file and why."""
 
 
-def feed_format(path: Path, head: str) -> str:
-    """``jsonlines``, ``json`` or ``csv``, from the first non-blank character of *head*
-    (a ``[`` is a JSON array, a ``{`` JSON lines) and else the file name."""
-    first = head.lstrip()[:1]
-    if first == "[":
-        return "json"
-    if first == "{":
-        return "jsonlines"
-    if path.suffix.lower() == ".csv" or not first:
-        return "csv"
-    raise FeedError(f"{path}: not JSON lines, a JSON array or CSV (starts with {first!r})")
-
-
-def read_feed(path: Path) -> Iterator[dict[str, Any]]:
-    """The items of one feed file, in order, one at a time."""
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise FeedError(f"{path}: cannot open ({exc.strerror or exc})") from None
-    with handle:
-        try:
-            head = handle.read(4096)
-            kind = feed_format(path, head)
-            handle.seek(0)
-            if kind == "jsonlines":
-                yield from _json_lines(path, handle)
-            elif kind == "json":
-                yield from _json_array(path, handle)
-            else:
-                yield from _csv_rows(path, handle)
-        except UnicodeDecodeError as exc:
-            raise FeedError(f"{path}: not UTF-8 text ({exc.reason})") from None
-
-
-def read_feeds(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
+def read_feeds(paths: Iterable[Path], progress: Progress | None = None) -> Iterator[dict[str, Any]]:
+    """The items of the feed files, in order, one at a time (``records/feeds.py``). Unlike
+    the credits and the card, a re-check refuses a feed with entries that are not items
+    (a torn line): such an item would be neither kept nor withdrawn."""
+    stats = FeedStats()
     for path in paths:
-        yield from read_feed(path)
-
-
-def _json_lines(path: Path, handle: IO[str]) -> Iterator[dict[str, Any]]:
-    for number, line in enumerate(handle, 1):
-        if not line.strip():
-            continue
+        if not path.is_file():
+            raise FeedError(f"{path}: cannot open (no such file)")
         try:
-            item = json.loads(line)
-        except ValueError as exc:
-            raise FeedError(f"{path}: line {number}: not valid JSON ({exc})") from None
-        if not isinstance(item, dict):
-            raise FeedError(f"{path}: line {number}: not a JSON object")
-        yield item
-
-
-def _json_array(path: Path, handle: IO[str]) -> Iterator[dict[str, Any]]:
-    """A JSON array read one element at a time with ``raw_decode`` over a sliding buffer."""
-    decoder = json.JSONDecoder()
-    buf, pos, eof = "", 0, False
-
-    def fill(more: int = _CHUNK) -> None:
-        nonlocal buf, pos, eof
-        chunk = handle.read(more)
-        eof = not chunk
-        buf, pos = buf[pos:] + chunk, 0
-
-    def next_char() -> str:
-        nonlocal pos
-        while True:
-            while pos < len(buf) and buf[pos] in " \t\r\n":
-                pos += 1
-            if pos < len(buf) or eof:
-                return buf[pos] if pos < len(buf) else ""
-            fill()
-
-    fill()
-    if next_char() != "[":
-        raise FeedError(f"{path}: not a JSON array")
-    pos += 1
-    index = 0
-    if next_char() == "]":
-        return
-    while True:
-        next_char()  # raw_decode does not skip leading whitespace
-        while True:
-            try:
-                item, end = decoder.raw_decode(buf, pos)
-                break
-            except ValueError as exc:
-                if eof or len(buf) - pos > MAX_ITEM_CHARS:
-                    raise FeedError(f"{path}: item {index}: not valid JSON ({exc})") from None
-                fill(max(_CHUNK, len(buf) - pos))
-        if not isinstance(item, dict):
-            raise FeedError(f"{path}: item {index}: not a JSON object")
-        yield item
-        index += 1
-        pos = end
-        char = next_char()
-        pos += 1
-        if char == "]":
-            return
-        if char != ",":
-            raise FeedError(f"{path}: item {index}: expected ',' or ']' after an item")
-
-
-def _csv_rows(path: Path, handle: IO[str]) -> Iterator[dict[str, Any]]:
-    # A provenance record in one cell is longer than the csv module's 128 KiB default.
-    csv.field_size_limit(min(sys.maxsize, (1 << 31) - 1))
-    reader = csv.DictReader(handle)
-    try:
-        for row in reader:
-            yield {k: v for k, v in row.items() if k is not None}
-    except csv.Error as exc:
-        raise FeedError(f"{path}: line {reader.line_num}: {exc}") from None
+            for _, item in iter_items([str(path)], stats, progress):
+                yield item
+        except OSError as exc:
+            raise FeedError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        if stats.bad:
+            raise FeedError(
+                f"{path}: {stats.bad} entries are not items (a line or element that does not "
+                "parse, or is not a JSON object); fix or remove them and re-check"
+            )
 
 
 def provenance_of(item: dict[str, Any], field_name: str) -> dict[str, Any] | None:
