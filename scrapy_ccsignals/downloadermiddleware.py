@@ -16,12 +16,13 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.httpobj import urlparse_cached
 
 from scrapy_ccsignals.extension import CCSignalsExtension
-from scrapy_ccsignals.gate.filemeta import wants_file_metadata
+from scrapy_ccsignals.gate.filemeta import file_attribution, wants_file_metadata
 from scrapy_ccsignals.gate.provenance import build_record
 from scrapy_ccsignals.gate.usegate import SIGNAL_HEADERS, evaluate, is_html, rsl_urls, scan_page
 from scrapy_ccsignals.policy.fetcher import POLICY_META
 from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
 from scrapy_ccsignals.scrapy_compat import raw_header_items
+from scrapy_ccsignals.signals.attribution import extract_attribution
 from scrapy_ccsignals.signals.pathmatch import url_path_of_parts
 from scrapy_ccsignals.signals.robots import UNREACHABLE
 
@@ -195,6 +196,11 @@ class CCSignalsDownloaderMiddleware:
             and wants_file_metadata(content_type, body)
         ):
             asset, c2pa = await self.runtime.read_file_metadata(response.url, body, content_type)
+        # What Credit needs (SIGNALS.md, Attribution r2): from the page, or the file itself.
+        if page is not None:
+            attribution = extract_attribution(body, response.url, self.cfg.html_scan_bytes)
+        else:
+            attribution = file_attribution(asset) if asset is not None else {}
         evaluation = evaluate(
             self.cfg,
             response.url,
@@ -220,6 +226,8 @@ class CCSignalsDownloaderMiddleware:
         )
         if rsl_records:
             record["policies"] += rsl_records
+        if attribution:
+            record["attribution"] = attribution
         request.meta[META_KEY] = record
         decision = evaluation.decision
         self.runtime.inc(f"ccsignals/responses/{decision.decision}")

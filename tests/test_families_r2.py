@@ -366,3 +366,34 @@ async def test_noarchive_switch(server):
     }
     record, _ = await decide(server, routes, "/p", "train-ai", CCSIGNALS_NOARCHIVE_IS_NOAI=False)
     assert record["decision"] == "allow"
+
+
+# --- Attribution (SIGNALS.md r2) ---------------------------------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_attribution_from_page_and_from_file(server):
+    html = (
+        "<html><head><title>Tide tables</title>"
+        '<meta property="og:site_name" content="Harbour Wiki">'
+        '<meta name="author" content="Ada Lovelace">'
+        '<!-- <meta name="author" content="Not Me"> --></head><body>x</body></html>'
+    )
+    jpeg = assetfiles.jpeg(
+        assetfiles.xmp(creators=("Ines Duarte",), title="Gulls", rights="(c) Ines")
+    )
+    origin = server.add_origin(
+        {
+            "/robots.txt": text(ALLOW_ALL),
+            "/page": {"body": html},
+            "/photo.jpg": {"body_b64": b64(jpeg), "headers": {"Content-Type": "image/jpeg"}},
+        }
+    )
+    _, items = await run_crawl([origin + "/page", origin + "/photo.jpg"], follow=False)
+    by_url = {i["url"]: i["ccsignals"] for i in items}
+    page_attr = by_url[origin + "/page"]["attribution"]
+    assert page_attr["title"] == "Tide tables"
+    assert page_attr["site_name"] == "Harbour Wiki"
+    assert page_attr["creator"] == "Ada Lovelace"
+    file_attr = by_url[origin + "/photo.jpg"]["attribution"]
+    assert file_attr == {"title": "Gulls", "creator": "Ines Duarte", "copyright": "(c) Ines"}

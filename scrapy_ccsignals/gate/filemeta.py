@@ -29,3 +29,17 @@ def read_file_metadata(
     if c2pa and wants_c2pa(content_type) and may_carry_manifest(head):
         manifest = read_c2pa(head, content_type)
     return asset, manifest
+
+
+def file_attribution(asset: AssetMetadata) -> dict[str, str]:
+    """The file's attribution in provenance's keys (SIGNALS.md, Attribution r2): ``creator``
+    is ``dc:creator``, else ``photoshop:Credit``, else ``plus:Licensor``; empty fields are
+    absent, never guessed."""
+    found = asset.attribution
+    fields = {
+        "title": found.get("title", ""),
+        "creator": found.get("creator") or found.get("credit") or found.get("licensor") or "",
+        "attribution_url": found.get("attribution_url", ""),
+        "copyright": found.get("copyright", ""),
+    }
+    return {key: value for key, value in fields.items() if value}
