@@ -316,7 +316,7 @@ async def test_provenance_record_complete(server):
     record = ccsignals_of(items[0])
     assert set(record) == {
         "url", "fetched_at", "status", "content_type", "sha256", "purpose", "decision",
-        "conditions", "reasons", "license", "signals", "policies", "agent",
+        "conditions", "reasons", "license", "signals", "policies", "agent", "attribution",
     }  # fmt: skip
     assert record["status"] == 200
     assert record["content_type"].startswith("text/html")
