@@ -112,3 +112,14 @@ def main(out: Path) -> None:
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]))
+
+
+def denied_by(crawled, family: str) -> int:
+    """Responses the audit log says a family denied."""
+    lines = (crawled["dir"] / "audit.jsonl").read_text().splitlines()
+    return sum(
+        1
+        for line in map(json.loads, lines)
+        if line["stage"] == "response" and line.get("decision") == "deny"
+        and family in line.get("families", [])
+    )  # fmt: skip

@@ -9,6 +9,7 @@ import json
 import mlcroissant as mlc  # the test extra installs it; validation runs offline
 import pytest
 
+from tests.dataset_crawl import denied_by
 from tests.scrapy_cli import run_scrapy
 
 # mlcroissant 1.1 builds an rdflib ConjunctiveGraph, deprecated by rdflib 7: theirs, not ours.
@@ -93,14 +94,3 @@ def test_rai_fields_come_from_the_records(card, crawled):
     }
     assert data["license"][0] == "https://creativecommons.org/licenses/by-sa/4.0/"
     assert set(data["license"]) == licences | {data["license"][0]}
-
-
-def denied_by(crawled, family: str) -> int:
-    """Responses the audit log says a family denied."""
-    lines = (crawled["dir"] / "audit.jsonl").read_text().splitlines()
-    return sum(
-        1
-        for line in map(json.loads, lines)
-        if line["stage"] == "response" and line.get("decision") == "deny"
-        and family in line.get("families", [])
-    )  # fmt: skip

@@ -18,6 +18,7 @@ from scrapy_ccsignals.records.summary import (
     read_audit,
     render_summary,
 )
+from tests.dataset_crawl import denied_by
 from tests.scrapy_cli import run_scrapy
 
 
@@ -199,14 +200,3 @@ def test_streams_several_logs(tmp_path):
 def test_command_errors(tmp_path):
     done = run_scrapy(["ccsignals-summary", "missing.jsonl"], tmp_path)
     assert done.returncode == 2 and "no such file" in done.stderr
-
-
-def denied_by(crawled, family: str) -> int:
-    """Responses the audit log says a family denied."""
-    lines = (crawled["dir"] / "audit.jsonl").read_text().splitlines()
-    return sum(
-        1
-        for line in map(json.loads, lines)
-        if line["stage"] == "response" and line.get("decision") == "deny"
-        and family in line.get("families", [])
-    )  # fmt: skip

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from scrapy_ccsignals import __version__
+from scrapy_ccsignals.commands.base import FileCommand
 from scrapy_ccsignals.records.card import build_card, read_dataset
 from scrapy_ccsignals.records.feeds import Progress
 from scrapy_ccsignals.records.summary import read_audit
@@ -21,10 +21,8 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
 
-class Command(ScrapyCommand):
-    requires_project = False
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
+class Command(FileCommand):
+    name = "ccsignals-card"
 
     def syntax(self) -> str:
         return "[options] <items.jsonl> [...] --audit <audit.jsonl> [...] -o croissant.json"
@@ -47,10 +45,7 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: Namespace) -> None:
         if not args:
             raise UsageError("give at least one item feed file")
-        missing = [path for path in [*args, *opts.audit] if not Path(path).is_file()]
-        if missing:
-            print(f"ccsignals-card: no such file: {missing[0]}", file=sys.stderr)
-            self.exitcode = 2
+        if self.inputs_missing([*args, *opts.audit]):
             return
         dataset = read_dataset(args, opts.field, Progress("ccsignals-card: items"))
         summary, _ = read_audit(opts.audit, Progress("ccsignals-card: audit", unit="lines"))

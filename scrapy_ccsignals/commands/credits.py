@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from scrapy_ccsignals.commands.base import FileCommand
 from scrapy_ccsignals.records.credits import FORMATS, write_credits
 from scrapy_ccsignals.records.feeds import Progress
 
@@ -16,10 +15,8 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
 
-class Command(ScrapyCommand):
-    requires_project = False
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
+class Command(FileCommand):
+    name = "ccsignals-credits"
 
     def syntax(self) -> str:
         return "[options] <items.jsonl> [<items.csv> ...]"
@@ -38,10 +35,7 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: Namespace) -> None:
         if not args:
             raise UsageError("give at least one item feed file")
-        missing = [path for path in args if not Path(path).is_file()]
-        if missing:
-            print(f"ccsignals-credits: no such file: {missing[0]}", file=sys.stderr)
-            self.exitcode = 2
+        if self.inputs_missing(args):
             return
         progress = Progress("ccsignals-credits")
         if opts.output:

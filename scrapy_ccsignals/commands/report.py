@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from scrapy_ccsignals.commands.base import FileCommand
 from scrapy_ccsignals.records.report import normalise_origin, summarise_files
 from scrapy_ccsignals.records.report_html import render_html
 from scrapy_ccsignals.records.report_text import render_text
@@ -19,10 +19,8 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
 
-class Command(ScrapyCommand):
-    requires_project = False
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
+class Command(FileCommand):
+    name = "ccsignals-report"
 
     def syntax(self) -> str:
         return "[options] <audit.jsonl> [<audit.jsonl> ...]   (- reads standard input)"
@@ -52,11 +50,8 @@ class Command(ScrapyCommand):
             raise UsageError("give one or more audit log paths (- for standard input)")
         if args.count("-") > 1:
             raise UsageError("- (standard input) can be given once")
-        for path in args:
-            if path != "-" and not Path(path).is_file():
-                print(f"ccsignals-report: no such file: {path}", file=sys.stderr)
-                self.exitcode = 2
-                return
+        if self.inputs_missing(args):
+            return
         if opts.origin:
             try:
                 normalise_origin(opts.origin)

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from scrapy_ccsignals.commands.base import FileCommand
 from scrapy_ccsignals.records.feeds import Progress
 from scrapy_ccsignals.records.summary import (
     Crawler,
@@ -22,10 +22,8 @@ if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
 
 
-class Command(ScrapyCommand):
-    requires_project = False
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
+class Command(FileCommand):
+    name = "ccsignals-summary"
 
     def syntax(self) -> str:
         return "[options] <audit.jsonl> [<audit2.jsonl> ...]"
@@ -47,10 +45,7 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: Namespace) -> None:
         if not args:
             raise UsageError("give at least one audit log")
-        missing = [path for path in args if not Path(path).is_file()]
-        if missing:
-            print(f"ccsignals-summary: no such file: {missing[0]}", file=sys.stderr)
-            self.exitcode = 2
+        if self.inputs_missing(args):
             return
         summary, facts = read_audit(args, Progress("ccsignals-summary", unit="lines"))
         token = opts.token
