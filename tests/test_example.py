@@ -74,6 +74,18 @@ def test_example_end_to_end(tmp_path):
     assert {u for u in denied if u.startswith(sites["portfolio"])} == {
         sites["portfolio"] + p for p in ("/", "/work/tide", "/work/orchard")
     }
+    # The dataset's paperwork, written by the dataset commands after the crawl.
+    output = tmp_path / "output"
+    credits = (output / "credits.md").read_text()
+    assert "Commonspedia" in credits and "CC BY-SA 4.0" in credits
+    assert f"This dataset holds {len(items)} works" in credits
+    card = json.loads((output / "croissant.json").read_text())
+    assert card["name"] == "commons-demo" and "rai:dataCollection" in card
+    summary = (output / "summary.md").read_text()
+    assert "ExampleAIBot" in summary and "[PROVIDER" in summary
+    assert "ExampleAIBot" in (output / "crawler.html").read_text()
+    for name in ("credits.md", "croissant.json", "summary.md", "crawler.html"):
+        assert str(output / name) in out.stdout  # printed, with what it is for
     report = (tmp_path / "output" / "report.html").read_text()
     assert "<svg" in report and "CC-BY-SA-4.0" in report
     assert re.search(r"Denied per family: .*noai 4", out.stdout)
@@ -159,3 +171,18 @@ def test_example_decides_the_same_web_for_each_purpose(tmp_path, purpose):
         photo = by_url[sites["photo-archive"] + "/img/pier.jpg"]
         assert photo["license"]["id"] == "CC-BY-4.0"
         assert photo["asset"]["kind"] == "jpeg"
+
+
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+def test_example_croissant_card_validates(tmp_path):
+    mlc = pytest.importorskip("mlcroissant")
+    out = subprocess.run(
+        [sys.executable, "-m", "example_project", "--output", str(tmp_path / "o")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    dataset = mlc.Dataset(jsonld=str(tmp_path / "o" / "croissant.json"))  # raises if invalid
+    assert dataset.metadata.name == "commons-demo"
