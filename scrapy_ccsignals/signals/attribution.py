@@ -170,6 +170,19 @@ def _jsonld(data: Any, found: _Found) -> None:
         found.add("copyright", 2, _name(resolve(node.get("copyrightHolder"))))
 
 
+#: ``<meta>`` name or property -> (field, rank): the lower the rank, the more specific the
+#: source (SIGNALS.md, Attribution r2).
+_META_FIELDS = {
+    "og:title": ("title", 4),
+    "dc:title": ("title", 5),
+    "og:site_name": ("site_name", 10),
+    "author": ("creator", 4),
+    "dc:creator": ("creator", 5),
+    "dc:rights": ("copyright", 3),
+    "cc:attributionname": ("creator", 1),
+}
+
+
 def _meta(attrs: dict[str, str], found: _Found) -> None:
     content = attrs.get("content", "")
     for key in ("property", "name"):
@@ -177,20 +190,9 @@ def _meta(attrs: dict[str, str], found: _Found) -> None:
         if not raw:
             continue
         name = _DC_PREFIX_RE.sub("dc:", raw)
-        if name == "og:title":
-            found.add("title", 4, content)
-        elif name == "dc:title":
-            found.add("title", 5, content)
-        elif name == "og:site_name":
-            found.add("site_name", 10, content)
-        elif name == "author":
-            found.add("creator", 4, content)
-        elif name == "dc:creator":
-            found.add("creator", 5, content)
-        elif name == "dc:rights":
-            found.add("copyright", 3, content)
-        elif name == "cc:attributionname":
-            found.add("creator", 1, content)
+        if name in _META_FIELDS:
+            field, rank = _META_FIELDS[name]
+            found.add(field, rank, content)
         elif name == "cc:attributionurl":
             found.add("attribution_url", 1, attrs.get("resource") or attrs.get("href") or content)
 

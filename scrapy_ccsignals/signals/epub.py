@@ -25,7 +25,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
-from scrapy_ccsignals.signals.xmp import MalformedFile, parse_xml
+from scrapy_ccsignals.signals.xmp import MalformedFile, bounded_inflate, parse_xml
 
 CONTAINER = "META-INF/container.xml"
 MAX_MEMBER = 256 * 1024
@@ -92,14 +92,8 @@ def _inflate_member(raw: bytes, method: int, stored_ok: bool) -> bytes | None:
         return raw
     if method != 8:
         raise MalformedFile(f"EPUB: compression method {method}")
-    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(raw, MAX_MEMBER)
-    except zlib.error as exc:
-        raise MalformedFile(f"EPUB: {exc}") from None
-    if inflater.unconsumed_tail:
-        raise MalformedFile(f"EPUB: member over {MAX_MEMBER} bytes uncompressed")
-    return out if inflater.eof else None
+    out, complete = bounded_inflate(raw, -zlib.MAX_WBITS, MAX_MEMBER, "EPUB member")
+    return out if complete else None
 
 
 def _local_members(data: bytes) -> dict[str, bytes]:

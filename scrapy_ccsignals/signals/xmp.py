@@ -142,16 +142,22 @@ def _jpeg(data: bytes, limit: int) -> bytes | None:
     return None
 
 
-def _inflate(data: bytes, wbits: int = zlib.MAX_WBITS) -> bytes:
-    """Decompress at most :data:`MAX_PACKET` bytes; more is a bomb, not metadata."""
+def bounded_inflate(data: bytes, wbits: int, limit: int, what: str) -> tuple[bytes, bool]:
+    """Decompress at most *limit* bytes of *data* (and whether the stream ended): more is a
+    bomb, not metadata. Shared by XMP (PNG, PDF) and EPUB members."""
     inflater = zlib.decompressobj(wbits)
     try:
-        out = inflater.decompress(data, MAX_PACKET)
+        out = inflater.decompress(data, limit)
     except zlib.error as exc:
-        raise MalformedFile(f"zlib: {exc}") from None
+        raise MalformedFile(f"{what}: {exc}") from None
     if inflater.unconsumed_tail:
-        raise MalformedFile(f"compressed metadata over {MAX_PACKET} bytes")
-    return out
+        raise MalformedFile(f"{what} over {limit} bytes uncompressed")
+    return out, inflater.eof
+
+
+def _inflate(data: bytes, wbits: int = zlib.MAX_WBITS) -> bytes:
+    """Decompress at most :data:`MAX_PACKET` bytes of compressed metadata."""
+    return bounded_inflate(data, wbits, MAX_PACKET, "compressed metadata")[0]
 
 
 def _png(data: bytes, limit: int) -> bytes | None:
