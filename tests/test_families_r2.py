@@ -397,3 +397,21 @@ async def test_attribution_from_page_and_from_file(server):
     assert page_attr["creator"] == "Ada Lovelace"
     file_attr = by_url[origin + "/photo.jpg"]["attribution"]
     assert file_attr == {"title": "Gulls", "creator": "Ines Duarte", "copyright": "(c) Ines"}
+
+
+@pytest_twisted.ensureDeferred
+async def test_rsl_document_kept_in_the_policy_store(server, tmp_path):
+    """Like robots.txt, an RSL document goes into the shared policy store: a second crawl
+    (another worker, or the next run) reads it from there instead of fetching it again."""
+    origin = server.add_origin(rsl_site(LICENSE_PERMIT_TRAIN, "Content-Usage: train-ai=n\n"))
+    settings = {
+        "CCSIGNALS_POLICY_STORE": f"sqlite:///{tmp_path}/policies.db",
+        "CCSIGNALS_MODE": "tag",
+    }
+    for _ in range(2):
+        crawler, items = await run_crawl([origin + "/p"], settings, follow=False)
+        assert items[0]["ccsignals"]["decision"] == "allow"
+    assert server.paths(origin).count("/license.xml") == 1
+    assert stats(crawler)["ccsignals/policy/store_hit"] >= 2  # the origin's files and the licence
+    cached = [p for p in items[0]["ccsignals"]["policies"] if p["kind"] == "rsl"]
+    assert cached[0]["cached"] is True
