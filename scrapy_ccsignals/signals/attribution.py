@@ -44,16 +44,16 @@ _TEXT_MAX = 4096  # bytes of an element's text read for an RDFa property
 # tags then cost nothing).
 _SCAN = (
     rb"<(?:!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z)"
-    rb"|(title|meta|link|script|style)\b([^>]*)>"
+    rb"|(title|meta|link|script|style)\b([^>]*)(?:>|\Z)"
 )
 _SCAN_RE = re.compile(_SCAN + rb")", re.IGNORECASE | re.DOTALL)
 _SCAN_RDFA_RE = re.compile(
-    _SCAN + rb"|(a|span|div|p|small|footer|cite)\b([^>]*)>)", re.IGNORECASE | re.DOTALL
+    _SCAN + rb"|(a|span|div|p|small|footer|cite)\b([^>]*)(?:>|\Z))", re.IGNORECASE | re.DOTALL
 )
 _ATTR_RE = re.compile(
     rb"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""", re.DOTALL
 )
-_TAG_STRIP_RE = re.compile(rb"<[^>]*>")
+_TAG_STRIP_RE = re.compile(rb"<[^>]*(?:>|\Z)")
 _SPACE_RE = re.compile(r"[\s\x00-\x1f\x7f]+")
 _END_RE: dict[bytes, re.Pattern[bytes]] = {}
 # Metadata names, normalised: "DC.Title", "dcterms:title", "DCTERMS.title" -> "dc:title".

@@ -20,8 +20,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html import unescape
 
+# A tag opener with no ">" after it runs to the end of the body (``\Z``) and ends the
+# scan: without that alternative, every later opener would rescan to the end (quadratic in
+# the page size, minutes for 256 KB of "<a ": a stalled reactor).
 _TAG_RE = re.compile(
-    rb"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<(meta|link|a|script|style)\b([^>]*)>",
+    rb"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)"
+    rb"|<(meta|link|a|script|style)\b([^>]*)(?:>|\Z)",
     re.IGNORECASE | re.DOTALL,
 )
 _ATTR_RE = re.compile(
@@ -89,6 +93,8 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
         pos = match.end()
         if match.group(1) is None:
             continue  # a comment or CDATA section: stepped over whole
+        if match.group(0)[-1:] != b">":
+            break  # a tag cut off by the end of the body: not a tag (HTML drops it)
         tag = match.group(1).lower()
         raw_attrs = match.group(2)
         if tag == b"meta":
