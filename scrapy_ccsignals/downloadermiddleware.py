@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import DeferredList
 
 from scrapy_ccsignals.extension import CCSignalsExtension
 from scrapy_ccsignals.gate.filemeta import file_attribution, wants_file_metadata
@@ -48,6 +50,8 @@ class ForbiddenByRobots(IgnoreRequest):
 
 
 OPT_OUT = "dont_obey_ccsignals"
+#: RSL licences read for one response at most (robots.txt ``License:`` lines first).
+MAX_RSL_PER_RESPONSE = 4
 #: Request meta key: how many of ``redirect_urls`` are already in the audit log.
 HOPS_AUDITED = "_ccsignals_hops_audited"
 
@@ -183,11 +187,31 @@ class CCSignalsDownloaderMiddleware:
             or "link" in wanted
             or (page is not None and page.licenses)
         ):
-            for url in rsl_urls(self.cfg, response.url, wanted, page, policy):
-                document = await self.runtime.rsl.get(url)
+            urls = rsl_urls(self.cfg, response.url, wanted, page, policy)
+            if len(urls) > MAX_RSL_PER_RESPONSE:
+                # A page cannot make the crawler fetch any number of URLs for it.
+                self.runtime.inc("ccsignals/rsl/skipped", len(urls) - MAX_RSL_PER_RESPONSE)
+                self.runtime.warn_once(
+                    origin or response.url,
+                    "rsl_skipped",
+                    "%s points at %d RSL licences; only the first %d are read",
+                    response.url,
+                    len(urls),
+                    MAX_RSL_PER_RESPONSE,
+                )
+                urls = urls[:MAX_RSL_PER_RESPONSE]
+            # Fetched side by side (each once per crawl), not one after another.
+            documents = await maybe_deferred_to_future(
+                DeferredList(
+                    [deferred_from_coro(self.runtime.rsl.get(url)) for url in urls],
+                    fireOnOneErrback=True,
+                    consumeErrors=True,
+                )
+            )
+            for _ok, document in documents:
                 rsl_records.append(document.record.as_dict())
                 if document.doc is not None:
-                    docs[url] = document.doc
+                    docs[document.url] = document.doc
         asset = c2pa = None
         if (
             not html

@@ -76,6 +76,7 @@ def test_server_text_is_escaped(site):
     [
         ("CCSIGNALS_ENABLED=False", "disabled"),
         ("CCSIGNALS_MODE=block", "CCSIGNALS_MODE"),
+        ("CCSIGNALS_POLICY_STORE=foo://", "CCSIGNALS_POLICY_STORE"),
     ],
 )
 def test_disabled_or_bad_setting_is_one_line_exit_2(site, setting, expected):

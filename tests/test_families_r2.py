@@ -415,3 +415,26 @@ async def test_rsl_document_kept_in_the_policy_store(server, tmp_path):
     assert stats(crawler)["ccsignals/policy/store_hit"] >= 2  # the origin's files and the licence
     cached = [p for p in items[0]["ccsignals"]["policies"] if p["kind"] == "rsl"]
     assert cached[0]["cached"] is True
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_page_cannot_make_the_crawler_fetch_many_rsl_documents(server):
+    links = ", ".join(
+        f'</lic{i}.xml>; rel="license"; type="application/rsl+xml"' for i in range(20)
+    )
+    origin = server.add_origin(
+        {
+            "/robots.txt": text(ALLOW_ALL),
+            "/p": {"body": page("p"), "headers": {"Link": links}},
+            "/lic*": {"status": 404, "body": "", "delay": 0.5},
+        }
+    )
+    crawler, items = await run_crawl([origin + "/p"], {"CCSIGNALS_MODE": "tag"}, follow=False)
+    fetched = [p for p in server.paths(origin) if p.startswith("/lic")]
+    assert len(fetched) == 4
+    s = stats(crawler)
+    assert s["ccsignals/rsl/skipped"] == 16
+    assert s["ccsignals/rsl/unreachable"] == 4
+    times = [e["time"] for e in server.log(origin) if e["path"].startswith("/lic")]
+    assert max(times) - min(times) < 0.4  # side by side, not one after another
+    assert len(items) == 1

@@ -20,6 +20,7 @@ from scrapy_ccsignals.config import Config, ConfigError
 from scrapy_ccsignals.downloadermiddleware import ForbiddenByRobots
 from scrapy_ccsignals.extension import CCSignalsExtension
 from scrapy_ccsignals.policy.origin import origin_of
+from scrapy_ccsignals.policy.store import open_store
 from scrapy_ccsignals.records.explain import (
     error_record,
     exit_code,
@@ -88,6 +89,11 @@ class Command(ScrapyCommand):
                 "scrapy-ccsignals is disabled (CCSIGNALS_ENABLED is False): nothing to check"
             )
             return
+        try:  # the one setting checked where it is used: say so before any crawl starts
+            open_store(cfg.policy_store).close()
+        except Exception as exc:
+            self._fail(f"scrapy-ccsignals: CCSIGNALS_POLICY_STORE {cfg.policy_store!r}: {exc}")
+            return
         result: dict[str, Any] = {}
         assert self.crawler_process is not None
         crawler = self.crawler_process.create_crawler(_CheckSpider)
@@ -112,7 +118,10 @@ class Command(ScrapyCommand):
         self, url: str, error: Any, crawler: Any, agent: dict[str, str]
     ) -> dict[str, Any]:
         origin = origin_of(url)
-        extension = crawler.get_extension(CCSignalsExtension) if crawler.extensions else None
+        try:
+            extension = crawler.get_extension(CCSignalsExtension)
+        except RuntimeError:  # the crawl never started (Crawler.extensions is not set)
+            extension = None
         policy = extension.fetcher.cached(origin) if extension is not None and origin else None
         policies = (
             [policy.robots_record.as_dict(), policy.tdmrep_record.as_dict()] if policy else []
