@@ -81,6 +81,9 @@ class CCSignalsDownloaderMiddleware:
 
     async def process_request(self, request: Request) -> None:
         meta = request.meta
+        # A record is this response's own: one copied along (``meta=response.meta``) from
+        # the page that linked here must not be taken for this page's decision.
+        meta.pop(META_KEY, None)
         if "redirect_urls" in meta and len(meta["redirect_urls"]) > meta.get(HOPS_AUDITED, 0):
             self._audit_redirect_hop(request)
         if _skip(request):

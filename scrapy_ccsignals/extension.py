@@ -102,6 +102,8 @@ class CCSignalsExtension:
         self._inc: Any = None  # the stats collector's inc_value, once there is one
         self.debug_enabled = True  # settled at spider_opened, once logging is configured
         self._warned: set[tuple[str, str]] = set()
+        #: ids of items between the spider middleware and the first pipeline (items.py)
+        self.checked_items: set[int] = set()
         if not self.cfg.enabled:
             raise NotConfigured("CCSIGNALS_ENABLED is False")
         try:

@@ -26,10 +26,14 @@ class ItemProvenance:
         self.runtime = runtime
         self.cfg = runtime.cfg
         self._warned_classes: set[type] = set()
+        #: ids of the items the spider middleware gave a record, until the pipeline sees
+        #: them: a record found on any other item is not ours (copied, or the spider's)
+        self.checked = runtime.checked_items
 
     def unchecked(self, item: Any, response: Response | None) -> Any:
         """An item no decision covers passes with a record saying so (README, "Item
-        provenance": provenance is per response)."""
+        provenance": provenance is per response); None (dropped) when the crawl enforces
+        and its default for what no signal covers is deny."""
         if response is None:
             reason = "not checked: no response (item yielded from an errback or start())"
         elif response.meta.get(OPT_OUT):
@@ -40,18 +44,23 @@ class ItemProvenance:
         record = unchecked_record(self.cfg, self.runtime.version, reason)
         if response is not None:
             record["url"] = response.url
+        drop = self.cfg.mode == "enforce" and self.cfg.default == "deny"
         self.runtime.audit.event(
             url=record["url"] or "",
             origin=origin_of(record["url"]) if record["url"] else None,
             stage="item",
-            action="unchecked",
-            decision=None,
-            reasons=[reason],
+            action="dropped" if drop else "unchecked",
+            decision="deny" if drop else None,
+            reasons=[reason + ("; CCSIGNALS_DEFAULT=deny" if drop else "")],
         )
+        if drop:
+            self.runtime.inc("ccsignals/items/dropped")
+            return None
         self.attach(item, record)
         return item
 
     def attach(self, item: Any, record: dict[str, Any]) -> None:
+        self.checked.add(id(item))
         field = self.cfg.item_field
         if isinstance(item, dict):  # the common case, without building an adapter
             item[field] = copy_record(record)
@@ -72,12 +81,3 @@ class ItemProvenance:
                 )
             return
         adapter[field] = copy_record(record)
-
-    def has_record(self, item: Any) -> bool:
-        """Whether *item* carries a record already, or cannot carry one (its class has no
-        such field: counted and warned about where it was first seen)."""
-        field = self.cfg.item_field
-        if isinstance(item, dict):
-            return item.get(field) is not None
-        adapter = ItemAdapter(item)
-        return field not in adapter.field_names() or adapter.get(field) is not None

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scrapy.exceptions import DropItem
+
 from scrapy_ccsignals.extension import CCSignalsExtension
 from scrapy_ccsignals.items import ItemProvenance
 
@@ -23,8 +25,12 @@ class CCSignalsPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, dict) and item.get(self.field) is not None:
-            return item  # the common case: the spider middleware put the record there
-        if not self.items.has_record(item):
-            self.items.unchecked(item, None)
+        checked = self.items.checked
+        key = id(item)
+        if key in checked:  # the common case: the spider middleware put the record there
+            checked.discard(key)
+            return item
+        if self.items.unchecked(item, None) is None:
+            raise DropItem("not checked, and CCSIGNALS_DEFAULT is deny (enforce mode)")
+        checked.discard(key)
         return item

@@ -48,7 +48,7 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         record = response.meta.get(META_KEY) if response is not None else None
-        if record is None or response is None:
+        if response is None or not isinstance(record, dict) or "decision" not in record:
             return self.items.unchecked(item, response)
         denied = record["decision"] == "deny"
         if denied:

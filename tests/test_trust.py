@@ -241,3 +241,47 @@ async def test_token_from_user_agent_selects_its_group(server, user_agent, group
     assert "/public/1" not in server.paths(origin)
     assert items == []
     assert stats(crawler)["ccsignals/forbidden/robots.txt/disallowed"] == 1
+
+
+class MetaCopySpider(scrapy.Spider):
+    """Follows with ``meta=response.meta`` (a common idiom) to a page that opts out, and
+    yields an item that already carries a record it copied."""
+
+    name = "metacopy"
+    start_urls: list[str] = []
+
+    async def start(self):
+        for url in self.start_urls:
+            yield scrapy.Request(url)
+
+    def parse(self, response):
+        if "/private/" in response.url:
+            yield {"url": response.url, "ccsignals": {"decision": "allow", "forged": True}}
+            return
+        yield {"url": response.url}
+        meta = {**response.meta, "dont_obey_ccsignals": True}
+        yield response.follow("/private/x", meta=meta)
+
+
+@pytest_twisted.ensureDeferred
+async def test_records_are_never_inherited_or_forged(server):
+    origin = site(server, text("User-agent: *\nAllow: /\n"), {"/p": {"body": page("p")}})
+    crawler, items = await run_crawl([f"{origin}/p"], spider_cls=MetaCopySpider)
+    by_url = {i["url"]: i["ccsignals"] for i in items}
+    assert by_url[f"{origin}/p"]["decision"] == "allow"
+    opted_out = by_url[f"{origin}/private/x"]
+    assert opted_out["decision"] == "unchecked"
+    assert "forged" not in opted_out
+    assert stats(crawler)["ccsignals/items/unchecked"] == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_unchecked_items_dropped_when_enforcing_a_deny_default(server, tmp_path):
+    origin = site(
+        server, text("User-agent: *\nAllow: /\n"), {"/gone": {"body": "x" * 100, "drop_after": 5}}
+    )
+    settings = {"CCSIGNALS_DEFAULT": "deny", "CCSIGNALS_AUDIT_LOG": str(tmp_path / "a.jsonl")}
+    crawler, items = await run_crawl([f"{origin}/gone"], settings, spider_cls=ErrbackSpider)
+    assert items == []
+    assert stats(crawler)["ccsignals/items/dropped"] == 1
+    assert '"action": "dropped"' in (tmp_path / "a.jsonl").read_text()
