@@ -16,7 +16,8 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
 
 from scrapy_ccsignals import __version__
 from scrapy_ccsignals.config import Config, ConfigError
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     from scrapy_ccsignals.signals.c2pa import C2paResult
 
 logger = logging.getLogger(__name__)
+
+#: Threads reading file metadata (XMP, EPUB, C2PA) off the reactor thread.
+FILE_THREADS = 2
 
 
 class _DropTraceback(logging.Filter):
@@ -117,6 +121,7 @@ class CCSignalsExtension:
         self.fetcher = PolicyFetcher(self, self.store)
         self.rsl = RslDocuments(self.fetcher)
         self._c2pa_available: bool | None = None
+        self._pool: ThreadPool | None = None
         if self.cfg.audit_log:
             # Opened now, not at spider_opened: a log that cannot be written stops the crawl
             # before it starts, instead of a crawl with no audit trail.
@@ -147,8 +152,12 @@ class CCSignalsExtension:
                     "pip install 'scrapy-ccsignals[c2pa]')",
                     extra={"spider": self.crawler.spider},
                 )
+        from twisted.internet import reactor  # the installed one, read when needed
+
         asset, manifest = await maybe_deferred_to_future(
-            deferToThread(read_file_metadata, head, content_type, c2pa)
+            deferToThreadPool(
+                reactor, self._file_pool(), read_file_metadata, head, content_type, c2pa
+            )
         )
         if asset is not None:
             self.inc("ccsignals/asset/scanned")
@@ -167,6 +176,14 @@ class CCSignalsExtension:
         elif not c2pa:
             self.inc("ccsignals/c2pa/not_read")
         return asset, manifest
+
+    def _file_pool(self) -> ThreadPool:
+        """The plugin's own two threads for file metadata: parsing a 1 MiB file on the
+        reactor's shared pool could hold up Scrapy's DNS lookups, which use it too."""
+        if self._pool is None:
+            self._pool = ThreadPool(minthreads=0, maxthreads=FILE_THREADS, name="ccsignals-files")
+            self._pool.start()
+        return self._pool
 
     def inc(self, key: str, count: int = 1) -> None:
         """Count *key* in the crawler's stats, at once: extensions read them live (e.g. a
@@ -265,3 +282,6 @@ class CCSignalsExtension:
             )
         self.audit.close()
         self.store.close()
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool = None
