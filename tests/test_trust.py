@@ -285,3 +285,23 @@ async def test_unchecked_items_dropped_when_enforcing_a_deny_default(server, tmp
     assert items == []
     assert stats(crawler)["ccsignals/items/dropped"] == 1
     assert '"action": "dropped"' in (tmp_path / "a.jsonl").read_text()
+
+
+@pytest_twisted.ensureDeferred
+async def test_compressed_policy_file_cannot_inflate_past_a_bound(server):
+    """A 20 MB robots.txt gzipped to a few KB was inflated whole, past every cap."""
+    import gzip
+
+    bomb = gzip.compress(b"User-agent: *\nAllow: /\n" + b"#" * (20 << 20))
+    origin = site(
+        server,
+        {
+            "body_b64": base64.b64encode(bomb).decode(),
+            "headers": {"Content-Encoding": "gzip", "Content-Type": "text/plain"},
+        },
+    )
+    crawler, items = await run_crawl([f"{origin}/public/1"], follow=False)
+    assert items == [] and "/public/1" not in server.paths(origin)  # unreachable: disallow all
+    assert stats(crawler)["ccsignals/robots/unreachable"] == 1
+    robots = [e for e in server.log(origin) if e["path"] == "/robots.txt"]
+    assert robots  # asked for, plain please

@@ -52,6 +52,12 @@ BAD_REDIRECT = "redirect to a non-HTTP(S) URL"
 LOCK_POLL_INTERVAL = 0.2
 
 
+def policy_maxsize(max_bytes: int) -> int:
+    """``download_maxsize`` of a policy request: room for a compressed file that inflates
+    to well past the cap that is read, never the gigabyte Scrapy allows by default."""
+    return max(16 * max_bytes, 4 << 20)
+
+
 class FetcherHost(Protocol):
     """What the fetcher needs from the plugin's extension (which owns it): the crawler,
     the configuration, counting, once-per-origin warnings and the audit log. A protocol, so
@@ -245,6 +251,7 @@ class PolicyFetcher:
         for _hop in range(robots.MAX_REDIRECTS + 1):
             req = Request(
                 url,
+                headers={"Accept-Encoding": "identity"},
                 priority=DOWNLOAD_PRIORITY,
                 callback=NO_CALLBACK,
                 dont_filter=True,
@@ -256,6 +263,10 @@ class PolicyFetcher:
                     # The plugin's store is the only policy cache: its age is known and
                     # the 24 h rule holds (SIGNALS.md r2), so Scrapy's HTTP cache is bypassed.
                     "dont_cache": True,
+                    # The byte cap counts bytes on the wire; a compressed body would be
+                    # inflated whole by HttpCompressionMiddleware. Ask for it plain, and
+                    # bound what decompression may produce (past it: a failed fetch).
+                    "download_maxsize": policy_maxsize(max_bytes),
                     "handle_httpstatus_all": True,
                     "download_timeout": self.cfg.policy_timeout,
                     "max_retry_times": self.cfg.policy_retries,
