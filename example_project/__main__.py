@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                 "-s", f"CCSIGNALS_PURPOSE={args.purpose}",
                 "-s", f"CCSIGNALS_ACCEPT_CONDITIONS={args.accept}",
                 # The terminal keeps the progress line; Scrapy's log goes to a file.
-                "-s", f"LOG_FILE={log}",
+                "-s", f"LOG_FILE={log}", "-s", "LOG_LEVEL=INFO",
+                "-s", "COMMONS_PROGRESS=True",
             ],
             cwd=PROJECT_DIR,
         )  # fmt: skip

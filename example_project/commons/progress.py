@@ -6,6 +6,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 if TYPE_CHECKING:
@@ -21,6 +22,10 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
+        # Only where the example runner asks for it (its log goes to a file): a progress
+        # line would be glued to the log lines of other commands run in this project.
+        if not crawler.settings.getbool("COMMONS_PROGRESS"):
+            raise NotConfigured("COMMONS_PROGRESS is off")
         return cls(crawler)
 
     def opened(self) -> None:

@@ -42,7 +42,8 @@ def ranked(summary: Summary) -> list[tuple[str, Tally]]:
 def header_lines(summary: Summary) -> list[str]:
     """Where the numbers come from: logs, crawls, period."""
     logs = ", ".join(f"{printable(s)} ({n} lines)" for s, n in summary.sources) or "-"
-    lines = [f"Audit log(s): {logs}; {summary.lines} lines ({summary.bad_lines} unreadable)"]
+    total = f"; {summary.lines} lines in all" if len(summary.sources) > 1 else ""
+    lines = [f"Audit log(s): {logs}{total} ({summary.bad_lines} unreadable)"]
     if summary.origin_filter:
         lines.append(f"Origin: {printable(summary.origin_filter)}")
     if summary.crawls:
