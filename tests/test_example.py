@@ -186,3 +186,6 @@ def test_example_croissant_card_validates(tmp_path):
     assert out.returncode == 0, out.stderr
     dataset = mlc.Dataset(jsonld=str(tmp_path / "o" / "croissant.json"))  # raises if invalid
     assert dataset.metadata.name == "commons-demo"
+    card = json.loads((tmp_path / "o" / "croissant.json").read_text())
+    types = {f["name"]: f["dataType"] for rs in card["recordSet"] for f in rs["field"]}
+    assert types["bytes"] == "sc:Integer" and types["url"] == "sc:URL"

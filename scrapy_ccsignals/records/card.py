@@ -99,6 +99,21 @@ class FeedFacts:
     size: int = 0
     items: int = 0
     fields: list[str] = field(default_factory=list)
+    #: field -> the JSON types its values had ("int", "float", "bool", "str", ...)
+    types: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _data_type(key: str, types: set[str]) -> str:
+    """The Croissant data type of an item field, from the values it had (CSV: all text)."""
+    if key == "url":
+        return "sc:URL"
+    if types == {"bool"}:
+        return "sc:Boolean"
+    if types == {"int"}:
+        return "sc:Integer"
+    if types and types <= {"int", "float"}:
+        return "sc:Float"
+    return "sc:Text"
 
 
 @dataclass
@@ -138,9 +153,11 @@ def read_dataset(
         seen: dict[str, None] = {}
         for _, item in iter_items([path], facts.read, progress):
             feed.items += 1
-            for key in item:
+            for key, value in item.items():
                 if key not in seen and len(seen) < MAX_FIELDS and isinstance(key, str):
                     seen[key] = None
+                if key in seen and value is not None:
+                    feed.types.setdefault(key, set()).add(type(value).__name__)
             record = item.get(field_name)
             if not isinstance(record, dict):
                 continue
@@ -187,7 +204,7 @@ def _record_set(feed: FeedFacts, file_id: str, field_name: str) -> dict[str, Any
             continue
         fields.append({
             "@type": "cr:Field", "@id": f"{rs_id}/{key}", "name": key,
-            "dataType": "sc:URL" if key == "url" else "sc:Text",
+            "dataType": _data_type(key, feed.types.get(key, set())),
             "source": {**source, "extract": {"column": key}},
         })  # fmt: skip
     if field_name in feed.fields:
