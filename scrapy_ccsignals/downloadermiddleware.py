@@ -1,9 +1,11 @@
 """Downloader middleware: the access gate on the way out, the use gate on the way back.
 
-``process_request`` holds each request until its origin's policy is known and drops what
-robots.txt forbids (``IgnoreRequest``). ``process_response`` evaluates the response's own
-signals on top of the origin's policy and stores the provenance record on
-``response.meta["ccsignals"]``; the spider middleware acts on it.
+Requests of an origin whose robots.txt is not known yet are held before the scheduler
+(:mod:`scrapy_ccsignals.policy.hold`), not in the downloader. ``process_request`` checks
+every request against its origin's robots.txt and drops what it forbids (``IgnoreRequest``).
+``process_response`` waits for the origin's tdmrep.json if it is still in flight, evaluates
+the response's own signals on top of the origin's policy and stores the provenance record
+on ``response.meta["ccsignals"]``; the spider middleware acts on it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from scrapy_ccsignals.extension import CCSignalsExtension
 from scrapy_ccsignals.gate.provenance import build_record
 from scrapy_ccsignals.gate.usegate import SIGNAL_HEADERS, evaluate, is_html
 from scrapy_ccsignals.policy.fetcher import POLICY_META
+from scrapy_ccsignals.policy.hold import WAITED_FOR, RequestHold
 from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
 from scrapy_ccsignals.scrapy_compat import raw_header_items
 from scrapy_ccsignals.signals.pathmatch import url_path_of_parts
@@ -40,6 +43,8 @@ class ForbiddenByRobots(IgnoreRequest):
 
 
 OPT_OUT = "dont_obey_ccsignals"
+#: Request meta key: the request was given back to the scheduler once to wait for its policy.
+REQUEUED = "_ccsignals_requeued"
 #: Request meta key: how many of ``redirect_urls`` are already in the audit log.
 HOPS_AUDITED = "_ccsignals_hops_audited"
 
@@ -62,12 +67,14 @@ class CCSignalsDownloaderMiddleware:
         self.crawler = crawler
         self.runtime = CCSignalsExtension.of(crawler)
         self.cfg = self.runtime.cfg
+        # Requests of origins whose robots.txt is not known yet wait outside the downloader.
+        self.hold = RequestHold(crawler, self.runtime.fetcher, _skip, self.runtime.inc)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    async def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> Request | None:
         meta = request.meta
         if "redirect_urls" in meta and len(meta["redirect_urls"]) > meta.get(HOPS_AUDITED, 0):
             self._audit_redirect_hop(request)
@@ -77,7 +84,23 @@ class CCSignalsDownloaderMiddleware:
         origin = origin_of_parts(parts)
         if origin is None:
             return
-        policy = await self.runtime.fetcher.policy_for(origin, request)
+        fetcher = self.runtime.fetcher
+        policy = fetcher.fresh(origin)
+        if policy is None and WAITED_FOR in meta:
+            policy = fetcher.cached(origin)
+            if policy is not None and policy.expires != meta[WAITED_FOR]:
+                policy = None
+        if policy is None:
+            # Expired or evicted while the request sat in the scheduler (new origins are
+            # held before it, see policy/hold.py). Do not wait here, counted against the
+            # downloader's concurrency: give it back to be held until robots.txt is known.
+            # A copy with dont_filter, as RetryMiddleware does: it already passed the
+            # duplicate filter. Only once: a request that comes back again (or one sent
+            # with engine.download_async, which never passes the scheduler) waits here.
+            if not meta.get(REQUEUED):
+                self.runtime.inc("ccsignals/requests/requeued")
+                return request.replace(dont_filter=True, meta={**meta, REQUEUED: True})
+            policy = await fetcher.policy_for(origin, request)
         if policy.robots.can_fetch(request.url, url_path_of_parts(parts)):
             return
         outcome = policy.robots.outcome
@@ -125,7 +148,7 @@ class CCSignalsDownloaderMiddleware:
             status=reason if isinstance(reason, int) else None,
         )
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    async def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get(POLICY_META):
             return response
         if request.meta.get(OPT_OUT):
@@ -142,7 +165,14 @@ class CCSignalsDownloaderMiddleware:
         parts = response_url_parts(request, response)
         origin = origin_of_parts(parts)
         # data: and file: responses have no origin policy, but their own signals count.
-        policy = self.runtime.fetcher.cached(origin) if origin is not None else None
+        # The use gate needs tdmrep.json too; requests went out once robots.txt was known,
+        # so wait for it here, up to its timeout (SIGNALS.md r2).
+        policy = None
+        if origin is not None:
+            fetcher = self.runtime.fetcher
+            policy = fetcher.cached(origin)
+            if policy is None or fetcher.tdmrep_pending(origin):
+                policy = await fetcher.complete_policy(origin, request)
         # One pass over the raw header dict (keys are Scrapy-normalised bytes) instead of a
         # Headers.get()/getlist() per name.
         cap = self.cfg.header_max_bytes
