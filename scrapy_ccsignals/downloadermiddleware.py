@@ -79,11 +79,11 @@ class CCSignalsDownloaderMiddleware:
         if "redirect_urls" in meta and len(meta["redirect_urls"]) > meta.get(HOPS_AUDITED, 0):
             self._audit_redirect_hop(request)
         if _skip(request):
-            return
+            return None
         parts = urlparse_cached(request)
         origin = origin_of_parts(parts)
         if origin is None:
-            return
+            return None
         fetcher = self.runtime.fetcher
         policy = fetcher.fresh(origin)
         if policy is None and WAITED_FOR in meta:
@@ -102,7 +102,7 @@ class CCSignalsDownloaderMiddleware:
                 return request.replace(dont_filter=True, meta={**meta, REQUEUED: True})
             policy = await fetcher.policy_for(origin, request)
         if policy.robots.can_fetch(request.url, url_path_of_parts(parts)):
-            return
+            return None
         outcome = policy.robots.outcome
         why = (
             f"robots.txt unreachable ({policy.robots_record.status or policy.robots_record.detail})"
@@ -247,7 +247,7 @@ class CCSignalsDownloaderMiddleware:
         every request: download errors, and requests another middleware (e.g. Scrapy's
         OffsiteMiddleware) ignored. Our own drops are logged where they happen."""
         if _skip(request) or isinstance(exception, ForbiddenByRobots):
-            return
+            return None
         ignored = isinstance(exception, IgnoreRequest)
         self.runtime.audit.event(
             url=request.url,

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from time import monotonic
 from collections import OrderedDict
+from time import monotonic
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 from weakref import WeakKeyDictionary
@@ -319,7 +319,9 @@ class PolicyFetcher:
         self, origin: str, stored: StoredPolicy, request: Request, cached: bool
     ) -> OriginPolicy:
         stamp = iso_time(stored.fetched_at)
-        policy = self._build_robots(origin, stored.robots, stored.fetched_at, stamp, request, cached)
+        policy = self._build_robots(
+            origin, stored.robots, stored.fetched_at, stamp, request, cached
+        )
         # When the origin could not be reached at all, the robots.txt warning says it.
         origin_down = stored.robots.status is None
         policy.tdmrep, policy.tdmrep_record = self._tdmrep(
