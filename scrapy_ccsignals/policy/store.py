@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawFile:
     """One policy file as fetched."""
 
@@ -57,7 +57,7 @@ class RawFile:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredPolicy:
     """Both policy files of an origin and when they were fetched (Unix time)."""
 
