@@ -266,7 +266,10 @@ def print_table(report: dict[str, Any]) -> None:
     )
     print("  (ratios: median over rounds of the ratio measured within each round)")
     for other, values in report["per_round_ratios"].items():
-        print(f"  plugin/{other} per round: " + " ".join(f"{v:.2f}" for v in values))
+        print(
+            f"  {other if '/' in other else 'plugin/' + other} per round: "
+            + " ".join(f"{v:.2f}" for v in values)
+        )
 
 
 def main() -> int:

@@ -2,9 +2,13 @@
 concurrently, once per origin, at high priority through the engine, before any other
 request to the origin goes out.
 
-Every request that arrives while the files are in flight waits on a Deferred of its own
+Every caller that arrives while the files are in flight waits on a Deferred of its own
 and receives the same policy. (Scrapy's ``RobotsTxtMiddleware`` shares one Deferred among
 waiters, and its callback chain hands ``None`` - "no rules" - to all but the first.)
+robots.txt is handed out as soon as it is known (the access gate needs nothing else);
+tdmrep.json, which only the use gate needs, follows (SIGNALS.md r2). Requests do not wait
+here in the downloader: :mod:`scrapy_ccsignals.policy.hold` keeps them before the
+scheduler.
 """
 
 from __future__ import annotations
@@ -114,10 +118,6 @@ class PolicyFetcher:
             return None
         self._policies.move_to_end(origin)
         return policy
-
-    def fetching(self, origin: str) -> bool:
-        """Whether the origin's robots.txt is being fetched (or read from the store)."""
-        return origin in self._waiters
 
     def tdmrep_pending(self, origin: str) -> bool:
         return origin in self._tdmrep_waiters
