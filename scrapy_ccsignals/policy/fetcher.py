@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -97,6 +97,16 @@ class PolicyFetcher:
         #: origin -> waiters for its tdmrep.json, while it is not known yet
         self._tdmrep_waiters: dict[str, list[Deferred[OriginPolicy]]] = {}
         self._runs: set[Deferred[None]] = set()
+        # At most this many robots.txt fetches at once; the others queue (FIFO). Requests
+        # held for a policy are outside the scheduler, so Scrapy's engine cannot pace new
+        # origins (it pulls every start request when the downloader is busy): without a
+        # bound, 5,000 start URLs meant 10,000 policy downloads at once. Policy downloads
+        # bypass the engine's backout, so half of CONCURRENT_REQUESTS keeps the other
+        # half for pages of known origins even when every robots.txt in flight is silent.
+        concurrency = runtime.crawler.settings.getint("CONCURRENT_REQUESTS", 16)
+        self._fetch_limit = max(1, concurrency // 2)
+        self._robots_slots: set[str] = set()
+        self._queued: deque[tuple[str, Request]] = deque()
         self._received: WeakKeyDictionary[Request, int] = WeakKeyDictionary()
         # The byte-cap handler runs for every chunk of every response while it is
         # connected, so it is connected only while policy downloads are in flight.
@@ -132,12 +142,11 @@ class PolicyFetcher:
         if waiters is None:
             waiters = self._waiters[origin] = []
             self._tdmrep_waiters.setdefault(origin, [])
-            run = deferred_from_coro(self._run(origin, request))
-            # asyncio holds tasks weakly: keep this one until it ends.
-            self._runs.add(run)
-            run.addBoth(lambda _: self._run_ended(run))
-            if origin not in self._waiters:  # answered at once (store hit, MemoryStore)
-                return self._policies.get(origin) or self._failed_policy(origin, "evicted")
+            if len(self._robots_slots) < self._fetch_limit:
+                self._start(origin, request)
+            else:
+                self.runtime.inc("ccsignals/policy/queued")
+                self._queued.append((origin, request))
         waiter: Deferred[OriginPolicy] = Deferred()
         waiters.append(waiter)
         return await maybe_deferred_to_future(waiter)
@@ -156,6 +165,13 @@ class PolicyFetcher:
         waiter: Deferred[OriginPolicy] = Deferred()
         waiters.append(waiter)
         return await maybe_deferred_to_future(waiter)
+
+    def _start(self, origin: str, request: Request) -> None:
+        self._robots_slots.add(origin)
+        run = deferred_from_coro(self._run(origin, request))
+        # asyncio holds tasks weakly: keep this one until it ends.
+        self._runs.add(run)
+        run.addBoth(lambda _: self._run_ended(run))
 
     def _run_ended(self, run: Deferred[None]) -> None:
         self._runs.discard(run)
@@ -177,8 +193,13 @@ class PolicyFetcher:
             self.runtime.inc("ccsignals/policy/evicted")
 
     def _publish_robots(self, origin: str, policy: OriginPolicy) -> None:
-        """robots.txt is known: requests to the origin may go on."""
+        """robots.txt is known: requests to the origin may go on, and the next origin's
+        fetch may start."""
         self._remember(origin, policy)
+        if origin in self._robots_slots:
+            self._robots_slots.discard(origin)
+            if self._queued:
+                self._start(*self._queued.popleft())
         for waiter in self._waiters.pop(origin, ()):
             waiter.callback(policy)
 
