@@ -180,3 +180,24 @@ def test_warned_set_is_bounded():
     assert ("http://o99.test:80", "robots") in ext._warned
     assert ("http://o0.test:80", "robots") not in ext._warned
     ext.store.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_policy_fetches_are_bounded(server):
+    """New origins' robots.txt are fetched at most CONCURRENT_REQUESTS/2 at a time (held
+    start requests are outside the engine's pacing); the rest queue, none is lost."""
+    origins = [
+        server.add_origin(
+            {"/robots.txt": {**text(ALLOW_ALL), "delay": 0.5}, "/p/*": {"body": page("p")}}
+        )
+        for _ in range(8)
+    ]
+    crawler, items = await run_crawl(
+        [f"{o}/p/1" for o in origins], {"CONCURRENT_REQUESTS": 4}, follow=False
+    )
+    assert len(items) == 8
+    asked = sorted(e["time"] for o in origins for e in server.log(o) if e["path"] == "/robots.txt")
+    assert len(asked) == 8
+    # Each robots.txt takes 0.5 s: never more than 2 asked within any 0.4 s.
+    assert max(sum(1 for u in asked if t <= u < t + 0.4) for t in asked) <= 2
+    assert stats(crawler)["ccsignals/policy/queued"] == 6
