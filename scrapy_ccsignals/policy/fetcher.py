@@ -26,7 +26,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import StopDownload
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 
@@ -138,6 +138,14 @@ class PolicyFetcher:
         policy = self.fresh(origin)
         if policy is not None:
             return policy
+        return await maybe_deferred_to_future(self.robots_known(origin, request))
+
+    def robots_known(self, origin: str, request: Request) -> Deferred[OriginPolicy]:
+        """:meth:`policy_for` as a Deferred, without a coroutine: what the request hold
+        uses, so that thousands of waiting origins cost a list entry each, not a task."""
+        policy = self.fresh(origin)
+        if policy is not None:
+            return succeed(policy)
         waiters = self._waiters.get(origin)
         if waiters is None:
             waiters = self._waiters[origin] = []
@@ -149,7 +157,7 @@ class PolicyFetcher:
                 self._queued.append((origin, request))
         waiter: Deferred[OriginPolicy] = Deferred()
         waiters.append(waiter)
-        return await maybe_deferred_to_future(waiter)
+        return waiter
 
     async def complete_policy(self, origin: str, request: Request) -> OriginPolicy:
         """The origin's policy with its tdmrep.json known (waiting for it up to its

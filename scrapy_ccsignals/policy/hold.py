@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
-from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 
 from scrapy_ccsignals.policy.origin import origin_of_parts
@@ -34,7 +33,6 @@ from scrapy_ccsignals.policy.origin import origin_of_parts
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
-    from twisted.internet.defer import Deferred
 
     from scrapy_ccsignals.policy.fetcher import PolicyFetcher
 
@@ -64,7 +62,6 @@ class RequestHold:
         self._inc = inc
         #: origin -> requests waiting for its robots.txt, in arrival order
         self._held: dict[str, list[Request]] = {}
-        self._waits: set[Deferred[None]] = set()
         self._releasing: Request | None = None
         crawler.signals.connect(self._scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(self._idle, signal=signals.spider_idle)
@@ -92,16 +89,10 @@ class RequestHold:
             held.append(request)
             return
         self._held[origin] = [request]
-        wait = deferred_from_coro(self._wait(origin, request))
-        self._waits.add(wait)  # asyncio holds tasks weakly
-        wait.addBoth(lambda _: self._waits.discard(wait))
-
-    async def _wait(self, origin: str, request: Request) -> None:
-        expires = None
-        try:
-            expires = (await self.fetcher.policy_for(origin, request)).expires
-        finally:
-            self._release(origin, expires)
+        self.fetcher.robots_known(origin, request).addCallbacks(
+            lambda policy: self._release(origin, policy.expires),
+            lambda failure: self._release(origin, None),
+        )
 
     def _release(self, origin: str, expires: float | None) -> None:
         requests = self._held.pop(origin, [])
