@@ -7,6 +7,7 @@ Configurations: ``none`` (no politeness middleware), ``scrapy`` (Scrapy's own
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import tempfile
@@ -66,6 +67,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", choices=["none", "scrapy", "plugin"], required=True)
@@ -73,10 +81,29 @@ def main() -> None:
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", help="extra setting"
     )
+    parser.add_argument(
+        "--slow",
+        default=None,
+        metavar="ORIGIN",
+        help="report when every origin but this one was done (the slow-origin scenario)",
+    )
     args = parser.parse_args()
+    # Time spent in full (generation 2) collections: it grows with the retained heap.
+    gc_time = {"gen2": 0.0, "start": 0.0}
+
+    def gc_callback(phase: str, info: dict[str, Any]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            gc_time["start"] = time.perf_counter()
+        else:
+            gc_time["gen2"] += time.perf_counter() - gc_time["start"]
+
+    gc.callbacks.append(gc_callback)
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     urls = Path(args.urls).read_text().split()
+    origins = {"/".join(url.split("/", 3)[:3]) for url in urls}
     with tempfile.TemporaryDirectory() as tmp:
         settings = settings_for(args.config, f"{tmp}/audit.jsonl")
         settings.update(dict(item.split("=", 1) for item in args.set))
@@ -85,9 +112,13 @@ def main() -> None:
         marks: dict[str, float] = {}
         policy: Counter[str] = Counter()
 
+        last_fast = {"t": 0.0}
+
         def opened(**kw: Any) -> None:
             usage = resource.getrusage(resource.RUSAGE_SELF)
             marks["t0"], marks["cpu0"] = time.perf_counter(), usage.ru_utime + usage.ru_stime
+            marks["rss0"] = rss_mb()
+            gc_time["gen2"] = 0.0
 
         def closed(**kw: Any) -> None:
             usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -97,6 +128,8 @@ def main() -> None:
             path = urlsplit(response.url).path
             if path in ("/robots.txt", "/.well-known/tdmrep.json"):
                 policy[path] += 1
+            elif args.slow is not None and not response.url.startswith(args.slow):
+                last_fast["t"] = time.perf_counter()
 
         crawler.signals.connect(opened, signal=signals.spider_opened, weak=False)
         crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
@@ -117,7 +150,12 @@ def main() -> None:
                 "pages_per_s": pages / elapsed if elapsed else 0.0,
                 "cpu_s": marks["cpu1"] - marks["cpu0"],
                 "peak_rss_mb": peak_rss_mb(),
-                "policy_requests_per_origin": sum(policy.values()) / max(1, len(urls)),
+                "policy_requests_per_origin": sum(policy.values()) / max(1, len(origins)),
+                "cpu_ms_per_page": 1000 * (marks["cpu1"] - marks["cpu0"]) / max(1, pages),
+                "gc2_s": gc_time["gen2"],
+                "rss_at_open_mb": marks["rss0"],
+                "rss_per_origin_kb": 1024 * (peak_rss_mb() - marks["rss0"]) / max(1, len(origins)),
+                "fast_done_s": (last_fast["t"] - marks["t0"]) if args.slow else None,
             }
         )
     )

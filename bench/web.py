@@ -96,8 +96,9 @@ NOT_FOUND = _response("404 Not Found", b"not found", "text/plain")
 
 
 class Handler(asyncio.Protocol):
-    def __init__(self, routes: dict[str, bytes]):
+    def __init__(self, routes: dict[str, bytes], delays: dict[str, float] | None = None):
         self.routes = routes
+        self.delays = delays or {}
         self.buffer = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -109,7 +110,19 @@ class Handler(asyncio.Protocol):
             request, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
             parts = request.split(b"\r\n", 1)[0].split(b" ")
             path = parts[1].decode("latin-1") if len(parts) > 1 else "/"
-            self.transport.write(self.routes.get(path, NOT_FOUND))  # type: ignore[attr-defined]
+            answer = self.routes.get(path, NOT_FOUND)
+            delay = self.delays.get(path)
+            if delay:
+                # Answers on this connection are no longer in order; a crawler sends one
+                # request per connection at a time, so that does not matter here.
+                loop = asyncio.get_running_loop()
+                loop.call_later(delay, self._write, answer)
+            else:
+                self.transport.write(answer)  # type: ignore[attr-defined]
+
+    def _write(self, answer: bytes) -> None:
+        if not self.transport.is_closing():  # type: ignore[attr-defined]
+            self.transport.write(answer)  # type: ignore[attr-defined]
 
 
 def addresses(count: int) -> list[tuple[str, int]]:
@@ -117,12 +130,20 @@ def addresses(count: int) -> list[tuple[str, int]]:
     return [(f"127.0.{1 + (i // 10) // 250}.{1 + (i // 10) % 250}", 0) for i in range(count)]
 
 
-async def serve(origins: int, pages: int, size: int) -> None:
+async def serve(
+    origins: int, pages: int, size: int, slow_robots: float = 0.0, slow_pages: int = 0
+) -> None:
+    """With *slow_robots*, origin 0 answers its robots.txt after that many seconds and
+    has *slow_pages* pages (the slow-origin scenario)."""
     loop = asyncio.get_running_loop()
     urls = []
     for index, (host, port) in enumerate(addresses(origins)):
-        routes = origin_routes(index, pages, size)
-        server = await loop.create_server(lambda r=routes: Handler(r), host, port, backlog=512)
+        slow = slow_robots > 0 and index == 0
+        routes = origin_routes(index, slow_pages if slow else pages, size)
+        delays = {"/robots.txt": slow_robots} if slow else {}
+        server = await loop.create_server(
+            lambda r=routes, d=delays: Handler(r, d), host, port, backlog=512
+        )
         bound = server.sockets[0].getsockname()
         urls.append(f"http://{bound[0]}:{bound[1]}")
     print(json.dumps({"origins": urls}), flush=True)
@@ -134,11 +155,13 @@ def main() -> None:
     parser.add_argument("--origins", type=int, default=20)
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--size", type=int, default=8192)
+    parser.add_argument("--slow-robots", type=float, default=0.0)
+    parser.add_argument("--slow-pages", type=int, default=40)
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     try:
-        asyncio.run(serve(args.origins, args.pages, args.size))
+        asyncio.run(serve(args.origins, args.pages, args.size, args.slow_robots, args.slow_pages))
     except KeyboardInterrupt:
         sys.exit(0)
 

@@ -37,6 +37,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_MAX_CRAWL_DELAY": 10.0,
     "CCSIGNALS_MODE": "enforce",
     "CCSIGNALS_NOARCHIVE_IS_NOAI": True,
+    "CCSIGNALS_POLICY_CACHE_SIZE": 50000,
     "CCSIGNALS_POLICY_ERROR_MAX_AGE": 300,
     "CCSIGNALS_POLICY_LOCK_TIMEOUT": 90.0,
     "CCSIGNALS_POLICY_MAX_AGE": 86400,
@@ -73,6 +74,7 @@ class Config:
     max_crawl_delay: float
     mode: str
     noarchive_is_noai: bool
+    policy_cache_size: int
     policy_error_max_age: float
     policy_lock_timeout: float
     policy_max_age: float
@@ -213,6 +215,7 @@ class Config:
             max_crawl_delay=number("CCSIGNALS_MAX_CRAWL_DELAY", float, 0),
             mode=choice("CCSIGNALS_MODE", MODES),
             noarchive_is_noai=flag("CCSIGNALS_NOARCHIVE_IS_NOAI"),
+            policy_cache_size=number("CCSIGNALS_POLICY_CACHE_SIZE", int, 1),
             policy_error_max_age=number("CCSIGNALS_POLICY_ERROR_MAX_AGE", float, 0),
             policy_lock_timeout=number("CCSIGNALS_POLICY_LOCK_TIMEOUT", float, 0.1),
             policy_max_age=number("CCSIGNALS_POLICY_MAX_AGE", float, 0),

@@ -1,9 +1,11 @@
 """Downloader middleware: the access gate on the way out, the use gate on the way back.
 
-``process_request`` holds each request until its origin's policy is known and drops what
-robots.txt forbids (``IgnoreRequest``). ``process_response`` evaluates the response's own
-signals on top of the origin's policy and stores the provenance record on
-``response.meta["ccsignals"]``; the spider middleware acts on it.
+Requests of an origin whose robots.txt is not known yet are held before the scheduler
+(:mod:`scrapy_ccsignals.policy.hold`), not in the downloader. ``process_request`` checks
+every request against its origin's robots.txt and drops what it forbids (``IgnoreRequest``).
+``process_response`` waits for the origin's tdmrep.json if it is still in flight, evaluates
+the response's own signals on top of the origin's policy and stores the provenance record
+on ``response.meta["ccsignals"]``; the spider middleware acts on it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from scrapy_ccsignals.gate.filemeta import file_attribution, wants_file_metadata
 from scrapy_ccsignals.gate.provenance import build_record
 from scrapy_ccsignals.gate.usegate import SIGNAL_HEADERS, evaluate, is_html, rsl_urls, scan_page
 from scrapy_ccsignals.policy.fetcher import POLICY_META
+from scrapy_ccsignals.policy.hold import WAITED_FOR, RequestHold
 from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
 from scrapy_ccsignals.scrapy_compat import raw_header_items
 from scrapy_ccsignals.signals.attribution import extract_attribution
@@ -52,6 +55,8 @@ class ForbiddenByRobots(IgnoreRequest):
 OPT_OUT = "dont_obey_ccsignals"
 #: RSL licences read for one response at most (robots.txt ``License:`` lines first).
 MAX_RSL_PER_RESPONSE = 4
+#: Request meta key: the request was given back to the scheduler once to wait for its policy.
+REQUEUED = "_ccsignals_requeued"
 #: Request meta key: how many of ``redirect_urls`` are already in the audit log.
 HOPS_AUDITED = "_ccsignals_hops_audited"
 
@@ -74,12 +79,14 @@ class CCSignalsDownloaderMiddleware:
         self.crawler = crawler
         self.runtime = CCSignalsExtension.of(crawler)
         self.cfg = self.runtime.cfg
+        # Requests of origins whose robots.txt is not known yet wait outside the downloader.
+        self.hold = RequestHold(crawler, self.runtime.fetcher, _skip, self.runtime.inc)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    async def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> Request | None:
         meta = request.meta
         # A record is this response's own: one copied along (``meta=response.meta``) from
         # the page that linked here must not be taken for this page's decision.
@@ -87,14 +94,30 @@ class CCSignalsDownloaderMiddleware:
         if "redirect_urls" in meta and len(meta["redirect_urls"]) > meta.get(HOPS_AUDITED, 0):
             self._audit_redirect_hop(request)
         if _skip(request):
-            return
+            return None
         parts = urlparse_cached(request)
         origin = origin_of_parts(parts)
         if origin is None:
-            return
-        policy = await self.runtime.fetcher.policy_for(origin, request)
+            return None
+        fetcher = self.runtime.fetcher
+        policy = fetcher.fresh(origin)
+        if policy is None and WAITED_FOR in meta:
+            policy = fetcher.cached(origin)
+            if policy is not None and policy.expires != meta[WAITED_FOR]:
+                policy = None
+        if policy is None:
+            # Expired or evicted while the request sat in the scheduler (new origins are
+            # held before it, see policy/hold.py). Do not wait here, counted against the
+            # downloader's concurrency: give it back to be held until robots.txt is known.
+            # A copy with dont_filter, as RetryMiddleware does: it already passed the
+            # duplicate filter. Only once: a request that comes back again (or one sent
+            # with engine.download_async, which never passes the scheduler) waits here.
+            if not meta.get(REQUEUED):
+                self.runtime.inc("ccsignals/requests/requeued")
+                return request.replace(dont_filter=True, meta={**meta, REQUEUED: True})
+            policy = await fetcher.policy_for(origin, request)
         if policy.robots.can_fetch(request.url, url_path_of_parts(parts)):
-            return
+            return None
         outcome = policy.robots.outcome
         why = (
             f"robots.txt unreachable ({policy.robots_record.status or policy.robots_record.detail})"
@@ -161,7 +184,14 @@ class CCSignalsDownloaderMiddleware:
         parts = response_url_parts(request, response)
         origin = origin_of_parts(parts)
         # data: and file: responses have no origin policy, but their own signals count.
-        policy = self.runtime.fetcher.cached(origin) if origin is not None else None
+        # The use gate needs tdmrep.json too; requests went out once robots.txt was known,
+        # so wait for it here, up to its timeout (SIGNALS.md r2).
+        policy = None
+        if origin is not None:
+            fetcher = self.runtime.fetcher
+            policy = fetcher.cached(origin)
+            if policy is None or fetcher.tdmrep_pending(origin):
+                policy = await fetcher.complete_policy(origin, request)
         # One pass over the raw header dict (keys are Scrapy-normalised bytes) instead of a
         # Headers.get()/getlist() per name.
         cap = self.cfg.header_max_bytes
@@ -295,7 +325,7 @@ class CCSignalsDownloaderMiddleware:
         every request: download errors, and requests another middleware (e.g. Scrapy's
         OffsiteMiddleware) ignored. Our own drops are logged where they happen."""
         if _skip(request) or isinstance(exception, ForbiddenByRobots):
-            return
+            return None
         ignored = isinstance(exception, IgnoreRequest)
         self.runtime.audit.event(
             url=request.url,

@@ -10,6 +10,7 @@ false, and then so do the middlewares.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import scrapy
@@ -105,7 +106,10 @@ class CCSignalsExtension:
         self.audit = AuditLog(None)
         self._inc: Any = None  # the stats collector's inc_value, once there is one
         self.debug_enabled = True  # settled at spider_opened, once logging is configured
-        self._warned: set[tuple[str, str]] = set()
+        #: (origin, kind) already warned about, most recent last; bounded like the policy
+        #: cache, so a broad crawl's state stays bounded (an origin forgotten here can be
+        #: warned about once more).
+        self._warned: OrderedDict[tuple[str, str], None] = OrderedDict()
         #: ids of items between the spider middleware and the first pipeline (items.py)
         self.checked_items: set[int] = set()
         if not self.cfg.enabled:
@@ -210,9 +214,13 @@ class CCSignalsExtension:
     def warn_once(self, origin: str, kind: str, msg: str, *args: Any) -> None:
         """A WARNING naming the URL, once per origin and kind; counted either way."""
         self.inc(f"ccsignals/warnings/{kind}")
-        if (origin, kind) in self._warned:
+        key = (origin, kind)
+        warned = self._warned
+        if key in warned:
             return
-        self._warned.add((origin, kind))
+        warned[key] = None
+        if len(warned) > self.cfg.policy_cache_size:
+            warned.popitem(last=False)
         logger.warning(msg, *args, extra={"spider": self.crawler.spider})
 
     def audit_policy(self, origin: str, record: PolicyRecord) -> None:

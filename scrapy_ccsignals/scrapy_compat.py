@@ -7,6 +7,9 @@ kept together so a Scrapy upgrade that changes them fails one test
   jitter and AutoThrottle can shorten a slot's gap below any delay it was given. A slot
   whose origin has a Crawl-delay becomes a :class:`_FlooredSlot`, whose ``download_delay``
   never returns less than the floor (SIGNALS.md r2: a floor, not a mean).
+- ``ExecutionEngine._slot.nextcall``: the one way to make the engine look at its queues
+  (and at whether the spider is idle) now, rather than at its next 5 s heartbeat, after the
+  plugin kept the spider open (``DontCloseSpider``) for a policy fetch that has just ended.
 - ``Headers`` is a ``dict`` of normalised bytes keys to lists of bytes values; one pass
   over it is cheaper than a ``getlist()`` per header name.
 """
@@ -67,3 +70,11 @@ def slot_of(downloader: Downloader, request: Any) -> Slot | None:
     """The slot a request that reached the downloader was queued in."""
     key = request.meta.get(downloader.DOWNLOAD_SLOT)
     return downloader.slots.get(key) if key is not None else None
+
+
+def wake_engine(engine: Any) -> None:
+    """Have the engine look at its scheduler and idleness on the next reactor turn."""
+    slot = getattr(engine, "_slot", None)
+    nextcall = getattr(slot, "nextcall", None)
+    if nextcall is not None:
+        nextcall.schedule()

@@ -2,9 +2,13 @@
 concurrently, once per origin, at high priority through the engine, before any other
 request to the origin goes out.
 
-Every request that arrives while the files are in flight waits on a Deferred of its own
+Every caller that arrives while the files are in flight waits on a Deferred of its own
 and receives the same policy. (Scrapy's ``RobotsTxtMiddleware`` shares one Deferred among
 waiters, and its callback chain hands ``None`` - "no rules" - to all but the first.)
+robots.txt is handed out as soon as it is known (the access gate needs nothing else);
+tdmrep.json, which only the use gate needs, follows (SIGNALS.md r2). Requests do not wait
+here in the downloader: :mod:`scrapy_ccsignals.policy.hold` keeps them before the
+scheduler.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import OrderedDict, deque
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -21,14 +26,14 @@ from scrapy import Request, signals
 from scrapy.exceptions import StopDownload
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
-from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 
 from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
 from scrapy_ccsignals.policy.store import MemoryStore, PolicyStore, RawFile, StoredPolicy
 from scrapy_ccsignals.records.audit import iso_time, utc_now
-from scrapy_ccsignals.scrapy_compat import floor_slot, floor_slot_delay, slot_of
+from scrapy_ccsignals.scrapy_compat import floor_slot, floor_slot_delay, slot_of, wake_engine
 from scrapy_ccsignals.signals import robots, tdmrep
 
 if TYPE_CHECKING:
@@ -74,12 +79,40 @@ class FetcherHost(Protocol):
 
 
 class PolicyFetcher:
+    """Fetches, keeps and hands out each origin's policy.
+
+    robots.txt and tdmrep.json are downloaded concurrently, but published apart: the
+    access gate needs robots.txt only, so requests go on as soon as it is known, and the
+    use gate waits for tdmrep.json (SIGNALS.md r2) through :meth:`complete_policy`.
+
+    Parsed policies live in a bounded LRU (``CCSIGNALS_POLICY_CACHE_SIZE``); an evicted
+    origin is read again from a persistent store (its age counted from the original fetch)
+    or fetched again.
+    """
+
     def __init__(self, runtime: FetcherHost, store: PolicyStore):
         self.runtime = runtime
         self.cfg = runtime.cfg
         self.store = store
-        self._policies: dict[str, OriginPolicy] = {}
+        self._memory = isinstance(store, MemoryStore)
+        self._cache_size = self.cfg.policy_cache_size
+        #: origin -> parsed policy, least recently used first
+        self._policies: OrderedDict[str, OriginPolicy] = OrderedDict()
+        #: origin -> waiters for its robots.txt, while a fetch of it runs
         self._waiters: dict[str, list[Deferred[OriginPolicy]]] = {}
+        #: origin -> waiters for its tdmrep.json, while it is not known yet
+        self._tdmrep_waiters: dict[str, list[Deferred[OriginPolicy]]] = {}
+        self._runs: set[Deferred[None]] = set()
+        # At most this many robots.txt fetches at once; the others queue (FIFO). Requests
+        # held for a policy are outside the scheduler, so Scrapy's engine cannot pace new
+        # origins (it pulls every start request when the downloader is busy): without a
+        # bound, 5,000 start URLs meant 10,000 policy downloads at once. Policy downloads
+        # bypass the engine's backout, so half of CONCURRENT_REQUESTS keeps the other
+        # half for pages of known origins even when every robots.txt in flight is silent.
+        concurrency = runtime.crawler.settings.getint("CONCURRENT_REQUESTS", 16)
+        self._fetch_limit = max(1, concurrency // 2)
+        self._robots_slots: set[str] = set()
+        self._queued: deque[tuple[str, Request]] = deque()
         self._received: WeakKeyDictionary[Request, int] = WeakKeyDictionary()
         # The byte-cap handler runs for every chunk of every response while it is
         # connected, so it is connected only while policy downloads are in flight.
@@ -89,20 +122,108 @@ class PolicyFetcher:
         self._floor_connected = False
 
     def cached(self, origin: str) -> OriginPolicy | None:
-        """The origin's policy if it is known, even when it is due for a refetch."""
+        """The origin's policy if it is in memory, even when it is due for a refetch; its
+        tdmrep.json may still be in flight (:meth:`tdmrep_pending`)."""
         return self._policies.get(origin)
 
-    async def policy_for(self, origin: str, request: Request) -> OriginPolicy:
-        """The origin's policy, fetching it first when it is missing or expired."""
+    def fresh(self, origin: str) -> OriginPolicy | None:
+        """The origin's policy if its robots.txt is known and not expired (marks it as
+        recently used); None when a request would have to wait for it."""
         policy = self._policies.get(origin)
-        if policy is not None and policy.expires > monotonic():
+        if policy is None or policy.expires <= monotonic():
+            return None
+        self._policies.move_to_end(origin)
+        return policy
+
+    def tdmrep_pending(self, origin: str) -> bool:
+        return origin in self._tdmrep_waiters
+
+    async def policy_for(self, origin: str, request: Request) -> OriginPolicy:
+        """The origin's policy once its robots.txt is known, fetching it first when it is
+        missing or expired. Its tdmrep.json may still be in flight."""
+        policy = self.fresh(origin)
+        if policy is not None:
             return policy
+        return await maybe_deferred_to_future(self.robots_known(origin, request))
+
+    def robots_known(self, origin: str, request: Request) -> Deferred[OriginPolicy]:
+        """:meth:`policy_for` as a Deferred, without a coroutine: what the request hold
+        uses, so that thousands of waiting origins cost a list entry each, not a task."""
+        policy = self.fresh(origin)
+        if policy is not None:
+            return succeed(policy)
         waiters = self._waiters.get(origin)
-        if waiters is not None:
-            waiter: Deferred[OriginPolicy] = Deferred()
-            waiters.append(waiter)
-            return await maybe_deferred_to_future(waiter)
-        self._waiters[origin] = []
+        if waiters is None:
+            waiters = self._waiters[origin] = []
+            self._tdmrep_waiters.setdefault(origin, [])
+            if len(self._robots_slots) < self._fetch_limit:
+                self._start(origin, request)
+            else:
+                self.runtime.inc("ccsignals/policy/queued")
+                self._queued.append((origin, request))
+        waiter: Deferred[OriginPolicy] = Deferred()
+        waiters.append(waiter)
+        return waiter
+
+    async def complete_policy(self, origin: str, request: Request) -> OriginPolicy:
+        """The origin's policy with its tdmrep.json known (waiting for it up to its
+        timeout), for the use gate. An origin evicted since its request went out is read
+        again or refetched; an expired one is used as it is (the request was checked
+        against it)."""
+        policy = self._policies.get(origin)
+        if policy is None:
+            policy = await self.policy_for(origin, request)
+        waiters = self._tdmrep_waiters.get(origin)
+        if waiters is None:
+            return policy
+        waiter: Deferred[OriginPolicy] = Deferred()
+        waiters.append(waiter)
+        return await maybe_deferred_to_future(waiter)
+
+    def _start(self, origin: str, request: Request) -> None:
+        self._robots_slots.add(origin)
+        run = deferred_from_coro(self._run(origin, request))
+        # asyncio holds tasks weakly: keep this one until it ends.
+        self._runs.add(run)
+        run.addBoth(lambda _: self._run_ended(run))
+
+    def _run_ended(self, run: Deferred[None]) -> None:
+        self._runs.discard(run)
+        if not self._runs:
+            # The spider was kept open for it (RequestHold): let the engine close it now.
+            wake_engine(self.runtime.crawler.engine)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a policy fetch (download, parse, store write) is still running."""
+        return bool(self._runs)
+
+    def _remember(self, origin: str, policy: OriginPolicy) -> None:
+        policies = self._policies
+        policies[origin] = policy
+        policies.move_to_end(origin)
+        while len(policies) > self._cache_size:
+            policies.popitem(last=False)
+            self.runtime.inc("ccsignals/policy/evicted")
+
+    def _publish_robots(self, origin: str, policy: OriginPolicy) -> None:
+        """robots.txt is known: requests to the origin may go on, and the next origin's
+        fetch may start."""
+        self._remember(origin, policy)
+        if origin in self._robots_slots:
+            self._robots_slots.discard(origin)
+            if self._queued:
+                self._start(*self._queued.popleft())
+        for waiter in self._waiters.pop(origin, ()):
+            waiter.callback(policy)
+
+    def _publish_tdmrep(self, origin: str, policy: OriginPolicy) -> None:
+        """tdmrep.json is known too: responses of the origin may be decided."""
+        for waiter in self._tdmrep_waiters.pop(origin, ()):
+            waiter.callback(policy)
+
+    async def _run(self, origin: str, request: Request) -> None:
+        """One fetch of an origin's policy; whatever happens, nobody is left waiting."""
         policy = self._failed_policy(origin, "interrupted")
         try:
             policy = await self._fetch(origin, request)
@@ -115,12 +236,15 @@ class PolicyFetcher:
                 extra={"spider": self.runtime.crawler.spider},
             )
             policy = self._failed_policy(origin, f"internal error: {exc!r}")
+            published = self._policies.get(origin)
+            if origin not in self._waiters and published is not None:
+                # robots.txt was published before the error: only tdmrep.json failed.
+                published.tdmrep, published.tdmrep_record = None, policy.tdmrep_record
+                policy = published
         finally:
-            # Whatever happened, nobody is left waiting.
-            self._policies[origin] = policy
-            for waiter in self._waiters.pop(origin, []):
-                waiter.callback(policy)
-        return policy
+            if origin in self._waiters:
+                self._publish_robots(origin, policy)
+            self._publish_tdmrep(origin, self._policies.get(origin) or policy)
 
     def _failed_policy(self, origin: str, detail: str) -> OriginPolicy:
         now = utc_now()
@@ -139,74 +263,105 @@ class PolicyFetcher:
 
     async def _fetch(self, origin: str, request: Request) -> OriginPolicy:
         """From the store when fresh; else fetched (by this worker, or by the one that holds
-        the origin's lock in a shared store) and put in the store."""
-        stored = await self._store(self.store.get, origin)
-        if stored is not None and self._age_left(stored) > 0:
-            self.runtime.inc("ccsignals/policy/store_hit")
-            return self._build(origin, stored, request, cached=True)
-        lock_timeout = self.cfg.policy_lock_timeout
-        if not await self._store(self.store.acquire, origin, lock_timeout, default=True):
-            self.runtime.inc("ccsignals/policy/lock_wait")
-            deadline = monotonic() + lock_timeout
-            while monotonic() < deadline:
-                await self._sleep(LOCK_POLL_INTERVAL)
-                stored = await self._store(self.store.get, origin)
-                if stored is not None and self._age_left(stored) > 0:
-                    self.runtime.inc("ccsignals/policy/store_hit")
-                    return self._build(origin, stored, request, cached=True)
-            # The lock expired without a result (a dead worker): fetch it ourselves.
+        the origin's lock in a shared store) and put in the store. robots.txt is published
+        as soon as it is known, tdmrep.json when it is."""
+        if not self._memory:
+            stored = await self._store(self.store.get, origin)
+            if stored is not None and self._age_left(stored) > 0:
+                self.runtime.inc("ccsignals/policy/store_hit")
+                return self._build(origin, stored, request, cached=True)
+            lock_timeout = self.cfg.policy_lock_timeout
+            if not await self._store(self.store.acquire, origin, lock_timeout, default=True):
+                self.runtime.inc("ccsignals/policy/lock_wait")
+                deadline = monotonic() + lock_timeout
+                while monotonic() < deadline:
+                    await self._sleep(LOCK_POLL_INTERVAL)
+                    stored = await self._store(self.store.get, origin)
+                    if stored is not None and self._age_left(stored) > 0:
+                        self.runtime.inc("ccsignals/policy/store_hit")
+                        return self._build(origin, stored, request, cached=True)
+                # The lock expired without a result (a dead worker): fetch it ourselves.
         try:
-            stored = await self._download_both(origin)
-            ttl = self._max_age(stored)
-            await self._store(self.store.put, origin, stored, ttl)
-        finally:
-            await self._store(self.store.release, origin)
-        self.runtime.inc("ccsignals/policy/fetched")
-        return self._build(origin, stored, request, cached=False)
-
-    async def _download_both(self, origin: str) -> StoredPolicy:
-        robots_url = f"{origin}/robots.txt"
-        tdmrep_url = f"{origin}{tdmrep.WELL_KNOWN_PATH}"
-        results: Any = await maybe_deferred_to_future(
-            DeferredList(
-                [
-                    deferred_from_coro(
-                        self._download("robots.txt", robots_url, self.cfg.robotstxt_max_bytes)
-                    ),
-                    deferred_from_coro(
-                        self._download("tdmrep.json", tdmrep_url, self.cfg.tdmrep_max_bytes)
-                    ),
-                ],
-                consumeErrors=True,
+            fetched_at = time.time()
+            robots_url = f"{origin}/robots.txt"
+            tdmrep_url = f"{origin}{tdmrep.WELL_KNOWN_PATH}"
+            robots_dl = deferred_from_coro(
+                self._download("robots.txt", robots_url, self.cfg.robotstxt_max_bytes)
             )
-        )
-        files = []
-        for (ok, result), url in zip(results, (robots_url, tdmrep_url), strict=True):
-            files.append(result if ok else RawFile(url, None, None, repr(result.value), url))
-        return StoredPolicy(files[0], files[1], time.time())
+            tdmrep_dl = deferred_from_coro(
+                self._download("tdmrep.json", tdmrep_url, self.cfg.tdmrep_max_bytes)
+            )
+            robots_raw = await self._raw(robots_dl, robots_url)
+            stamp = iso_time(fetched_at)
+            self.runtime.inc("ccsignals/policy/fetched")
+            policy = self._build_robots(origin, robots_raw, fetched_at, stamp, request, False)
+            self._publish_robots(origin, policy)
+            tdmrep_raw = await self._raw(tdmrep_dl, tdmrep_url)
+            policy.tdmrep, policy.tdmrep_record = self._tdmrep(
+                origin, tdmrep_raw, stamp, False, robots_raw.status is None
+            )
+            if not self._memory:
+                stored = StoredPolicy(robots_raw, tdmrep_raw, fetched_at)
+                await self._store(self.store.put, origin, stored, self._max_age(stored))
+        finally:
+            if not self._memory:
+                await self._store(self.store.release, origin)
+        return policy
 
-    def _max_age(self, stored: StoredPolicy) -> float:
-        status = stored.robots.status
+    async def _raw(self, download: Deferred[RawFile], url: str) -> RawFile:
+        try:
+            return await maybe_deferred_to_future(download)
+        except Exception as exc:
+            return RawFile(url, None, None, repr(exc), url)
+
+    def _max_age(self, stored: StoredPolicy | RawFile) -> float:
+        raw = stored.robots if isinstance(stored, StoredPolicy) else stored
+        status = raw.status
         failed = status is None or robots.outcome_for_status(status) == robots.UNREACHABLE
-        if failed and not stored.robots.error.startswith(TOO_MANY_REDIRECTS):
+        if failed and not raw.error.startswith(TOO_MANY_REDIRECTS):
             return min(self.cfg.policy_error_max_age, self.cfg.policy_max_age)
         return self.cfg.policy_max_age
 
     def _age_left(self, stored: StoredPolicy) -> float:
         return self._max_age(stored) - (time.time() - stored.fetched_at)
 
+    def _build_robots(
+        self,
+        origin: str,
+        raw: RawFile,
+        fetched_at: float,
+        stamp: str,
+        request: Request,
+        cached: bool,
+    ) -> OriginPolicy:
+        """The policy with its robots.txt part; tdmrep.json pending."""
+        rules, robots_record = self._robots(origin, raw, stamp, cached)
+        age_left = self._max_age(raw) - (time.time() - fetched_at)
+        policy = OriginPolicy(
+            origin,
+            rules,
+            robots_record,
+            None,
+            PolicyRecord(
+                "tdmrep.json", f"{origin}{tdmrep.WELL_KNOWN_PATH}", None, stamp, None, "pending"
+            ),
+            monotonic() + age_left,
+        )
+        self._apply_crawl_delay(policy, request)
+        return policy
+
     def _build(
         self, origin: str, stored: StoredPolicy, request: Request, cached: bool
     ) -> OriginPolicy:
-        fetched_at = iso_time(stored.fetched_at)
-        rules, robots_record = self._robots(origin, stored.robots, fetched_at, cached)
+        stamp = iso_time(stored.fetched_at)
+        policy = self._build_robots(
+            origin, stored.robots, stored.fetched_at, stamp, request, cached
+        )
         # When the origin could not be reached at all, the robots.txt warning says it.
         origin_down = stored.robots.status is None
-        entries, tdm_record = self._tdmrep(origin, stored.tdmrep, fetched_at, cached, origin_down)
-        policy = OriginPolicy(
-            origin, rules, robots_record, entries, tdm_record, monotonic() + self._age_left(stored)
+        policy.tdmrep, policy.tdmrep_record = self._tdmrep(
+            origin, stored.tdmrep, stamp, cached, origin_down
         )
-        self._apply_crawl_delay(policy, request)
         return policy
 
     async def _store(self, method: Any, origin: str, *args: Any, default: Any = None) -> Any:
@@ -215,8 +370,6 @@ class PolicyFetcher:
         A store that fails (Redis gone, SQLite file locked too long) must not stop the
         crawl: warn once, count, and go on as if the store had nothing (*default*)."""
         try:
-            if isinstance(self.store, MemoryStore):
-                return method(origin, *args)
             return await maybe_deferred_to_future(deferToThread(method, origin, *args))
         except Exception as exc:
             self.runtime.inc("ccsignals/policy/store_error")

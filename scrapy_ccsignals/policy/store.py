@@ -1,7 +1,9 @@
 """Policy stores: where the raw policy files of each origin are kept between requests,
 runs and workers. Chosen by ``CCSIGNALS_POLICY_STORE``:
 
-- ``memory`` (default): this process only, gone with the crawl;
+- ``memory`` (default): this process only. It keeps no raw bytes: within one process the
+  fetcher's bounded cache of parsed policies is the only copy, and an origin evicted from
+  it is fetched again (raw bodies kept here would never be read back);
 - ``sqlite:///path/to/file.db``: a file shared by the runs and processes of one machine;
 - ``redis://host:port/db``: shared by every worker of a distributed crawl (``redis`` extra).
 
@@ -28,7 +30,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawFile:
     """One policy file as fetched."""
 
@@ -55,7 +57,7 @@ class RawFile:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredPolicy:
     """Both policy files of an origin and when they were fetched (Unix time)."""
 
@@ -99,16 +101,17 @@ class PolicyStore(Protocol):
 
 
 class MemoryStore:
+    """No store: the fetcher's LRU of parsed policies is the in-process cache. Keeping the
+    raw files too cost up to a body's size per origin (a 10 KB HTML 404 for tdmrep.json)
+    for bytes nobody reads again; the fetcher does not call it at all."""
+
     name = "memory"
 
-    def __init__(self) -> None:
-        self._data: dict[str, StoredPolicy] = {}
-
     def get(self, origin: str) -> StoredPolicy | None:
-        return self._data.get(origin)
+        return None
 
     def put(self, origin: str, policy: StoredPolicy, ttl: float) -> None:
-        self._data[origin] = policy
+        pass
 
     def acquire(self, origin: str, timeout: float) -> bool:
         return True  # one process: the fetcher already fetches each origin once
@@ -117,7 +120,7 @@ class MemoryStore:
         pass
 
     def close(self) -> None:
-        self._data.clear()
+        pass
 
 
 class SQLiteStore:

@@ -1,0 +1,137 @@
+"""Requests held outside the downloader until their origin's robots.txt is known.
+
+A request whose origin has no fresh policy yet must not wait inside the downloader: there
+it counts against ``CONCURRENT_REQUESTS`` (``Downloader.active``), so one origin with a
+slow or silent robots.txt would stall every other origin, and Scrapy's engine, seeing the
+downloader full of waiting requests, would stop pacing start requests. So the request is
+taken out where it is scheduled (the ``request_scheduled`` signal, which every path into
+the scheduler passes: start requests, spider output, redirects, retries), before the
+scheduler and its duplicate filter see it; the origin's policy fetch is started; and when
+robots.txt is known, the held requests are handed to ``engine.crawl()`` again and go through
+the scheduler as if they had just been scheduled, once.
+
+Dropping a request from ``request_scheduled`` is Scrapy's documented way
+(``IgnoreRequest`` raised by a handler; the engine neither logs it nor sends
+``request_dropped``). While requests are held the spider is kept open (``spider_idle`` ->
+``DontCloseSpider``). The access gate itself stays in the downloader middleware's
+``process_request``, which checks every request against the policy: holding is about
+where a request waits, not whether it may go (RFC 9309 section 2.4, SIGNALS.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.utils.httpobj import urlparse_cached
+
+from scrapy_ccsignals.policy.origin import origin_of_parts
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+    from scrapy_ccsignals.policy.fetcher import PolicyFetcher
+
+logger = logging.getLogger(__name__)
+
+
+#: Request meta key: the ``expires`` of the policy fetch a held request waited for.
+WAITED_FOR = "_ccsignals_waited_for"
+
+
+class HeldForPolicy(IgnoreRequest):
+    """Raised from ``request_scheduled``: the request is held until its origin's
+    robots.txt is known, then scheduled again. Not an error and not a drop."""
+
+
+class RequestHold:
+    def __init__(
+        self,
+        crawler: Crawler,
+        fetcher: PolicyFetcher,
+        skip: Callable[[Request], bool],
+        inc: Callable[[str, int], None],
+    ):
+        self.crawler = crawler
+        self.fetcher = fetcher
+        self._skip = skip
+        self._inc = inc
+        #: origin -> requests waiting for its robots.txt, in arrival order
+        self._held: dict[str, list[Request]] = {}
+        self._releasing: Request | None = None
+        crawler.signals.connect(self._scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(self._idle, signal=signals.spider_idle)
+        crawler.signals.connect(self._closed, signal=signals.spider_closed)
+
+    @property
+    def held(self) -> int:
+        """How many requests are held now."""
+        return sum(map(len, self._held.values()))
+
+    def _scheduled(self, request: Request, **kwargs: Any) -> None:
+        if request is self._releasing or self._skip(request):
+            return
+        origin = origin_of_parts(urlparse_cached(request))
+        if origin is None or self.fetcher.fresh(origin) is not None:
+            return
+        self.hold(origin, request)
+        raise HeldForPolicy(f"held until the robots.txt of {origin} is known")
+
+    def hold(self, origin: str, request: Request) -> None:
+        """Keep *request* until *origin*'s robots.txt is known, fetching it if need be."""
+        self._inc("ccsignals/requests/held", 1)
+        held = self._held.get(origin)
+        if held is not None:
+            held.append(request)
+            return
+        self._held[origin] = [request]
+        self.fetcher.robots_known(origin, request).addCallbacks(
+            lambda policy: self._release(origin, policy.expires),
+            lambda failure: self._release(origin, None),
+        )
+
+    def _release(self, origin: str, expires: float | None) -> None:
+        requests = self._held.pop(origin, [])
+        engine = self.crawler.engine
+        for index, request in enumerate(requests):
+            if expires is not None:
+                # A request is checked against the fetch it waited for, even if that
+                # policy's max age (possibly 0) has passed by the time it is downloaded.
+                request.meta[WAITED_FOR] = expires
+            # The request has not been through the scheduler (nor its duplicate filter)
+            # yet: this is its first time, so it is scheduled exactly once.
+            self._releasing = request
+            try:
+                assert engine is not None
+                engine.crawl(request)
+            except Exception:  # the engine is closing: nothing can be scheduled
+                self._lost(len(requests) - index)
+                return
+            finally:
+                self._releasing = None
+
+    def _lost(self, count: int) -> None:
+        self._inc("ccsignals/requests/held_lost", count)
+        logger.warning(
+            "%d request(s) were waiting for their origin's robots.txt when the crawl closed; "
+            "they were not scheduled",
+            count,
+            extra={"spider": self.crawler.spider},
+        )
+
+    def _idle(self, **kwargs: Any) -> None:
+        # Between a policy download ending and its held requests being scheduled again,
+        # the scheduler and the downloader can both be empty; and tdmrep.json may still be
+        # parsed, logged and stored after the last page is done.
+        if self._held or self.fetcher.busy:
+            raise DontCloseSpider
+
+    def _closed(self, **kwargs: Any) -> None:
+        count = self.held
+        self._held.clear()
+        if count:
+            self._lost(count)

@@ -1,0 +1,203 @@
+"""Broad crawls: no origin stalls the others, tdmrep.json does not hold requests, and the
+per-origin state stays bounded (LRU of parsed policies, refetch or store re-read on
+eviction, bounded warning set)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import pytest_twisted
+import scrapy
+from scrapy import Request
+
+from tests.crawling import page, run_crawl, stats, text
+
+ALLOW_ALL = "User-agent: *\nAllow: /\n"
+
+
+def fast_site(server) -> str:
+    return server.add_origin({"/robots.txt": text(ALLOW_ALL), "/p/*": {"body": page("fast")}})
+
+
+def span(server, origins: list[str]) -> tuple[float, float]:
+    """First and last request time (server clock) of the pages (not policy files)."""
+    times = [
+        entry["time"]
+        for origin in origins
+        for entry in server.log(origin)
+        if entry["path"].startswith("/p/")
+    ]
+    return min(times), max(times)
+
+
+@pytest_twisted.ensureDeferred
+async def test_silent_robots_txt_does_not_stall_other_origins(server):
+    """One origin whose robots.txt answers only after 6 s, and 40 of its pages first in the
+    start list: the 50 other origins are crawled as fast as without it. (Before, its
+    requests waited inside the downloader, filling CONCURRENT_REQUESTS.)"""
+    settings = {"CONCURRENT_REQUESTS": 16, "CCSIGNALS_POLICY_TIMEOUT": 20}
+    base = [fast_site(server) for _ in range(50)]
+    await run_crawl([f"{o}/p/{i}" for o in base for i in range(3)], settings, follow=False)
+    base_first, base_last = span(server, base)
+
+    delay = 6.0
+    slow = server.add_origin(
+        {"/robots.txt": {**text(ALLOW_ALL), "delay": delay}, "/p/*": {"body": page("slow")}}
+    )
+    fast = [fast_site(server) for _ in range(50)]
+    urls = [f"{slow}/p/{i}" for i in range(40)] + [f"{o}/p/{i}" for o in fast for i in range(3)]
+    crawler, items = await run_crawl(urls, settings, follow=False)
+    assert len(items) == 40 + 150
+    robots_asked = server.log(slow)[0]["time"]
+    first, last = span(server, fast)
+    # Every fast page was fetched long before the slow robots.txt answered...
+    assert last < robots_asked + delay - 2
+    # ...and about as fast as without the slow origin (loosely: the machine is shared).
+    assert last - first <= 3 * (base_last - base_first) + 2.0
+    s = stats(crawler)
+    assert s["ccsignals/requests/held"] >= 40
+    assert "ccsignals/requests/held_lost" not in s
+
+
+@pytest_twisted.ensureDeferred
+async def test_slow_tdmrep_does_not_delay_pages_but_is_waited_for(server):
+    """tdmrep.json answers after 2 s: the page is fetched at once (robots.txt is all the
+    access gate needs), and its response waits for tdmrep.json before the use gate
+    decides: /p/1 is reserved by it, so enforce mode drops its item."""
+    delay = 2.0
+    tdm = '[{"location": "/p/1", "tdm-reservation": 1}, {"location": "/*", "tdm-reservation": 0}]'
+    origin = server.add_origin(
+        {
+            "/robots.txt": text(ALLOW_ALL),
+            "/.well-known/tdmrep.json": {
+                "body": tdm,
+                "headers": {"Content-Type": "application/json"},
+                "delay": delay,
+            },
+            "/p/*": {"body": page("p")},
+        }
+    )
+    crawler, items = await run_crawl([f"{origin}/p/0", f"{origin}/p/1"], follow=False)
+    log = server.log(origin)
+    tdmrep_asked = next(e["time"] for e in log if e["path"] == "/.well-known/tdmrep.json")
+    pages = [e["time"] for e in log if e["path"].startswith("/p/")]
+    assert len(pages) == 2
+    assert max(pages) < tdmrep_asked + delay - 0.5
+    assert [item["url"] for item in items] == [f"{origin}/p/0"]
+    (record,) = [p for p in items[0]["ccsignals"]["policies"] if p["kind"] == "tdmrep.json"]
+    assert record["outcome"] == "found"
+    assert stats(crawler)["ccsignals/responses/deny"] == 1
+
+
+class ChainSpider(scrapy.Spider):
+    """Visits start_urls one after the other (each request sent once the previous response
+    is in), so the order in which origins are used is known."""
+
+    name = "chain"
+    start_urls: list[str] = []
+
+    async def start(self) -> Any:
+        yield Request(self.start_urls[0], cb_kwargs={"index": 0}, dont_filter=True)
+
+    def parse(self, response: Any, index: int) -> Any:
+        yield {"url": response.url}
+        if index + 1 < len(self.start_urls):
+            yield Request(
+                self.start_urls[index + 1], cb_kwargs={"index": index + 1}, dont_filter=True
+            )
+
+
+def chain_sites(server, count: int, delay: float = 0.0) -> list[str]:
+    return [
+        server.add_origin(
+            {"/robots.txt": text(ALLOW_ALL), "/p/*": {"body": page("p"), "delay": delay}}
+        )
+        for _ in range(count)
+    ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_evicted_policy_is_fetched_again(server):
+    """CCSIGNALS_POLICY_CACHE_SIZE=2, origins used A B C A: A's policy was evicted by C,
+    and the default memory store keeps no copy, so A's robots.txt is fetched again."""
+    a, b, c = chain_sites(server, 3)
+    urls = [f"{a}/p/1", f"{b}/p/1", f"{c}/p/1", f"{a}/p/2"]
+    crawler, items = await run_crawl(
+        urls, {"CCSIGNALS_POLICY_CACHE_SIZE": 2}, spider_cls=ChainSpider
+    )
+    assert [item["url"] for item in items] == urls
+    assert server.paths(a).count("/robots.txt") == 2
+    assert server.paths(b).count("/robots.txt") == 1
+    s = stats(crawler)
+    assert s["ccsignals/policy/evicted"] >= 2
+    assert s["ccsignals/policy/fetched"] == 4
+
+
+@pytest_twisted.ensureDeferred
+async def test_policy_cache_large_enough_fetches_once(server):
+    a, b, c = chain_sites(server, 3)
+    urls = [f"{a}/p/1", f"{b}/p/1", f"{c}/p/1", f"{a}/p/2"]
+    crawler, _ = await run_crawl(urls, {"CCSIGNALS_POLICY_CACHE_SIZE": 3}, spider_cls=ChainSpider)
+    assert server.paths(a).count("/robots.txt") == 1
+    assert "ccsignals/policy/evicted" not in stats(crawler)
+
+
+@pytest.mark.parametrize(("max_age", "refetched"), [(60, False), (1, True)])
+@pytest_twisted.ensureDeferred
+async def test_evicted_policy_is_read_again_from_the_store_with_its_age(
+    server, tmp_path, max_age, refetched
+):
+    """With a persistent store an evicted origin is read back from it, and its age counts
+    from the original fetch: older than CCSIGNALS_POLICY_MAX_AGE by then, it is fetched."""
+    a, b = chain_sites(server, 2)
+    (c,) = chain_sites(server, 1, delay=1.5)  # A's entry is > 1 s old when A comes back
+    urls = [f"{a}/p/1", f"{b}/p/1", f"{c}/p/1", f"{a}/p/2"]
+    settings = {
+        "CCSIGNALS_POLICY_CACHE_SIZE": 2,
+        "CCSIGNALS_POLICY_STORE": f"sqlite:///{tmp_path / 'p.db'}",
+        "CCSIGNALS_POLICY_MAX_AGE": max_age,
+    }
+    crawler, items = await run_crawl(urls, settings, spider_cls=ChainSpider)
+    assert [item["url"] for item in items] == urls
+    assert server.paths(a).count("/robots.txt") == (2 if refetched else 1)
+    s = stats(crawler)
+    assert s.get("ccsignals/policy/store_hit", 0) == (0 if refetched else 1)
+
+
+def test_warned_set_is_bounded():
+    from scrapy.utils.test import get_crawler
+
+    from scrapy_ccsignals.extension import CCSignalsExtension
+
+    crawler = get_crawler(
+        settings_dict={"USER_AGENT": "TestBot/1.0", "CCSIGNALS_POLICY_CACHE_SIZE": 10}
+    )
+    ext = CCSignalsExtension(crawler)
+    for i in range(100):
+        ext.warn_once(f"http://o{i}.test:80", "robots", "w %s", i)
+    assert len(ext._warned) == 10
+    assert ("http://o99.test:80", "robots") in ext._warned
+    assert ("http://o0.test:80", "robots") not in ext._warned
+    ext.store.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_policy_fetches_are_bounded(server):
+    """New origins' robots.txt are fetched at most CONCURRENT_REQUESTS/2 at a time (held
+    start requests are outside the engine's pacing); the rest queue, none is lost."""
+    origins = [
+        server.add_origin(
+            {"/robots.txt": {**text(ALLOW_ALL), "delay": 0.5}, "/p/*": {"body": page("p")}}
+        )
+        for _ in range(8)
+    ]
+    crawler, items = await run_crawl(
+        [f"{o}/p/1" for o in origins], {"CONCURRENT_REQUESTS": 4}, follow=False
+    )
+    assert len(items) == 8
+    asked = sorted(e["time"] for o in origins for e in server.log(o) if e["path"] == "/robots.txt")
+    assert len(asked) == 8
+    # Each robots.txt takes 0.5 s: never more than 2 asked within any 0.4 s.
+    assert max(sum(1 for u in asked if t <= u < t + 0.4) for t in asked) <= 2
+    assert stats(crawler)["ccsignals/policy/queued"] == 6
