@@ -57,6 +57,9 @@ OPT_OUT = "dont_obey_ccsignals"
 MAX_RSL_PER_RESPONSE = 4
 #: Request meta key: the request was given back to the scheduler once to wait for its policy.
 REQUEUED = "_ccsignals_requeued"
+#: Request meta key: the URL the access gate let through (a response under another URL is
+#: checked again by the use gate).
+ACCESS_CHECKED = "_ccsignals_access_checked"
 #: Request meta key: how many of ``redirect_urls`` are already in the audit log.
 HOPS_AUDITED = "_ccsignals_hops_audited"
 
@@ -117,6 +120,7 @@ class CCSignalsDownloaderMiddleware:
                 return request.replace(dont_filter=True, meta={**meta, REQUEUED: True})
             policy = await fetcher.policy_for(origin, request)
         if policy.robots.can_fetch(request.url, url_path_of_parts(parts)):
+            meta[ACCESS_CHECKED] = request.url
             return None
         outcome = policy.robots.outcome
         why = (
@@ -270,6 +274,7 @@ class CCSignalsDownloaderMiddleware:
             rsl_docs=docs,
             asset=asset,
             c2pa=c2pa,
+            access_checked=request.meta.get(ACCESS_CHECKED) == response.url,
         )
         record = build_record(
             self.cfg,

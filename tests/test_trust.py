@@ -305,3 +305,27 @@ async def test_compressed_policy_file_cannot_inflate_past_a_bound(server):
     assert stats(crawler)["ccsignals/robots/unreachable"] == 1
     robots = [e for e in server.log(origin) if e["path"] == "/robots.txt"]
     assert robots  # asked for, plain please
+
+
+class MovedResponse:
+    """Stands for a download handler that follows redirects itself (browser-style): the
+    response comes back with another URL than the request's, one the access gate never saw."""
+
+    def process_response(self, request, response):
+        if request.url.endswith("/public/moved"):
+            return response.replace(url=request.url.replace("/public/moved", "/private/x"))
+        return response
+
+
+@pytest_twisted.ensureDeferred
+async def test_response_url_the_access_gate_never_saw_is_checked(server):
+    origin = site(server, text(DISALLOW_ALL))
+    settings = {
+        "CCSIGNALS_MODE": "tag",
+        "DOWNLOADER_MIDDLEWARES": {"tests.test_trust.MovedResponse": 950},
+    }
+    _, items = await run_crawl([f"{origin}/public/moved"], settings, follow=False)
+    record = items[0]["ccsignals"]
+    assert items[0]["url"] == f"{origin}/private/x"
+    assert record["decision"] == "deny"
+    assert any("robots.txt" in r and "response URL" in r for r in record["reasons"])

@@ -25,6 +25,7 @@ from scrapy_ccsignals.signals.assets import (
     asset_tdm_statement,
 )
 from scrapy_ccsignals.signals.base import (
+    DENY,
     LAYER_HEADER,
     LAYER_HTML,
     LAYER_ROBOTS,
@@ -208,12 +209,14 @@ def evaluate(
     rsl_docs: Mapping[str, rsl.RslDocument] | None = None,
     asset: AssetMetadata | None = None,
     c2pa: C2paResult | None = None,
+    access_checked: bool = False,
 ) -> Evaluation:
     """Signals, licence and decision for one response. *headers* maps the lower-case
     names of :data:`SIGNAL_HEADERS` to their values; *body* is HTML or None (or *page*,
     its :func:`scan_page` already made); *path* is :func:`url_path` of *url* when the
     caller has it already; *rsl_docs* the parsed RSL licences of :func:`rsl_urls`;
-    *asset* and *c2pa* what a non-HTML file says about itself. Sections with nothing to
+    *asset* and *c2pa* what a non-HTML file says about itself; *access_checked* that the
+    access gate already let *url* through. Sections with nothing to
     read are skipped: most responses carry no signal at all."""
     purpose = cfg.purpose
     path = url_path(url) if path is None else path
@@ -224,6 +227,21 @@ def evaluate(
     if page is None and body:
         page = scan_page(cfg, body)
     base = base_url or url
+
+    # 0. The access gate checked the request's URL; a response that arrives under another
+    #    URL (a handler that follows redirects itself, a middleware that answers for the
+    #    download) is checked here too, or its content would pass unchecked.
+    if not access_checked and policy is not None and not policy.robots.can_fetch(url, path):
+        signals.append(
+            Signal(
+                "robots",
+                LAYER_ROBOTS,
+                policy.robots_url,
+                DENY,
+                f"robots.txt (group {policy.robots.group!r}, outcome {policy.robots.outcome}) "
+                "disallows the response URL, which reached the downloader without the access gate",
+            )
+        )
 
     # 1. robots.txt: Content-Usage and Content-Signal lines of the matched group,
     #    longest path scope (draft-ietf-aipref-attach section 4.2); RSL License lines.
