@@ -14,15 +14,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_example_end_to_end(tmp_path):
+def run_example(output: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m example_project`` as the README runs it, into *output*."""
     out = subprocess.run(
-        [sys.executable, "-m", "example_project", "--output", str(tmp_path / "output")],
+        [sys.executable, "-m", "example_project", "--output", str(output), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_example_end_to_end(tmp_path):
+    out = run_example(tmp_path / "output")
     sites = dict(re.findall(r"^  (\S+)\s+(http://127\.0\.0\.1:\d+)/$", out.stdout, re.M))
     assert set(sites) == {
         "encyclopedia",
@@ -101,14 +107,7 @@ def test_example_end_to_end(tmp_path):
 def test_example_keeps_log_lines_off_the_progress_line(tmp_path):
     """Scrapy's log goes to output/crawl.log; the terminal gets the progress line and the
     crawl's warnings, each marked as intended by the demo or not (issue 14 item 13)."""
-    out = subprocess.run(
-        [sys.executable, "-m", "example_project", "--output", str(tmp_path / "o")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
+    out = run_example(tmp_path / "o")
     assert "] WARNING:" not in out.stderr  # no log line interleaved with the progress line
     assert "503" in (tmp_path / "o" / "crawl.log").read_text()
     assert "  intended: " in out.stdout
@@ -144,17 +143,7 @@ KEPT = {
 
 @pytest.mark.parametrize("purpose", sorted(KEPT))
 def test_example_decides_the_same_web_for_each_purpose(tmp_path, purpose):
-    out = subprocess.run(
-        [
-            sys.executable, "-m", "example_project", "--output", str(tmp_path / "o"),
-            "--purpose", purpose, "--accept", "cc-cr,rsl-license",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
+    out = run_example(tmp_path / "o", "--purpose", purpose, "--accept", "cc-cr,rsl-license")
     sites = dict(re.findall(r"^  (\S+)\s+(http://127\.0\.0\.1:\d+)/$", out.stdout, re.M))
     items = [json.loads(x) for x in (tmp_path / "o" / "items.jsonl").read_text().splitlines()]
     for site, expected in KEPT[purpose].items():
@@ -176,14 +165,7 @@ def test_example_decides_the_same_web_for_each_purpose(tmp_path, purpose):
 @pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 def test_example_croissant_card_validates(tmp_path):
     mlc = pytest.importorskip("mlcroissant")
-    out = subprocess.run(
-        [sys.executable, "-m", "example_project", "--output", str(tmp_path / "o")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
+    run_example(tmp_path / "o")
     dataset = mlc.Dataset(jsonld=str(tmp_path / "o" / "croissant.json"))  # raises if invalid
     assert dataset.metadata.name == "commons-demo"
     card = json.loads((tmp_path / "o" / "croissant.json").read_text())

@@ -348,23 +348,18 @@ async def test_r2_rules_per_purpose(server, purpose, mode):
         assert stats(crawler).get("ccsignals/items/dropped", 0) == denied
 
 
+@pytest.mark.parametrize(
+    ("header", "setting"),
+    [
+        ({"Content-Usage": "bots=n"}, {"CCSIGNALS_AIPREF_LEGACY": False}),
+        ({"X-Robots-Tag": "noarchive"}, {"CCSIGNALS_NOARCHIVE_IS_NOAI": False}),
+    ],
+    ids=["aipref-legacy-off", "noarchive-off"],
+)
 @pytest_twisted.ensureDeferred
-async def test_legacy_labels_switched_off(server):
-    routes = {
-        "/robots.txt": text(ALLOW_ALL),
-        "/p": {"body": page("p"), "headers": {"Content-Usage": "bots=n"}},
-    }
-    record, _ = await decide(server, routes, "/p", "train-ai", CCSIGNALS_AIPREF_LEGACY=False)
-    assert record["decision"] == "allow"
-
-
-@pytest_twisted.ensureDeferred
-async def test_noarchive_switch(server):
-    routes = {
-        "/robots.txt": text(ALLOW_ALL),
-        "/p": {"body": page("p"), "headers": {"X-Robots-Tag": "noarchive"}},
-    }
-    record, _ = await decide(server, routes, "/p", "train-ai", CCSIGNALS_NOARCHIVE_IS_NOAI=False)
+async def test_switches_turn_a_legacy_signal_off(server, header, setting):
+    routes = {"/robots.txt": text(ALLOW_ALL), "/p": {"body": page("p"), "headers": header}}
+    record, _ = await decide(server, routes, "/p", "train-ai", **setting)
     assert record["decision"] == "allow"
 
 
