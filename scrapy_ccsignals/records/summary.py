@@ -125,6 +125,11 @@ class AuditFacts:
         return [(h, b, b / total) for h, b in used[:keep]]
 
 
+def _n(count: int, noun: str) -> str:
+    """``1 response``, ``2 responses``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _bounded(counter: Counter[str], key: Any) -> None:
     if isinstance(key, str) and key and (key in counter or len(counter) < MAX_AGENTS):
         counter[key] += 1
@@ -237,7 +242,7 @@ def render_summary(summary: Summary, facts: AuditFacts, crawler: Crawler, out: I
         if summary.first_time
         else PLACEHOLDER.format("collection period")
     )
-    kinds = ", ".join(f"{k} ({v:,} responses)" for k, v in facts.content_types.most_common())
+    kinds = ", ".join(f"{k} ({_n(v, 'response')})" for k, v in facts.content_types.most_common())
     w = out.write
     w("# Public summary of training content: crawled data\n\n")
     w("Parts of the European Commission's template for the public summary of training content "
@@ -284,8 +289,9 @@ def render_summary(summary: Summary, facts: AuditFacts, crawler: Crawler, out: I
       "\n\n")  # fmt: skip
     top = facts.top_domains()
     w(
-        f"**Most relevant domain names** (top {TOP_SHARE:.0%} of {sum(1 for h in facts.hosts.values() if h.used_bytes):,} "
-        "domain names by size of content kept):\n\n"
+        f"**Most relevant domain names** (top {TOP_SHARE:.0%} of "
+        f"{_n(sum(1 for h in facts.hosts.values() if h.used_bytes), 'domain name')} "
+        "by size of content kept):\n\n"
     )
     w("| domain name | content kept | share |\n|---|---:|---:|\n")
     for host, size, share in top:
@@ -310,7 +316,7 @@ def render_summary(summary: Summary, facts: AuditFacts, crawler: Crawler, out: I
           + "; ".join(f"{_md(k)}: {v:,}" for k, v in o.forbidden_by.most_common()) + ".\n")  # fmt: skip
     if o.conditions:
         w("\nContent kept under CC-signal conditions the provider committed to: "
-          + ", ".join(f"{_md(k)} ({v:,} responses)" for k, v in o.conditions.most_common())
+          + ", ".join(f"{_md(k)} ({_n(v, 'response')})" for k, v in o.conditions.most_common())
           + ". Each item's provenance names its conditions; `scrapy ccsignals-credits` "
           "writes the credits they require.\n")  # fmt: skip
     w(
