@@ -67,15 +67,20 @@ def crawl(config: str, urls: str, env: dict[str, str], extra: list[str]) -> dict
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def run_slow_origin(spec: dict[str, Any], rounds: int) -> dict[str, Any]:
-    """The fast origins' crawl time with and without the slow origin in the start list."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    web = subprocess.Popen(
+def start_web(spec: dict[str, Any], env: dict[str, str]) -> subprocess.Popen[str]:
+    """The fixture web (bench/web.py) for a scenario, in a subprocess."""
+    return subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "web.py"), *(f"--{k}={v}" for k, v in spec.items())],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
     )
+
+
+def run_slow_origin(spec: dict[str, Any], rounds: int) -> dict[str, Any]:
+    """The fast origins' crawl time with and without the slow origin in the start list."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    web = start_web(spec, env)
     results: dict[str, dict[str, list[float]]] = {}
     try:
         assert web.stdout is not None
@@ -135,12 +140,7 @@ def run_scenario(name: str, rounds: int, origins: int | None = None) -> dict[str
     if name == "slow-origin":
         return run_slow_origin(spec, rounds)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    web = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "web.py"), *(f"--{k}={v}" for k, v in spec.items())],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    web = start_web(spec, env)
     try:
         assert web.stdout is not None
         origins = json.loads(web.stdout.readline())["origins"]
