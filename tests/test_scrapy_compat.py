@@ -41,3 +41,15 @@ def test_downloader_internals_used_for_slot_settings():
     assert isinstance(downloader.slots, dict)
     assert downloader.DOWNLOAD_SLOT == "download_slot"
     downloader.close()
+
+
+def test_engine_slot_nextcall_that_wake_engine_uses():
+    """wake_engine() reaches engine._slot.nextcall.schedule(): fail here, not by a crawl
+    that waits for Scrapy's 5 s heartbeat, if Scrapy renames them."""
+    import inspect
+
+    from scrapy.core import engine
+
+    assert "nextcall" in inspect.signature(engine._Slot.__init__).parameters
+    assert "self._slot" in inspect.getsource(engine.ExecutionEngine.__init__)
+    assert "schedule" in dir(engine.CallLaterOnce)
