@@ -27,7 +27,6 @@ from scrapy_ccsignals.policy.fetcher import POLICY_META
 from scrapy_ccsignals.policy.hold import WAITED_FOR, RequestHold
 from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
 from scrapy_ccsignals.scrapy_compat import raw_header_items
-from scrapy_ccsignals.signals.attribution import extract_attribution
 from scrapy_ccsignals.signals.pathmatch import url_path_of_parts
 from scrapy_ccsignals.signals.robots import UNREACHABLE
 
@@ -60,6 +59,8 @@ REQUEUED = "_ccsignals_requeued"
 #: Request meta key: the URL the access gate let through (a response under another URL is
 #: checked again by the use gate).
 ACCESS_CHECKED = "_ccsignals_access_checked"
+#: Request meta key: the page's attribution is still to be read (on its first item).
+ATTRIBUTION_PENDING = "_ccsignals_attribution_pending"
 #: Request meta key: how many of ``redirect_urls`` are already in the audit log.
 HOPS_AUDITED = "_ccsignals_hops_audited"
 
@@ -94,6 +95,7 @@ class CCSignalsDownloaderMiddleware:
         # A record is this response's own: one copied along (``meta=response.meta``) from
         # the page that linked here must not be taken for this page's decision.
         meta.pop(META_KEY, None)
+        meta.pop(ATTRIBUTION_PENDING, None)
         if "redirect_urls" in meta and len(meta["redirect_urls"]) > meta.get(HOPS_AUDITED, 0):
             self._audit_redirect_hop(request)
         if _skip(request):
@@ -257,11 +259,12 @@ class CCSignalsDownloaderMiddleware:
             and wants_file_metadata(content_type, body)
         ):
             asset, c2pa = await self.runtime.read_file_metadata(response.url, body, content_type)
-        # What Credit needs (SIGNALS.md, Attribution r2): from the page, or the file itself.
+        # What Credit needs (SIGNALS.md, Attribution r2): the file's is at hand; a page's
+        # is read when its first item is attached (a page with no item, or whose items are
+        # dropped, never pays for that second scan).
+        attribution = file_attribution(asset) if asset is not None else {}
         if page is not None:
-            attribution = extract_attribution(body, response.url, self.cfg.html_scan_bytes)
-        else:
-            attribution = file_attribution(asset) if asset is not None else {}
+            request.meta[ATTRIBUTION_PENDING] = True
         evaluation = evaluate(
             self.cfg,
             response.url,

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from scrapy.http import Request
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from scrapy_ccsignals.downloadermiddleware import META_KEY, response_url_parts
+from scrapy_ccsignals.downloadermiddleware import ATTRIBUTION_PENDING, META_KEY, response_url_parts
 from scrapy_ccsignals.extension import CCSignalsExtension
+from scrapy_ccsignals.gate.provenance import add_page_attribution
 from scrapy_ccsignals.items import ItemProvenance
 from scrapy_ccsignals.policy.origin import origin_of_parts
 
@@ -66,6 +67,8 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
                 extra={"spider": self.crawler.spider},
             )
             return None
+        if response.meta.pop(ATTRIBUTION_PENDING, False):
+            add_page_attribution(record, response.body, response.url, self.cfg.html_scan_bytes)
         self.items.attach(item, record)
         self.runtime.inc("ccsignals/items/tagged_deny" if denied else "ccsignals/items/passed")
         return item

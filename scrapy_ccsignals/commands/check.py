@@ -17,8 +17,9 @@ from scrapy.exceptions import UsageError
 from w3lib.url import is_url
 
 from scrapy_ccsignals.config import Config, ConfigError
-from scrapy_ccsignals.downloadermiddleware import ForbiddenByRobots
+from scrapy_ccsignals.downloadermiddleware import ATTRIBUTION_PENDING, ForbiddenByRobots
 from scrapy_ccsignals.extension import CCSignalsExtension
+from scrapy_ccsignals.gate.provenance import add_page_attribution
 from scrapy_ccsignals.policy.origin import origin_of
 from scrapy_ccsignals.policy.store import open_store
 from scrapy_ccsignals.records.explain import (
@@ -52,7 +53,11 @@ class _CheckSpider(scrapy.Spider):
         )
 
     def parse(self, response: scrapy.http.Response) -> None:
-        self.result["record"] = response.meta.get("ccsignals")
+        record = response.meta.get("ccsignals")
+        if record is not None and response.meta.pop(ATTRIBUTION_PENDING, False):
+            scan = self.settings.getint("CCSIGNALS_HTML_SCAN_BYTES", 262144)
+            add_page_attribution(record, response.body, response.url, scan)
+        self.result["record"] = record
 
     def failed(self, failure: Failure) -> None:
         self.result["error"] = failure.value

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy_ccsignals.gate.usegate import Evaluation
 from scrapy_ccsignals.policy.origin import OriginPolicy
 from scrapy_ccsignals.records.audit import utc_now
+from scrapy_ccsignals.signals.attribution import extract_attribution
 
 if TYPE_CHECKING:
     from scrapy_ccsignals.config import Config
@@ -75,3 +76,11 @@ def unchecked_record(cfg: Config, version: str, reason: str) -> dict[str, Any]:
         "policies": [],
         "agent": {"user_agent": cfg.user_agent, "token": cfg.token, "plugin": version},
     }
+
+
+def add_page_attribution(record: dict[str, Any], body: bytes, url: str, scan_bytes: int) -> None:
+    """Put the page's attribution (SIGNALS.md, Attribution r2) on *record*, when it states
+    any: read once per response, when the first item needs it."""
+    attribution = extract_attribution(body, url, scan_bytes)
+    if attribution:
+        record["attribution"] = attribution
