@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from typing_extensions import Self
 
+    from scrapy_ccsignals.policy.origin import OriginPolicy
+    from scrapy_ccsignals.signals.htmlscan import HtmlMeta
+    from scrapy_ccsignals.signals.rsl import RslDocument
+
 logger = logging.getLogger(__name__)
 
 META_KEY = "ccsignals"
@@ -219,38 +223,7 @@ class CCSignalsDownloaderMiddleware:
         page = scan_page(self.cfg, body) if html and body else None
         # RSL licences the response points at are fetched (once per crawl) before the use
         # gate decides; so is what a non-HTML file says about itself, read off the reactor.
-        docs: dict[str, Any] = {}
-        rsl_records: list[dict[str, Any]] = []
-        if (
-            (policy is not None and policy.robots.licenses)
-            or "link" in wanted
-            or (page is not None and page.licenses)
-        ):
-            urls = rsl_urls(self.cfg, response.url, wanted, page, policy)
-            if len(urls) > MAX_RSL_PER_RESPONSE:
-                # A page cannot make the crawler fetch any number of URLs for it.
-                self.runtime.inc("ccsignals/rsl/skipped", len(urls) - MAX_RSL_PER_RESPONSE)
-                self.runtime.warn_once(
-                    origin or response.url,
-                    "rsl_skipped",
-                    "%s points at %d RSL licences; only the first %d are read",
-                    response.url,
-                    len(urls),
-                    MAX_RSL_PER_RESPONSE,
-                )
-                urls = urls[:MAX_RSL_PER_RESPONSE]
-            # Fetched side by side (each once per crawl), not one after another.
-            documents = await maybe_deferred_to_future(
-                DeferredList(
-                    [deferred_from_coro(self.runtime.rsl.get(url)) for url in urls],
-                    fireOnOneErrback=True,
-                    consumeErrors=True,
-                )
-            )
-            for _ok, document in documents:
-                rsl_records.append(document.record.as_dict())
-                if document.doc is not None:
-                    docs[document.url] = document.doc
+        docs, rsl_records = await self._rsl_documents(response.url, origin, wanted, page, policy)
         asset = c2pa = None
         if (
             not html
@@ -327,6 +300,51 @@ class CCSignalsDownloaderMiddleware:
                 extra={"spider": self.crawler.spider},
             )
         return response
+
+    async def _rsl_documents(
+        self,
+        url: str,
+        origin: str | None,
+        headers: dict[str, list[str]],
+        page: HtmlMeta | None,
+        policy: OriginPolicy | None,
+    ) -> tuple[dict[str, RslDocument], list[dict[str, Any]]]:
+        """The parsed RSL licences the response points at (SIGNALS.md, RSL), by URL, and
+        their policy records for provenance: at most :data:`MAX_RSL_PER_RESPONSE`, fetched
+        side by side, each once per crawl."""
+        docs: dict[str, RslDocument] = {}
+        records: list[dict[str, Any]] = []
+        if not (
+            (policy is not None and policy.robots.licenses)
+            or "link" in headers
+            or (page is not None and page.licenses)
+        ):
+            return docs, records
+        urls = rsl_urls(self.cfg, url, headers, page, policy)
+        if len(urls) > MAX_RSL_PER_RESPONSE:
+            # A page cannot make the crawler fetch any number of URLs for it.
+            self.runtime.inc("ccsignals/rsl/skipped", len(urls) - MAX_RSL_PER_RESPONSE)
+            self.runtime.warn_once(
+                origin or url,
+                "rsl_skipped",
+                "%s points at %d RSL licences; only the first %d are read",
+                url,
+                len(urls),
+                MAX_RSL_PER_RESPONSE,
+            )
+            urls = urls[:MAX_RSL_PER_RESPONSE]
+        documents = await maybe_deferred_to_future(
+            DeferredList(
+                [deferred_from_coro(self.runtime.rsl.get(u)) for u in urls],
+                fireOnOneErrback=True,
+                consumeErrors=True,
+            )
+        )
+        for _ok, document in documents:
+            records.append(document.record.as_dict())
+            if document.doc is not None:
+                docs[document.url] = document.doc
+        return docs, records
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         """Log requests that ended without a response, so the audit log accounts for
