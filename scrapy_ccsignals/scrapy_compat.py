@@ -10,6 +10,9 @@ kept together so a Scrapy upgrade that changes them fails one test
 - ``ExecutionEngine._slot.nextcall``: the one way to make the engine look at its queues
   (and at whether the spider is idle) now, rather than at its next 5 s heartbeat, after the
   plugin kept the spider open (``DontCloseSpider``) for a policy fetch that has just ended.
+- ``ExecutionEngine._slot.scheduler``: whether requests wait in the scheduler, so that new
+  origins' policy fetches start only when the downloader could take their pages
+  (``engine.needs_backout()`` is public, the scheduler behind it is not).
 - ``Headers`` is a ``dict`` of normalised bytes keys to lists of bytes values; one pass
   over it is cheaper than a ``getlist()`` per header name.
 """
@@ -78,3 +81,10 @@ def wake_engine(engine: Any) -> None:
     nextcall = getattr(slot, "nextcall", None)
     if nextcall is not None:
         nextcall.schedule()
+
+
+def scheduler_has_pending(engine: Any) -> bool:
+    """Whether the engine's scheduler holds requests not yet handed to the downloader."""
+    slot = getattr(engine, "_slot", None)
+    scheduler = getattr(slot, "scheduler", None)
+    return scheduler is not None and bool(scheduler.has_pending_requests())

@@ -34,6 +34,20 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
         self.cfg = self.runtime.cfg
         self.items = ItemProvenance(self.runtime)
 
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """Start items get an ``unchecked`` record (the base class's handling); before the
+        next start request is read, wait while ``CONCURRENT_REQUESTS // 2`` new origins
+        already wait for their robots.txt. Held requests are outside the downloader, so
+        Scrapy's engine would otherwise read the whole start list into memory at once
+        (issue 20); paced this way, a start list of any length costs what it costs
+        under Scrapy's own robots.txt middleware."""
+        fetcher = self.runtime.fetcher
+        async for output in start:
+            processed = self._get_processed(output, None)
+            if processed is not None:
+                yield processed
+            await fetcher.room_for_new_origins()
+
     async def process_spider_output_async(  # type: ignore[override]  # no deprecated spider arg
         self, response: Response | None, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:

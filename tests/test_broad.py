@@ -201,3 +201,104 @@ async def test_policy_fetches_are_bounded(server):
     # Each robots.txt takes 0.5 s: never more than 2 asked within any 0.4 s.
     assert max(sum(1 for u in asked if t <= u < t + 0.4) for t in asked) <= 2
     assert stats(crawler)["ccsignals/policy/queued"] == 6
+
+
+@pytest_twisted.ensureDeferred
+async def test_start_list_is_paced_by_policy_fetches(server):
+    """A broad start list is not pulled into the hold all at once: held requests are outside
+    the downloader, so Scrapy's engine would read the whole start() (a million URLs, a
+    million Requests in memory). The plugin's process_start waits while CONCURRENT_REQUESTS
+    // 2 origins are already queued for their robots.txt; nothing is lost."""
+    origins = [
+        server.add_origin(
+            {"/robots.txt": {**text(ALLOW_ALL), "delay": 0.2}, "/p/*": {"body": page("p")}}
+        )
+        for _ in range(40)
+    ]
+    crawler, items = await run_crawl(
+        [f"{o}/p/1" for o in origins], {"CONCURRENT_REQUESTS": 4}, follow=False
+    )
+    assert len(items) == 40
+    s = stats(crawler)
+    # 2 fetches in flight + 2 queued, each holding one request (+1: the one just read).
+    assert s["ccsignals/requests/held_max"] <= 5
+    assert s["ccsignals/requests/held"] == 40
+    assert "ccsignals/requests/held_lost" not in s
+
+
+@pytest_twisted.ensureDeferred
+async def test_new_origins_wait_while_known_pages_fill_the_downloader(server):
+    """robots.txt of new origins is fetched when the downloader has room, as Scrapy's own
+    middleware paces it (through the requests it sends): otherwise fast policy fetches
+    release new origins' requests faster than their pages download, and Scrapy's default
+    priority queue slows down with every slot queued in it (issue 20)."""
+    origins = [
+        server.add_origin(
+            {"/robots.txt": text(ALLOW_ALL), "/p/*": {"body": page("p"), "delay": 0.4}}
+        )
+        for _ in range(16)
+    ]
+    _crawler, items = await run_crawl(
+        [f"{o}/p/1" for o in origins], {"CONCURRENT_REQUESTS": 4}, follow=False
+    )
+    assert len(items) == 16
+    log = sorted((e["time"], e["path"]) for o in origins for e in server.log(o))
+    last_robots = max(t for t, path in log if path == "/robots.txt")
+    pages_before = sum(1 for t, path in log if path.startswith("/p/") and t < last_robots)
+    # Pages take 0.4 s and at most 4 requests are in the downloader: when the last
+    # origin's robots.txt is asked, most of the other origins' pages have been sent.
+    assert pages_before >= 8
+
+
+@pytest_twisted.ensureDeferred
+async def test_origins_that_disallow_everything_do_not_stall_the_queue(server):
+    """Requests the access gate denies leave the downloader without a signal; queued
+    origins must still get their turn (no wait for a request that never leaves)."""
+    disallow_all = {**text("User-agent: *\nDisallow: /\n"), "delay": 0.1}
+    origins = [server.add_origin({"/robots.txt": disallow_all}) for _ in range(12)]
+    # One fetch at a time; tdmrep.json (a 404) is in before robots.txt.
+    crawler, items = await run_crawl(
+        [f"{o}/p/{i}" for o in origins for i in range(2)], {"CONCURRENT_REQUESTS": 2}
+    )
+    assert items == []
+    s = stats(crawler)
+    assert s["ccsignals/forbidden/robots.txt/disallowed"] == 24
+    assert s["ccsignals/policy/fetched"] == 12
+    assert s["finish_reason"] == "finished"
+
+
+@pytest_twisted.ensureDeferred
+async def test_tdmrep_json_is_asked_for_after_the_first_page(server):
+    """tdmrep.json is fetched when the first response is to be decided, on the connection
+    robots.txt and that page used (beside robots.txt it opened a second connection per
+    origin, kept open by Scrapy's pool); the response waits for it."""
+    tdm = '[{"location": "/p/0", "tdm-reservation": 1}]'
+    origin = server.add_origin(
+        {
+            "/robots.txt": text(ALLOW_ALL),
+            "/.well-known/tdmrep.json": {
+                "body": tdm,
+                "headers": {"Content-Type": "application/json"},
+            },
+            "/p/*": {"body": page("p")},
+        }
+    )
+    crawler, items = await run_crawl([f"{origin}/p/0"], follow=False)
+    assert [e["path"] for e in server.log(origin)] == [
+        "/robots.txt",
+        "/p/0",
+        "/.well-known/tdmrep.json",
+    ]
+    assert items == []  # reserved by tdmrep.json: the response waited for it
+    assert stats(crawler)["ccsignals/tdmrep/found"] == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_no_tdmrep_json_for_an_origin_none_of_whose_pages_is_fetched(server):
+    origin = server.add_origin({"/robots.txt": text("User-agent: *\nDisallow: /\n")})
+    crawler, items = await run_crawl([f"{origin}/p/0", f"{origin}/p/1"])
+    assert items == []
+    assert [e["path"] for e in server.log(origin)] == ["/robots.txt"]
+    s = stats(crawler)
+    assert s["ccsignals/forbidden/robots.txt/disallowed"] == 2
+    assert not any(key.startswith("ccsignals/tdmrep/") for key in s)

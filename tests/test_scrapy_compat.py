@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import random
 
+import pytest_twisted
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.http import Headers
 from scrapy.utils.test import get_crawler
 
-from scrapy_ccsignals.scrapy_compat import floor_slot, floor_slot_delay, raw_header_items
+from scrapy_ccsignals.scrapy_compat import (
+    floor_slot,
+    floor_slot_delay,
+    raw_header_items,
+    scheduler_has_pending,
+)
+from tests.crawling import PagesSpider, page, run_crawl, text
 
 
 def test_headers_are_a_dict_of_bytes_lists():
@@ -53,3 +60,30 @@ def test_engine_slot_nextcall_that_wake_engine_uses():
     assert "nextcall" in inspect.signature(engine._Slot.__init__).parameters
     assert "self._slot" in inspect.getsource(engine.ExecutionEngine.__init__)
     assert "schedule" in dir(engine.CallLaterOnce)
+
+
+@pytest_twisted.ensureDeferred
+async def test_scheduler_has_pending_in_a_real_crawl(server):
+    """scheduler_has_pending() reads engine._slot.scheduler: with one request at a time,
+    the later start requests wait in the scheduler while the first is parsed, and none
+    is left when the last is."""
+    seen: list[bool] = []
+
+    class Spider(PagesSpider):
+        name = "pending"
+
+        def parse(self, response):
+            seen.append(scheduler_has_pending(self.crawler.engine))
+            yield {"url": response.url}
+
+    origin = server.add_origin(
+        {"/robots.txt": text("User-agent: *\nAllow: /\n"), "/p/*": {"body": page("p")}}
+    )
+    _crawler, items = await run_crawl(
+        [f"{origin}/p/{i}" for i in range(3)],
+        {"CONCURRENT_REQUESTS": 1},
+        follow=False,
+        spider_cls=Spider,
+    )
+    assert len(items) == 3
+    assert seen[0] is True and seen[-1] is False

@@ -137,7 +137,7 @@ class _RecheckSpider(scrapy.Spider):
         )
 
     async def _origin(self, runtime: CCSignalsExtension, origin: str) -> None:
-        policy = await runtime.fetcher.policy_for(origin, scrapy.Request(f"{origin}/"))
+        policy = await runtime.fetcher.complete_policy(origin, scrapy.Request(f"{origin}/"))
         self.fresh.policies[origin] = policy
         for url in rsl_urls(runtime.cfg, f"{origin}/", {}, None, policy):
             await self._rsl(runtime, url)

@@ -1,14 +1,15 @@
-"""Per-origin policy fetching: ``/robots.txt`` and ``/.well-known/tdmrep.json``, fetched
-concurrently, once per origin, at high priority through the engine, before any other
-request to the origin goes out.
+"""Per-origin policy fetching: ``/robots.txt`` once per origin, at high priority through
+the engine, before any other request to the origin goes out; ``/.well-known/tdmrep.json``
+once per origin too, when the origin's first response is to be decided.
 
-Every caller that arrives while the files are in flight waits on a Deferred of its own
-and receives the same policy. (Scrapy's ``RobotsTxtMiddleware`` shares one Deferred among
+Every caller that arrives while a file is in flight waits on a Deferred of its own and
+receives the same policy. (Scrapy's ``RobotsTxtMiddleware`` shares one Deferred among
 waiters, and its callback chain hands ``None`` - "no rules" - to all but the first.)
-robots.txt is handed out as soon as it is known (the access gate needs nothing else);
-tdmrep.json, which only the use gate needs, follows (SIGNALS.md r2). Requests do not wait
-here in the downloader: :mod:`scrapy_ccsignals.policy.hold` keeps them before the
-scheduler.
+robots.txt is all the access gate needs; tdmrep.json, which only the use gate needs
+(SIGNALS.md r2), is asked for after it, on the connection robots.txt and the first page
+used. Requests do not wait here in the downloader: :mod:`scrapy_ccsignals.policy.hold`
+keeps them before the scheduler, and new origins take their turn as the downloader has
+room (:meth:`PolicyFetcher._pump`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import StopDownload
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.reactor import CallLaterOnce
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
@@ -33,7 +35,13 @@ from twisted.internet.threads import deferToThread
 from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
 from scrapy_ccsignals.policy.store import MemoryStore, PolicyStore, RawFile, StoredPolicy
 from scrapy_ccsignals.records.audit import iso_time, utc_now
-from scrapy_ccsignals.scrapy_compat import floor_slot, floor_slot_delay, slot_of, wake_engine
+from scrapy_ccsignals.scrapy_compat import (
+    floor_slot,
+    floor_slot_delay,
+    scheduler_has_pending,
+    slot_of,
+    wake_engine,
+)
 from scrapy_ccsignals.signals import robots, tdmrep
 
 if TYPE_CHECKING:
@@ -55,6 +63,10 @@ TOO_MANY_REDIRECTS = "too many redirects"
 BAD_REDIRECT = "redirect to a non-HTTP(S) URL"
 #: How often a worker waiting for another worker's fetch looks at the store.
 LOCK_POLL_INTERVAL = 0.2
+#: ``tdmrep_record.outcome`` until tdmrep.json is known.
+PENDING = "pending"
+#: Seconds before queued origins are looked at again when no fetch is in flight to do it.
+PUMP_RETRY = 0.05
 
 
 def policy_maxsize(max_bytes: int) -> int:
@@ -81,9 +93,9 @@ class FetcherHost(Protocol):
 class PolicyFetcher:
     """Fetches, keeps and hands out each origin's policy.
 
-    robots.txt and tdmrep.json are downloaded concurrently, but published apart: the
-    access gate needs robots.txt only, so requests go on as soon as it is known, and the
-    use gate waits for tdmrep.json (SIGNALS.md r2) through :meth:`complete_policy`.
+    The access gate needs robots.txt only, so requests go on as soon as it is known; the
+    use gate needs tdmrep.json too (SIGNALS.md r2), which is fetched when the first response
+    of the origin is to be decided and waited for through :meth:`complete_policy`.
 
     Parsed policies live in a bounded LRU (``CCSIGNALS_POLICY_CACHE_SIZE``); an evicted
     origin is read again from a persistent store (its age counted from the original fetch)
@@ -103,16 +115,22 @@ class PolicyFetcher:
         #: origin -> waiters for its tdmrep.json, while it is not known yet
         self._tdmrep_waiters: dict[str, list[Deferred[OriginPolicy]]] = {}
         self._runs: set[Deferred[None]] = set()
-        # At most this many robots.txt fetches at once; the others queue (FIFO). Requests
-        # held for a policy are outside the scheduler, so Scrapy's engine cannot pace new
-        # origins (it pulls every start request when the downloader is busy): without a
-        # bound, 5,000 start URLs meant 10,000 policy downloads at once. Policy downloads
-        # bypass the engine's backout, so half of CONCURRENT_REQUESTS keeps the other
-        # half for pages of known origins even when every robots.txt in flight is silent.
+        # At most this many robots.txt fetches at once, and a new one only when the
+        # downloader could take the origin's pages (Scrapy's own middleware is paced that
+        # way by the requests it sends; held requests are outside the downloader, so
+        # without it fast policy fetches released new origins into the scheduler faster
+        # than their pages downloaded, and Scrapy's default priority queue slowed with
+        # every slot queued in it). Policy downloads bypass the engine's backout, so half
+        # of CONCURRENT_REQUESTS keeps the other half for pages even when every robots.txt
+        # in flight is silent. The rest wait, FIFO, in ``_queued``.
         concurrency = runtime.crawler.settings.getint("CONCURRENT_REQUESTS", 16)
         self._fetch_limit = max(1, concurrency // 2)
         self._robots_slots: set[str] = set()
         self._queued: deque[tuple[str, Request]] = deque()
+        self._pump_connected = False
+        self._repump = CallLaterOnce(self._pump)
+        #: process_start waiting for the queue to shrink (see :meth:`room_for_new_origins`)
+        self._room_waiters: list[Deferred[None]] = []
         self._received: WeakKeyDictionary[Request, int] = WeakKeyDictionary()
         # The byte-cap handler runs for every chunk of every response while it is
         # connected, so it is connected only while policy downloads are in flight.
@@ -136,7 +154,9 @@ class PolicyFetcher:
         return policy
 
     def tdmrep_pending(self, origin: str) -> bool:
-        return origin in self._tdmrep_waiters
+        """Whether the origin's tdmrep.json is not known yet (not fetched, or in flight)."""
+        policy = self._policies.get(origin)
+        return policy is None or policy.tdmrep_record.outcome == PENDING
 
     async def policy_for(self, origin: str, request: Request) -> OriginPolicy:
         """The origin's policy once its robots.txt is known, fetching it first when it is
@@ -155,12 +175,10 @@ class PolicyFetcher:
         waiters = self._waiters.get(origin)
         if waiters is None:
             waiters = self._waiters[origin] = []
-            self._tdmrep_waiters.setdefault(origin, [])
-            if len(self._robots_slots) < self._fetch_limit:
-                self._start(origin, request)
-            else:
+            self._queued.append((origin, request))
+            self._pump()
+            if origin not in self._robots_slots:
                 self.runtime.inc("ccsignals/policy/queued")
-                self._queued.append((origin, request))
         waiter: Deferred[OriginPolicy] = Deferred()
         waiters.append(waiter)
         return waiter
@@ -173,16 +191,72 @@ class PolicyFetcher:
         policy = self._policies.get(origin)
         if policy is None:
             policy = await self.policy_for(origin, request)
+        if policy.tdmrep_record.outcome != PENDING:
+            return policy
         waiters = self._tdmrep_waiters.get(origin)
         if waiters is None:
-            return policy
+            waiters = self._tdmrep_waiters[origin] = []
+            self._track(deferred_from_coro(self._run_tdmrep(origin, policy)))
         waiter: Deferred[OriginPolicy] = Deferred()
         waiters.append(waiter)
         return await maybe_deferred_to_future(waiter)
 
+    def _room(self) -> bool:
+        """Whether a new origin's fetch may start: a fetch slot is free and the
+        downloader could take its pages (it is not full and nothing waits for it in the
+        scheduler)."""
+        if len(self._robots_slots) >= self._fetch_limit:
+            return False
+        engine = self.runtime.crawler.engine
+        return engine is None or not (engine.needs_backout() or scheduler_has_pending(engine))
+
+    def _pump(self, *_args: Any, **_kwargs: Any) -> None:
+        """Start queued origins' fetches while there is room. Called when an origin is
+        queued, when a fetch ends, and (while origins are queued) when a request leaves
+        the downloader."""
+        queued = self._queued
+        while queued and self._room():
+            self._start(*queued.popleft())
+        if len(queued) < self._fetch_limit and self._room_waiters:
+            waiters, self._room_waiters = self._room_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
+        if queued and not self._robots_slots:
+            # No fetch will end to call us again, and requests the access gate denies
+            # leave the downloader without a signal: look again shortly (once).
+            self._repump.schedule(PUMP_RETRY)
+        signal_manager = self.runtime.crawler.signals
+        if queued and not self._pump_connected:
+            signal_manager.connect(self._pump, signal=signals.request_left_downloader)
+            self._pump_connected = True
+        elif not queued and self._pump_connected:
+            signal_manager.disconnect(self._pump, signal=signals.request_left_downloader)
+            self._pump_connected = False
+
+    async def room_for_new_origins(self) -> None:
+        """Return once fewer than ``CONCURRENT_REQUESTS // 2`` origins wait for a fetch
+        slot. The spider middleware awaits it between start requests: requests held for
+        their robots.txt are outside the downloader, so Scrapy's engine would otherwise
+        read the whole start list into memory at once."""
+        if len(self._queued) < self._fetch_limit:
+            return
+        waiter: Deferred[None] = Deferred()
+        self._room_waiters.append(waiter)
+        await maybe_deferred_to_future(waiter)
+
+    def close(self) -> None:
+        """The spider is closing: nobody waits for room any more, no fetch starts."""
+        self._repump.cancel()
+        waiters, self._room_waiters = self._room_waiters, []
+        for waiter in waiters:
+            if not waiter.called:
+                waiter.callback(None)
+
     def _start(self, origin: str, request: Request) -> None:
         self._robots_slots.add(origin)
-        run = deferred_from_coro(self._run(origin, request))
+        self._track(deferred_from_coro(self._run(origin, request)))
+
+    def _track(self, run: Deferred[None]) -> None:
         # asyncio holds tasks weakly: keep this one until it ends.
         self._runs.add(run)
         run.addBoth(lambda _: self._run_ended(run))
@@ -210,12 +284,13 @@ class PolicyFetcher:
         """robots.txt is known: requests to the origin may go on, and the next origin's
         fetch may start."""
         self._remember(origin, policy)
-        if origin in self._robots_slots:
-            self._robots_slots.discard(origin)
-            if self._queued:
-                self._start(*self._queued.popleft())
+        self._robots_slots.discard(origin)
         for waiter in self._waiters.pop(origin, ()):
             waiter.callback(policy)
+        # After the held requests went to the scheduler: the next origin waits until the
+        # downloader has taken them and has room.
+        if self._queued:
+            self._pump()
 
     def _publish_tdmrep(self, origin: str, policy: OriginPolicy) -> None:
         """tdmrep.json is known too: responses of the origin may be decided."""
@@ -236,15 +311,78 @@ class PolicyFetcher:
                 extra={"spider": self.runtime.crawler.spider},
             )
             policy = self._failed_policy(origin, f"internal error: {exc!r}")
-            published = self._policies.get(origin)
-            if origin not in self._waiters and published is not None:
-                # robots.txt was published before the error: only tdmrep.json failed.
-                published.tdmrep, published.tdmrep_record = None, policy.tdmrep_record
-                policy = published
         finally:
             if origin in self._waiters:
                 self._publish_robots(origin, policy)
-            self._publish_tdmrep(origin, self._policies.get(origin) or policy)
+
+    async def _run_tdmrep(self, origin: str, policy: OriginPolicy) -> None:
+        """Fetch tdmrep.json when the use gate first needs it: after robots.txt and the
+        origin's first response, on the connection they used (fetched beside robots.txt it
+        opened a second connection per origin, which Scrapy's pool then kept open), and
+        never for an origin none of whose pages were fetched. Whatever happens, nobody is
+        left waiting."""
+        try:
+            fetched_at = time.time()
+            raw, cached = await self._tdmrep_raw(origin, policy.tdmrep_record.url)
+            origin_down = policy.robots_record.status is None
+            policy.tdmrep, policy.tdmrep_record = self._tdmrep(
+                origin, raw, iso_time(fetched_at), cached, origin_down
+            )
+        except Exception as exc:
+            logger.error(
+                "Unexpected error fetching the tdmrep.json of %s: %r",
+                origin,
+                exc,
+                exc_info=True,
+                extra={"spider": self.runtime.crawler.spider},
+            )
+            failed = self._failed_policy(origin, f"internal error: {exc!r}")
+            policy.tdmrep, policy.tdmrep_record = None, failed.tdmrep_record
+        finally:
+            if policy.tdmrep_record.outcome == PENDING:  # cancelled: the crawl is closing
+                failed = self._failed_policy(origin, "interrupted")
+                policy.tdmrep, policy.tdmrep_record = None, failed.tdmrep_record
+            self._publish_tdmrep(origin, policy)
+
+    async def _tdmrep_raw(self, origin: str, url: str) -> tuple[RawFile, bool]:
+        """tdmrep.json as fetched, and whether it came from the store. With a shared
+        store, one worker fetches it (under the store's lock ``tdmrep <origin>``) and adds
+        it to the origin's entry; the others read it there."""
+        if self._memory:
+            return await self._raw(self._tdmrep_download(url), url), False
+        stored = await self._store(self.store.get, origin)
+        if stored is not None and stored.tdmrep is not None:
+            return stored.tdmrep, True
+        key = f"tdmrep {origin}"
+        lock_timeout = self.cfg.policy_lock_timeout
+        if not await self._store(self.store.acquire, key, lock_timeout, default=True):
+            self.runtime.inc("ccsignals/policy/lock_wait")
+            deadline = monotonic() + lock_timeout
+            while monotonic() < deadline:
+                await self._sleep(LOCK_POLL_INTERVAL)
+                stored = await self._store(self.store.get, origin)
+                if stored is not None and stored.tdmrep is not None:
+                    return stored.tdmrep, True
+            # The lock expired without a result (a dead worker): fetch it ourselves.
+        try:
+            raw = await self._raw(self._tdmrep_download(url), url)
+            await self._store(self._add_tdmrep, origin, raw)
+        finally:
+            await self._store(self.store.release, key)
+        return raw, False
+
+    def _tdmrep_download(self, url: str) -> Deferred[RawFile]:
+        return deferred_from_coro(self._download("tdmrep.json", url, self.cfg.tdmrep_max_bytes))
+
+    def _add_tdmrep(self, origin: str, raw: RawFile) -> None:
+        """Add tdmrep.json to the origin's stored entry (in a thread), keeping its age."""
+        stored = self.store.get(origin)
+        if stored is None or stored.tdmrep is not None:
+            return
+        entry = StoredPolicy(stored.robots, raw, stored.fetched_at)
+        age_left = self._age_left(entry)
+        if age_left > 0:
+            self.store.put(origin, entry, age_left)
 
     def _failed_policy(self, origin: str, detail: str) -> OriginPolicy:
         now = utc_now()
@@ -263,8 +401,8 @@ class PolicyFetcher:
 
     async def _fetch(self, origin: str, request: Request) -> OriginPolicy:
         """From the store when fresh; else fetched (by this worker, or by the one that holds
-        the origin's lock in a shared store) and put in the store. robots.txt is published
-        as soon as it is known, tdmrep.json when it is."""
+        the origin's lock in a shared store) and put in the store. robots.txt only:
+        tdmrep.json is fetched when the use gate first needs it (:meth:`complete_policy`)."""
         if not self._memory:
             stored = await self._store(self.store.get, origin)
             if stored is not None and self._age_left(stored) > 0:
@@ -284,24 +422,16 @@ class PolicyFetcher:
         try:
             fetched_at = time.time()
             robots_url = f"{origin}/robots.txt"
-            tdmrep_url = f"{origin}{tdmrep.WELL_KNOWN_PATH}"
             robots_dl = deferred_from_coro(
                 self._download("robots.txt", robots_url, self.cfg.robotstxt_max_bytes)
-            )
-            tdmrep_dl = deferred_from_coro(
-                self._download("tdmrep.json", tdmrep_url, self.cfg.tdmrep_max_bytes)
             )
             robots_raw = await self._raw(robots_dl, robots_url)
             stamp = iso_time(fetched_at)
             self.runtime.inc("ccsignals/policy/fetched")
             policy = self._build_robots(origin, robots_raw, fetched_at, stamp, request, False)
             self._publish_robots(origin, policy)
-            tdmrep_raw = await self._raw(tdmrep_dl, tdmrep_url)
-            policy.tdmrep, policy.tdmrep_record = self._tdmrep(
-                origin, tdmrep_raw, stamp, False, robots_raw.status is None
-            )
             if not self._memory:
-                stored = StoredPolicy(robots_raw, tdmrep_raw, fetched_at)
+                stored = StoredPolicy(robots_raw, None, fetched_at)
                 await self._store(self.store.put, origin, stored, self._max_age(stored))
         finally:
             if not self._memory:
@@ -343,7 +473,7 @@ class PolicyFetcher:
             robots_record,
             None,
             PolicyRecord(
-                "tdmrep.json", f"{origin}{tdmrep.WELL_KNOWN_PATH}", None, stamp, None, "pending"
+                "tdmrep.json", f"{origin}{tdmrep.WELL_KNOWN_PATH}", None, stamp, None, PENDING
             ),
             monotonic() + age_left,
         )
@@ -357,11 +487,12 @@ class PolicyFetcher:
         policy = self._build_robots(
             origin, stored.robots, stored.fetched_at, stamp, request, cached
         )
-        # When the origin could not be reached at all, the robots.txt warning says it.
-        origin_down = stored.robots.status is None
-        policy.tdmrep, policy.tdmrep_record = self._tdmrep(
-            origin, stored.tdmrep, stamp, cached, origin_down
-        )
+        if stored.tdmrep is not None:  # else fetched when the use gate first needs it
+            # When the origin could not be reached at all, the robots.txt warning says it.
+            origin_down = stored.robots.status is None
+            policy.tdmrep, policy.tdmrep_record = self._tdmrep(
+                origin, stored.tdmrep, stamp, cached, origin_down
+            )
         return policy
 
     async def _store(self, method: Any, origin: str, *args: Any, default: Any = None) -> Any:

@@ -62,6 +62,8 @@ class RequestHold:
         self._inc = inc
         #: origin -> requests waiting for its robots.txt, in arrival order
         self._held: dict[str, list[Request]] = {}
+        self._count = 0  # requests in self._held
+        self._max = 0  # the most held at once so far (stat ccsignals/requests/held_max)
         self._releasing: Request | None = None
         crawler.signals.connect(self._scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(self._idle, signal=signals.spider_idle)
@@ -70,7 +72,7 @@ class RequestHold:
     @property
     def held(self) -> int:
         """How many requests are held now."""
-        return sum(map(len, self._held.values()))
+        return self._count
 
     def _scheduled(self, request: Request, **kwargs: Any) -> None:
         if request is self._releasing or self._skip(request):
@@ -84,6 +86,11 @@ class RequestHold:
     def hold(self, origin: str, request: Request) -> None:
         """Keep *request* until *origin*'s robots.txt is known, fetching it if need be."""
         self._inc("ccsignals/requests/held", 1)
+        self._count += 1
+        if self._count > self._max:
+            self._max = self._count
+            if self.crawler.stats is not None:
+                self.crawler.stats.max_value("ccsignals/requests/held_max", self._count)
         held = self._held.get(origin)
         if held is not None:
             held.append(request)
@@ -96,6 +103,7 @@ class RequestHold:
 
     def _release(self, origin: str, expires: float | None) -> None:
         requests = self._held.pop(origin, [])
+        self._count -= len(requests)
         engine = self.crawler.engine
         for index, request in enumerate(requests):
             if expires is not None:
@@ -131,7 +139,9 @@ class RequestHold:
             raise DontCloseSpider
 
     def _closed(self, **kwargs: Any) -> None:
+        self.fetcher.close()
         count = self.held
         self._held.clear()
+        self._count = 0
         if count:
             self._lost(count)

@@ -59,17 +59,18 @@ class RawFile:
 
 @dataclass(frozen=True, slots=True)
 class StoredPolicy:
-    """Both policy files of an origin and when they were fetched (Unix time)."""
+    """Both policy files of an origin and when robots.txt was fetched (Unix time). tdmrep.json
+    is None until the use gate first needed it (it is fetched then, not with robots.txt)."""
 
     robots: RawFile
-    tdmrep: RawFile
+    tdmrep: RawFile | None
     fetched_at: float
 
     def dumps(self) -> str:
         return json.dumps(
             {
                 "robots": self.robots.to_json(),
-                "tdmrep": self.tdmrep.to_json(),
+                "tdmrep": self.tdmrep.to_json() if self.tdmrep is not None else None,
                 "fetched_at": self.fetched_at,
             }
         )
@@ -79,7 +80,7 @@ class StoredPolicy:
         data = json.loads(text)
         return cls(
             RawFile.from_json(data["robots"]),
-            RawFile.from_json(data["tdmrep"]),
+            RawFile.from_json(data["tdmrep"]) if data.get("tdmrep") else None,
             float(data["fetched_at"]),
         )
 
