@@ -29,6 +29,7 @@ from scrapy_ccsignals.policy.origin import origin_of
 from scrapy_ccsignals.policy.store import open_store
 from scrapy_ccsignals.records.audit import AuditLog, resolve_path
 from scrapy_ccsignals.records.report import summary_from_stats
+from scrapy_ccsignals.scrapy_compat import stats_method
 from scrapy_ccsignals.signals.c2pa import c2pa_installed
 
 if TYPE_CHECKING:
@@ -197,9 +198,9 @@ class CCSignalsExtension:
             stats = self.crawler.stats  # read lazily, not in __init__
             if stats is None:
                 return
-            # Bound once: each attribute lookup on a Scrapy stats collector goes through
-            # its spider-argument deprecation shim.
-            inc = self._inc = stats.inc_value
+            # Bound once, under Scrapy's spider-argument deprecation shim (an attribute
+            # lookup hook and an argument check on every call): see scrapy_compat.
+            inc = self._inc = stats_method(stats, "inc_value")
         inc(key, count)
 
     def _debug_logged(self) -> bool:

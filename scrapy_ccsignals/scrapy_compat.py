@@ -13,13 +13,16 @@ kept together so a Scrapy upgrade that changes them fails one test
 - ``ExecutionEngine._slot.scheduler``: whether requests wait in the scheduler, so that new
   origins' policy fetches start only when the downloader could take their pages
   (``engine.needs_backout()`` is public, the scheduler behind it is not).
+- ``StatsCollector`` wraps ``inc_value`` and friends, per instance, in a check for a
+  deprecated ``spider`` argument (``scrapy.utils.decorators._warn_spider_arg``) that costs
+  more than the increment; the plugin, which never passes one, calls the method under it.
 - ``Headers`` is a ``dict`` of normalised bytes keys to lists of bytes values; one pass
   over it is cheaper than a ``getlist()`` per header name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -88,3 +91,15 @@ def scheduler_has_pending(engine: Any) -> bool:
     slot = getattr(engine, "_slot", None)
     scheduler = getattr(slot, "scheduler", None)
     return scheduler is not None and bool(scheduler.has_pending_requests())
+
+
+def stats_method(stats: Any, name: str) -> Callable[..., Any]:
+    """The stats collector's bound method *name* without Scrapy's spider-argument shim
+    (one level, and only that shim: a collector's own wrappers are kept)."""
+    method = getattr(stats, name)
+    code = getattr(method, "__code__", None)
+    if getattr(code, "co_qualname", "").startswith("_warn_spider_arg."):
+        inner = getattr(method, "__wrapped__", None)
+        if callable(inner):
+            return inner
+    return method

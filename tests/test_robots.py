@@ -117,7 +117,7 @@ def test_extension_lines_from_matched_group():
         "User-agent: MyBot\nContent-Usage: /open/ train-ai=y\nContent-Usage: search=y\n"
     )
     rules = parse_robots(text, "MyBot")
-    assert rules.licenses == ["https://example.org/license.xml"]
+    assert rules.licenses == ("https://example.org/license.xml",)
     usage = rules.scoped("content-usage", "/open/page")
     assert [line.value for line in usage] == ["train-ai=y"]
     assert [line.value for line in rules.scoped("content-usage", "/closed")] == ["search=y"]
@@ -287,3 +287,17 @@ def test_scopes_match_percent_encoded_paths():
     assert values(rules, "content-usage", url_path("http://h/a%2Fb/")) == []
     assert values(rules, "content-usage", url_path("http://h/a/b")) == ["train-ai=n"]
     assert values(rules, "content-usage", url_path("http://h/caf%C3%A9/x")) == ["train-ai=y"]
+
+
+def test_no_matcher_is_kept_when_nothing_is_disallowed():
+    """Kept per origin for the crawl: an allow-only group needs no protego parser."""
+    from scrapy_ccsignals.signals.robots import parse_robots
+
+    for text in ("User-agent: *\nAllow: /\n", "User-agent: *\nDisallow:\n", "User-agent: *\n"):
+        rules = parse_robots(text, "TestBot")
+        assert rules._matcher is None
+        assert rules.can_fetch("http://a.test/x", "/x")
+    rules = parse_robots("User-agent: *\nAllow: /x/y\nDisallow: /x\n", "TestBot")
+    assert rules._matcher is not None
+    assert not rules.can_fetch("http://a.test/x/z", "/x/z")
+    assert rules.can_fetch("http://a.test/x/y", "/x/y")

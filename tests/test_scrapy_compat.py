@@ -87,3 +87,41 @@ async def test_scheduler_has_pending_in_a_real_crawl(server):
     )
     assert len(items) == 3
     assert seen[0] is True and seen[-1] is False
+
+
+def test_stats_method_skips_only_scrapys_spider_argument_shim():
+    import functools
+
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from scrapy_ccsignals.scrapy_compat import stats_method
+
+    crawler = get_crawler()
+    stats = MemoryStatsCollector(crawler)
+    # The shim this skips (if Scrapy drops it, so can scrapy_compat.stats_method):
+    assert stats.inc_value.__code__.co_qualname.startswith("_warn_spider_arg.")
+    inc = stats_method(stats, "inc_value")
+    assert not (
+        inc.__code__ if hasattr(inc, "__code__") else inc.__func__.__code__
+    ).co_qualname.startswith("_warn_spider_arg.")
+    inc("a", 2)
+    inc("a", 1)
+    assert stats.get_value("a") == 3
+
+    calls: list[str] = []
+
+    def exported(func):
+        @functools.wraps(func)
+        def inner(self, key, *args, **kwargs):
+            calls.append(key)
+            return func(self, key, *args, **kwargs)
+
+        return inner
+
+    class ExportingStats(MemoryStatsCollector):
+        inc_value = exported(MemoryStatsCollector.inc_value)
+
+    own = ExportingStats(crawler)
+    stats_method(own, "inc_value")("b")
+    assert calls == ["b"]  # the collector's own wrapper still runs
+    assert own.get_value("b") == 1

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from protego import Protego
 
@@ -75,14 +75,18 @@ class ScopedLine:
     raw: str
 
 
-@dataclass
+@dataclass(slots=True)
 class RobotsRules:
+    """One origin's rules for one token. Kept per origin for the whole crawl (up to
+    ``CCSIGNALS_POLICY_CACHE_SIZE``), so compact: tuples (the empty one is shared), no
+    instance dict, and no protego matcher when nothing is disallowed."""
+
     outcome: str
     token: str
     group: str | None = None  # the user-agent the chosen group named, or None
     crawl_delay: float | None = None
-    extensions: list[ScopedLine] = field(default_factory=list)
-    licenses: list[str] = field(default_factory=list)
+    extensions: tuple[ScopedLine, ...] = ()
+    licenses: tuple[str, ...] = ()
     _matcher: Protego | None = None
 
     def can_fetch(self, url: str, path: str) -> bool:
@@ -201,6 +205,7 @@ def parse_robots(text: str, token: str) -> RobotsRules:
     rules = [rule for group_rules in chosen for rule in group_rules]
 
     lines = ["User-agent: *"]
+    disallows = False
     crawl_delay: float | None = None
     extensions: list[ScopedLine] = list(preamble)
     for key, value, raw in rules:
@@ -215,14 +220,17 @@ def parse_robots(text: str, token: str) -> RobotsRules:
                 crawl_delay = delay if crawl_delay is None else max(crawl_delay, delay)
         else:
             lines.append(f"{_RULE_KEYS[key]}: {value}")
-    matcher = Protego.parse("\n".join(lines)) if len(lines) > 1 else None
+            # An empty Disallow disallows nothing (RFC 9309 2.2.2).
+            disallows = disallows or (_RULE_KEYS[key] == "Disallow" and bool(value))
+    # Without a Disallow, every path is allowed whatever the Allow lines say: no matcher.
+    matcher = Protego.parse("\n".join(lines)) if disallows else None
     return RobotsRules(
         outcome=PARSED,
         token=token,
         group=name,
         crawl_delay=crawl_delay,
-        extensions=extensions,
-        licenses=licenses,
+        extensions=tuple(extensions),
+        licenses=tuple(licenses),
         _matcher=matcher,
     )
 
