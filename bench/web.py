@@ -96,15 +96,38 @@ NOT_FOUND = _response("404 Not Found", b"not found", "text/plain")
 
 
 class Handler(asyncio.Protocol):
-    def __init__(self, routes: dict[str, bytes], delays: dict[str, float] | None = None):
+    def __init__(
+        self,
+        routes: dict[str, bytes],
+        delays: dict[str, float] | None = None,
+        idle_timeout: float = 0.0,
+    ):
         self.routes = routes
         self.delays = delays or {}
         self.buffer = b""
+        self.idle_timeout = idle_timeout
+        self.idle: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self._arm()
+
+    def _arm(self) -> None:
+        """Close a keep-alive connection idle for ``idle_timeout`` s, as web servers do
+        (Apache's KeepAliveTimeout is 5 s): otherwise the crawler's connection pool keeps
+        every origin's connections for 240 s, an open file each on both sides."""
+        if self.idle is not None:
+            self.idle.cancel()
+        if self.idle_timeout > 0:
+            loop = asyncio.get_running_loop()
+            self.idle = loop.call_later(self.idle_timeout, self.transport.close)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.idle is not None:
+            self.idle.cancel()
 
     def data_received(self, data: bytes) -> None:
+        self._arm()
         self.buffer += data
         while b"\r\n\r\n" in self.buffer:
             request, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
@@ -131,18 +154,26 @@ def addresses(count: int) -> list[tuple[str, int]]:
 
 
 async def serve(
-    origins: int, pages: int, size: int, slow_robots: float = 0.0, slow_pages: int = 0
+    origins: int,
+    pages: int,
+    size: int,
+    slow_robots: float = 0.0,
+    slow_pages: int = 0,
+    idle_timeout: float = 0.0,
+    first: int = 0,
 ) -> None:
     """With *slow_robots*, origin 0 answers its robots.txt after that many seconds and
     has *slow_pages* pages (the slow-origin scenario)."""
     loop = asyncio.get_running_loop()
     urls = []
     for index, (host, port) in enumerate(addresses(origins)):
+        if index < first:
+            continue  # served by another process (--first): one has too few open files
         slow = slow_robots > 0 and index == 0
         routes = origin_routes(index, slow_pages if slow else pages, size)
         delays = {"/robots.txt": slow_robots} if slow else {}
         server = await loop.create_server(
-            lambda r=routes, d=delays: Handler(r, d), host, port, backlog=512
+            lambda r=routes, d=delays: Handler(r, d, idle_timeout), host, port, backlog=512
         )
         bound = server.sockets[0].getsockname()
         urls.append(f"http://{bound[0]}:{bound[1]}")
@@ -157,11 +188,23 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=8192)
     parser.add_argument("--slow-robots", type=float, default=0.0)
     parser.add_argument("--slow-pages", type=int, default=40)
+    parser.add_argument("--idle-timeout", type=float, default=0.0)
+    parser.add_argument("--first", type=int, default=0, help="serve origins from this index")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     try:
-        asyncio.run(serve(args.origins, args.pages, args.size, args.slow_robots, args.slow_pages))
+        asyncio.run(
+            serve(
+                args.origins,
+                args.pages,
+                args.size,
+                args.slow_robots,
+                args.slow_pages,
+                args.idle_timeout,
+                args.first,
+            )
+        )
     except KeyboardInterrupt:
         sys.exit(0)
 
