@@ -18,6 +18,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -354,16 +355,9 @@ class PolicyFetcher:
         if stored is not None and stored.tdmrep is not None:
             return stored.tdmrep, True
         key = f"tdmrep {origin}"
-        lock_timeout = self.cfg.policy_lock_timeout
-        if not await self._store(self.store.acquire, key, lock_timeout, default=True):
-            self.runtime.inc("ccsignals/policy/lock_wait")
-            deadline = monotonic() + lock_timeout
-            while monotonic() < deadline:
-                await self._sleep(LOCK_POLL_INTERVAL)
-                stored = await self._store(self.store.get, origin)
-                if stored is not None and stored.tdmrep is not None:
-                    return stored.tdmrep, True
-            # The lock expired without a result (a dead worker): fetch it ourselves.
+        stored = await self._lock_or_wait(key, origin, lambda entry: entry.tdmrep is not None)
+        if stored is not None and stored.tdmrep is not None:
+            return stored.tdmrep, True
         try:
             raw = await self._raw(self._tdmrep_download(url), url)
             await self._store(self._add_tdmrep, origin, raw)
@@ -408,17 +402,12 @@ class PolicyFetcher:
             if stored is not None and self._age_left(stored) > 0:
                 self.runtime.inc("ccsignals/policy/store_hit")
                 return self._build(origin, stored, request, cached=True)
-            lock_timeout = self.cfg.policy_lock_timeout
-            if not await self._store(self.store.acquire, origin, lock_timeout, default=True):
-                self.runtime.inc("ccsignals/policy/lock_wait")
-                deadline = monotonic() + lock_timeout
-                while monotonic() < deadline:
-                    await self._sleep(LOCK_POLL_INTERVAL)
-                    stored = await self._store(self.store.get, origin)
-                    if stored is not None and self._age_left(stored) > 0:
-                        self.runtime.inc("ccsignals/policy/store_hit")
-                        return self._build(origin, stored, request, cached=True)
-                # The lock expired without a result (a dead worker): fetch it ourselves.
+            stored = await self._lock_or_wait(
+                origin, origin, lambda entry: self._age_left(entry) > 0
+            )
+            if stored is not None:
+                self.runtime.inc("ccsignals/policy/store_hit")
+                return self._build(origin, stored, request, cached=True)
         try:
             fetched_at = time.time()
             robots_url = f"{origin}/robots.txt"
@@ -437,6 +426,25 @@ class PolicyFetcher:
             if not self._memory:
                 await self._store(self.store.release, origin)
         return policy
+
+    async def _lock_or_wait(
+        self, key: str, origin: str, ready: Callable[[StoredPolicy], bool]
+    ) -> StoredPolicy | None:
+        """Take the shared store's fetch lock *key* (None: fetch it yourself, then release
+        it). If another worker holds it, poll the origin's entry until *ready* says what
+        that worker fetched is there (returned), or until the lock expires (a dead worker:
+        None, fetch it yourself)."""
+        lock_timeout = self.cfg.policy_lock_timeout
+        if await self._store(self.store.acquire, key, lock_timeout, default=True):
+            return None
+        self.runtime.inc("ccsignals/policy/lock_wait")
+        deadline = monotonic() + lock_timeout
+        while monotonic() < deadline:
+            await self._sleep(LOCK_POLL_INTERVAL)
+            stored = await self._store(self.store.get, origin)
+            if stored is not None and ready(stored):
+                return stored
+        return None
 
     async def _raw(self, download: Deferred[RawFile], url: str) -> RawFile:
         try:

@@ -16,6 +16,10 @@ Dropping a request from ``request_scheduled`` is Scrapy's documented way
 ``DontCloseSpider``). The access gate itself stays in the downloader middleware's
 ``process_request``, which checks every request against the policy: holding is about
 where a request waits, not whether it may go (RFC 9309 section 2.4, SIGNALS.md).
+
+Held requests cost the engine nothing, so it would read the whole start list into the hold;
+the spider middleware's ``process_start`` paces it instead (see
+``PolicyFetcher.room_for_new_origins``).
 """
 
 from __future__ import annotations
