@@ -304,13 +304,7 @@ class PolicyFetcher:
         try:
             policy = await self._fetch(origin, request)
         except Exception as exc:
-            logger.error(
-                "Unexpected error fetching the policy of %s, disallowing it: %r",
-                origin,
-                exc,
-                exc_info=True,
-                extra={"spider": self.runtime.crawler.spider},
-            )
+            self._unexpected("the policy of %s, disallowing it", origin, exc)
             policy = self._failed_policy(origin, f"internal error: {exc!r}")
         finally:
             if origin in self._waiters:
@@ -330,13 +324,7 @@ class PolicyFetcher:
                 origin, raw, iso_time(fetched_at), cached, origin_down
             )
         except Exception as exc:
-            logger.error(
-                "Unexpected error fetching the tdmrep.json of %s: %r",
-                origin,
-                exc,
-                exc_info=True,
-                extra={"spider": self.runtime.crawler.spider},
-            )
+            self._unexpected("the tdmrep.json of %s", origin, exc)
             failed = self._failed_policy(origin, f"internal error: {exc!r}")
             policy.tdmrep, policy.tdmrep_record = None, failed.tdmrep_record
         finally:
@@ -377,6 +365,17 @@ class PolicyFetcher:
         age_left = self._age_left(entry)
         if age_left > 0:
             self.store.put(origin, entry, age_left)
+
+    def _unexpected(self, what: str, origin: str, exc: Exception) -> None:
+        """A bug of ours while fetching *what* (a format with the origin): logged with its
+        traceback; the caller falls back to the conservative outcome."""
+        logger.error(
+            f"Unexpected error fetching {what}: %r",
+            origin,
+            exc,
+            exc_info=True,
+            extra={"spider": self.runtime.crawler.spider},
+        )
 
     def _failed_policy(self, origin: str, detail: str) -> OriginPolicy:
         now = utc_now()
