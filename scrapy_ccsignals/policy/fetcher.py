@@ -218,10 +218,8 @@ class PolicyFetcher:
         queued = self._queued
         while queued and self._room():
             self._start(*queued.popleft())
-        if len(queued) < self._fetch_limit and self._room_waiters:
-            waiters, self._room_waiters = self._room_waiters, []
-            for waiter in waiters:
-                waiter.callback(None)
+        if len(queued) < self._fetch_limit:
+            self._wake_room_waiters()
         if queued and not self._robots_slots:
             # No fetch will end to call us again, and requests the access gate denies
             # leave the downloader without a signal: look again shortly (once).
@@ -248,6 +246,9 @@ class PolicyFetcher:
     def close(self) -> None:
         """The spider is closing: nobody waits for room any more, no fetch starts."""
         self._repump.cancel()
+        self._wake_room_waiters()
+
+    def _wake_room_waiters(self) -> None:
         waiters, self._room_waiters = self._room_waiters, []
         for waiter in waiters:
             if not waiter.called:
