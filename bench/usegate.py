@@ -10,8 +10,9 @@ from scrapy.settings import Settings
 
 from bench.web import origin_routes
 from scrapy_ccsignals.config import Config
+from scrapy_ccsignals.gate.facts import SIGNAL_HEADERS, ResponseFacts, scan_page
 from scrapy_ccsignals.gate.provenance import build_record
-from scrapy_ccsignals.gate.usegate import SIGNAL_HEADERS, evaluate
+from scrapy_ccsignals.gate.usegate import evaluate
 from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
 from scrapy_ccsignals.signals.robots import parse_robots
 from scrapy_ccsignals.signals.tdmrep import parse_tdmrep_json
@@ -46,7 +47,9 @@ def measure(family_index: int = 5, number: int = 2000, repeat: int = 7) -> float
     url = "http://127.0.0.1:1/p/3"
 
     def one() -> None:
-        evaluation = evaluate(cfg, url, headers, "text/html; charset=utf-8", body, policy)
+        facts = ResponseFacts(url, "/p/3", headers, "text/html; charset=utf-8", True)
+        facts.page = scan_page(cfg, body)
+        evaluation = evaluate(cfg, facts, policy)
         build_record(cfg, "0", url, 200, "text/html; charset=utf-8", body, evaluation, policy)
 
     runs = timeit.repeat(one, number=number, repeat=repeat)

@@ -20,9 +20,10 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import DeferredList
 
 from scrapy_ccsignals.extension import CCSignalsExtension
+from scrapy_ccsignals.gate.facts import SIGNAL_HEADERS, ResponseFacts, is_html, scan_page
 from scrapy_ccsignals.gate.filemeta import file_attribution, wants_file_metadata
 from scrapy_ccsignals.gate.provenance import build_record
-from scrapy_ccsignals.gate.usegate import SIGNAL_HEADERS, evaluate, is_html, rsl_urls, scan_page
+from scrapy_ccsignals.gate.usegate import Evaluation, evaluate, rsl_urls
 from scrapy_ccsignals.policy.fetcher import POLICY_META
 from scrapy_ccsignals.policy.hold import WAITED_FOR, RequestHold
 from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from scrapy_ccsignals.policy.origin import OriginPolicy
-    from scrapy_ccsignals.signals.htmlscan import HtmlMeta
     from scrapy_ccsignals.signals.rsl import RslDocument
 
 logger = logging.getLogger(__name__)
@@ -178,32 +178,39 @@ class CCSignalsDownloaderMiddleware:
         )
 
     async def process_response(self, request: Request, response: Response) -> Response:
+        """facts -> policy -> evaluate -> record -> account."""
         if request.meta.get(POLICY_META):
             return response
         if request.meta.get(OPT_OUT):
-            self.runtime.audit.event(
-                url=response.url,
-                origin=origin_of(response.url),
-                stage="response",
-                action="fetched",
-                decision=None,
-                reasons=[f"not checked: request meta {OPT_OUT}"],
-                status=response.status,
-            )
+            self._audit_opt_out(response)
             return response
         parts = response_url_parts(request, response)
         origin = origin_of_parts(parts)
-        # data: and file: responses have no origin policy, but their own signals count.
-        # The use gate needs tdmrep.json too; requests went out once robots.txt was known,
-        # so wait for it here, up to its timeout (SIGNALS.md r2).
-        policy = None
-        if origin is not None:
-            fetcher = self.runtime.fetcher
-            policy = fetcher.cached(origin)
-            if policy is None or fetcher.tdmrep_pending(origin):
-                policy = await fetcher.complete_policy(origin, request)
-        # One pass over the raw header dict (keys are Scrapy-normalised bytes) instead of a
-        # Headers.get()/getlist() per name.
+        facts = self._facts(request, response, parts)
+        policy = await self._policy(origin, request)
+        documents, rsl_records = await self._rsl_documents(facts, origin, policy)
+        if not facts.html:
+            await self._file_facts(facts, response.body)
+        evaluation = evaluate(self.cfg, facts, policy, documents)
+        record = self._record(request, response, facts, evaluation, policy, rsl_records)
+        self._account(response, origin, facts, evaluation, record)
+        return response
+
+    def _audit_opt_out(self, response: Response) -> None:
+        self.runtime.audit.event(
+            url=response.url,
+            origin=origin_of(response.url),
+            stage="response",
+            action="fetched",
+            decision=None,
+            reasons=[f"not checked: request meta {OPT_OUT}"],
+            status=response.status,
+        )
+
+    def _facts(self, request: Request, response: Response, parts: ParseResult) -> ResponseFacts:
+        """The signal headers and content type (one pass over the raw header dict, whose
+        keys are Scrapy-normalised bytes, instead of a ``getlist()`` per name) and, for
+        HTML, the page scan."""
         cap = self.cfg.header_max_bytes
         wanted: dict[str, list[str]] = {}
         content_type = ""
@@ -213,68 +220,91 @@ class CCSignalsDownloaderMiddleware:
                 wanted[name] = [v[:cap].decode("latin-1") for v in values]
             elif name == "content-type" and values:
                 content_type = values[-1].decode("latin-1").lower()  # as Headers.get()
-        # Trust the class Scrapy chose: it sniffs bodies that come without a Content-Type
-        # (SIGNALS.md, HTML scanning r2).
-        html = isinstance(response, HtmlResponse) or (
-            isinstance(response, TextResponse) and is_html(content_type)
-        )
-
-        body = response.body
-        page = scan_page(self.cfg, body) if html and body else None
-        # RSL licences the response points at are fetched (once per crawl) before the use
-        # gate decides; so is what a non-HTML file says about itself, read off the reactor.
-        docs, rsl_records = await self._rsl_documents(response.url, origin, wanted, page, policy)
-        asset = c2pa = None
-        if (
-            not html
-            and body
-            and self.cfg.asset_scan_bytes
-            and wants_file_metadata(content_type, body)
-        ):
-            asset, c2pa = await self.runtime.read_file_metadata(response.url, body, content_type)
-        # What Credit needs (SIGNALS.md, Attribution r2): the file's is at hand; a page's
-        # is read when its first item is attached (a page with no item, or whose items are
-        # dropped, never pays for that second scan).
-        attribution = file_attribution(asset) if asset is not None else {}
-        if page is not None:
-            request.meta[ATTRIBUTION_PENDING] = True
-        evaluation = evaluate(
-            self.cfg,
+        facts = ResponseFacts(
             response.url,
+            url_path_of_parts(parts),
             wanted,
             content_type,
-            None,
-            policy,
-            path=url_path_of_parts(parts),
-            page=page,
-            rsl_docs=docs,
-            asset=asset,
-            c2pa=c2pa,
             access_checked=request.meta.get(ACCESS_CHECKED) == response.url,
         )
+        # Trust the class Scrapy chose: it sniffs bodies that come without a Content-Type
+        # (SIGNALS.md, HTML scanning r2).
+        facts.html = isinstance(response, HtmlResponse) or (
+            isinstance(response, TextResponse) and is_html(content_type)
+        )
+        if facts.html and response.body:
+            facts.page = scan_page(self.cfg, response.body)
+            # What Credit needs (SIGNALS.md, Attribution r2) is read when the page's first
+            # item is attached: a page with no item, or whose items are dropped, never
+            # pays for it.
+            request.meta[ATTRIBUTION_PENDING] = True
+        return facts
+
+    async def _policy(self, origin: str | None, request: Request) -> OriginPolicy | None:
+        """The origin's policy. data: and file: responses have none, but their own signals
+        count. The use gate needs tdmrep.json too; requests went out once robots.txt was
+        known, so wait for it here, up to its timeout (SIGNALS.md r2)."""
+        if origin is None:
+            return None
+        fetcher = self.runtime.fetcher
+        policy = fetcher.cached(origin)
+        if policy is None or fetcher.tdmrep_pending(origin):
+            policy = await fetcher.complete_policy(origin, request)
+        return policy
+
+    async def _file_facts(self, facts: ResponseFacts, body: bytes) -> None:
+        """What a non-HTML file says about itself, read off the reactor."""
+        if body and self.cfg.asset_scan_bytes and wants_file_metadata(facts.content_type, body):
+            facts.asset, facts.c2pa = await self.runtime.read_file_metadata(
+                facts.url, body, facts.content_type
+            )
+
+    def _record(
+        self,
+        request: Request,
+        response: Response,
+        facts: ResponseFacts,
+        evaluation: Evaluation,
+        policy: OriginPolicy | None,
+        rsl_records: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """The provenance record, on the request's meta for the spider middleware."""
         record = build_record(
             self.cfg,
             self.runtime.version,
             response.url,
             response.status,
-            content_type,
+            facts.content_type,
             response.body,
             evaluation,
             policy,
         )
         if rsl_records:
             record["policies"] += rsl_records
+        attribution = file_attribution(facts.asset) if facts.asset is not None else {}
         if attribution:
             record["attribution"] = attribution
         request.meta[META_KEY] = record
+        return record
+
+    def _account(
+        self,
+        response: Response,
+        origin: str | None,
+        facts: ResponseFacts,
+        evaluation: Evaluation,
+        record: dict[str, Any],
+    ) -> None:
+        """Stats, the audit line and the debug log of the decision."""
         decision = evaluation.decision
-        self.runtime.inc(f"ccsignals/responses/{decision.decision}")
+        inc = self.runtime.inc
+        inc(f"ccsignals/responses/{decision.decision}")
         if decision.conditions:
-            self.runtime.inc("ccsignals/responses/allow_conditional")
+            inc("ccsignals/responses/allow_conditional")
         for family in decision.families:
-            self.runtime.inc(f"ccsignals/{decision.decision}/{family}")
+            inc(f"ccsignals/{decision.decision}/{family}")
         lic = evaluation.license
-        self.runtime.inc(f"ccsignals/licenses/{(lic.id or 'other') if lic else 'none'}")
+        inc(f"ccsignals/licenses/{(lic.id or 'other') if lic else 'none'}")
         self.runtime.audit.event(
             url=response.url,
             origin=origin,
@@ -285,7 +315,7 @@ class CCSignalsDownloaderMiddleware:
             signals=record["signals"],
             status=response.status,
             bytes=len(response.body),
-            content_type=content_type,
+            content_type=facts.content_type,
             families=list(decision.families),
             conditions=record["conditions"],
             license=record["license"],
@@ -299,15 +329,9 @@ class CCSignalsDownloaderMiddleware:
                 "; ".join(decision.reasons),
                 extra={"spider": self.crawler.spider},
             )
-        return response
 
     async def _rsl_documents(
-        self,
-        url: str,
-        origin: str | None,
-        headers: dict[str, list[str]],
-        page: HtmlMeta | None,
-        policy: OriginPolicy | None,
+        self, facts: ResponseFacts, origin: str | None, policy: OriginPolicy | None
     ) -> tuple[dict[str, RslDocument], list[dict[str, Any]]]:
         """The parsed RSL licences the response points at (SIGNALS.md, RSL), by URL, and
         their policy records for provenance: at most :data:`MAX_RSL_PER_RESPONSE`, fetched
@@ -316,11 +340,12 @@ class CCSignalsDownloaderMiddleware:
         records: list[dict[str, Any]] = []
         if not (
             (policy is not None and policy.robots.licenses)
-            or "link" in headers
-            or (page is not None and page.licenses)
+            or "link" in facts.headers
+            or (facts.page is not None and facts.page.licenses)
         ):
             return docs, records
-        urls = rsl_urls(self.cfg, url, headers, page, policy)
+        url = facts.url
+        urls = rsl_urls(facts, policy)
         if len(urls) > MAX_RSL_PER_RESPONSE:
             # A page cannot make the crawler fetch any number of URLs for it.
             self.runtime.inc("ccsignals/rsl/skipped", len(urls) - MAX_RSL_PER_RESPONSE)

@@ -31,7 +31,7 @@ from twisted.internet.defer import DeferredList
 from scrapy_ccsignals.config import Config, ConfigError
 from scrapy_ccsignals.extension import CCSignalsExtension
 from scrapy_ccsignals.gate.recheck import Fresh, Outcome, recheck_record, refetched_outcome
-from scrapy_ccsignals.gate.usegate import rsl_urls
+from scrapy_ccsignals.gate.usegate import ResponseFacts, rsl_urls
 from scrapy_ccsignals.policy.origin import origin_of
 from scrapy_ccsignals.records.audit import AuditLog, utc_now
 from scrapy_ccsignals.records.feeds import Progress
@@ -139,7 +139,7 @@ class _RecheckSpider(scrapy.Spider):
     async def _origin(self, runtime: CCSignalsExtension, origin: str) -> None:
         policy = await runtime.fetcher.complete_policy(origin, scrapy.Request(f"{origin}/"))
         self.fresh.policies[origin] = policy
-        for url in rsl_urls(runtime.cfg, f"{origin}/", {}, None, policy):
+        for url in rsl_urls(ResponseFacts.of_url(f"{origin}/"), policy):
             await self._rsl(runtime, url)
 
     async def _rsl(self, runtime: CCSignalsExtension, url: str) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy_ccsignals.gate.decision import decide
-from scrapy_ccsignals.gate.usegate import evaluate, rsl_urls
+from scrapy_ccsignals.gate.usegate import ResponseFacts, evaluate, rsl_urls
 from scrapy_ccsignals.records.recheck import PAGE_LAYERS, page_rsl_urls, stored_signals
 from scrapy_ccsignals.signals import rsl
 from scrapy_ccsignals.signals.base import DENY, LAYER_ROBOTS, LAYER_TDMREP, UNKNOWN, Signal
@@ -92,7 +92,7 @@ def _combined(
     stored = stored_signals(record)
     content_type = str(record.get("content_type") or "")
     robots_docs = {u: d for u, d in fresh.rsl_docs.items() if d is not None}
-    evaluation = evaluate(cfg, url, {}, content_type, None, policy, rsl_docs=robots_docs)
+    evaluation = evaluate(cfg, ResponseFacts.of_url(url, content_type), policy, robots_docs)
     policy_signals = [s for s in evaluation.signals if s.layer in _POLICY_LAYERS]
     page = [
         s
@@ -113,7 +113,7 @@ def _combined(
         ]
     signals += page
     terms: list[dict[str, object]] = list(evaluation.extra.get("rsl", []))
-    used = rsl_urls(cfg, url, {}, None, policy)  # the robots.txt License lines
+    used = rsl_urls(ResponseFacts.of_url(url), policy)  # the robots.txt License lines
     for rsl_url, layer in page_rsl_urls(record):
         used.append(rsl_url)
         doc = fresh.rsl_docs.get(rsl_url)

@@ -1,0 +1,66 @@
+"""What one response says, gathered once before the use gate decides: the URL and its
+path, the signal headers, the content type, what the HTML page says about itself (one scan)
+and what a file says about itself. The gate reads these facts; it never reads the body."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from scrapy_ccsignals.signals import htmlscan
+from scrapy_ccsignals.signals.pathmatch import url_path
+
+if TYPE_CHECKING:
+    from scrapy_ccsignals.config import Config
+    from scrapy_ccsignals.signals.assets import AssetMetadata
+    from scrapy_ccsignals.signals.c2pa import C2paResult
+
+#: Response headers the use gate reads, lower-case name -> values in order.
+SIGNAL_HEADERS = frozenset(
+    {"content-usage", "content-signal", "tdm-reservation", "tdm-policy", "x-robots-tag", "link"}
+)
+
+
+@dataclass(slots=True)
+class ResponseFacts:
+    """One response as the use gate sees it. *headers* maps the lower-case names of
+    :data:`SIGNAL_HEADERS` to their values; *page* is the scan of an HTML body (None for
+    anything else); *asset* and *c2pa* what a non-HTML file says about itself;
+    *access_checked* that the access gate already let *url* through."""
+
+    url: str
+    path: str
+    headers: Mapping[str, list[str]] = field(default_factory=dict)
+    content_type: str = ""
+    #: the response is HTML (its *page* is None when the body is empty)
+    html: bool = False
+    page: htmlscan.HtmlMeta | None = None
+    asset: AssetMetadata | None = None
+    c2pa: C2paResult | None = None
+    access_checked: bool = False
+
+    @classmethod
+    def of_url(cls, url: str, content_type: str = "") -> ResponseFacts:
+        """Facts of a URL alone (no headers, no body): what re-checks evaluate."""
+        return cls(url, url_path(url), content_type=content_type)
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+def is_html(content_type: str) -> bool:
+    return content_type.startswith(("text/html", "application/xhtml+xml"))
+
+
+@lru_cache(maxsize=16)
+def _meta_names(token: str) -> tuple[bytes, ...]:
+    """The ``<meta name>`` values the gate reads, as bytes for the scanner's pre-filter."""
+    return (b"tdm-reservation", b"tdm-policy", b"robots", token.lower().encode("utf-8"))
+
+
+def scan_page(cfg: Config, body: bytes) -> htmlscan.HtmlMeta:
+    """The page-level metadata the use gate reads from an HTML body."""
+    return htmlscan.extract(body[: cfg.html_scan_bytes], _meta_names(cfg.token))
