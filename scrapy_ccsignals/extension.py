@@ -248,7 +248,7 @@ class CCSignalsExtension:
         )
 
     def crawl_facts(self, spider: Spider) -> dict[str, Any]:
-        """What the crawl's report header says about it (README, "Audit log")."""
+        """What the crawl's report header says about it (docs/audit-log.md)."""
         cfg = self.cfg
         return {
             "spider": spider.name,

@@ -31,8 +31,8 @@ class ItemProvenance:
         self.checked = runtime.checked_items
 
     def unchecked(self, item: Any, response: Response | None) -> Any:
-        """An item no decision covers passes with a record saying so (README, "Item
-        provenance": provenance is per response); None (dropped) when the crawl enforces
+        """An item no decision covers passes with a record saying so (docs/provenance.md:
+        provenance is per response); None (dropped) when the crawl enforces
         and its default for what no signal covers is deny."""
         if response is None:
             reason = "not checked: no response (item yielded from an errback or start())"
@@ -73,7 +73,7 @@ class ItemProvenance:
                 self._warned_classes.add(cls)
                 logger.warning(
                     "Item class %s has no %r field, so its items carry no provenance; "
-                    "declare the field (see the README, 'Item provenance') or set "
+                    "declare the field (see the documentation, 'Provenance') or set "
                     "CCSIGNALS_ITEM_FIELD",
                     f"{cls.__module__}.{cls.__qualname__}",
                     field,

@@ -1,5 +1,5 @@
 """The hostile-server fixture: origins that send every kind of broken or oversized input,
-each with the outcome SIGNALS.md and the README's "What happens when" table define."""
+each with the outcome SIGNALS.md and the "What happens when" table (docs/what-happens-when.md) define."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The package's layers import downward only (README, "Layout"): ``signals`` is pure (no
+"""The package's layers import downward only (docs/development.md, "Layout"): ``signals`` is pure (no
 Scrapy, nothing of ours outside it); ``policy``, ``gate`` and ``records`` never import the
 top-level runtime (add-on, config, extension, middlewares, commands); ``scrapy_compat`` is a
 leaf any Scrapy-facing layer may use (it imports nothing of ours). Imports under

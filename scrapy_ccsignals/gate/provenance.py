@@ -1,6 +1,6 @@
 """The provenance record: a plain JSON-serialisable dict that travels with every item.
 
-Fields (all documented in the README): url, fetched_at, status, content_type, sha256,
+Fields (all documented in docs/provenance.md): url, fetched_at, status, content_type, sha256,
 purpose, decision, conditions, reasons, license, signals, policies, agent.
 """
 

@@ -91,7 +91,7 @@ class AuditLog:
         signals: list[dict[str, Any]] | None = None,
         **extra: Any,
     ) -> None:
-        """Write one audit line with the fields every line has (README, "Audit log")
+        """Write one audit line with the fields every line has (docs/audit-log.md)
         and the stage's *extra* ones. Nothing is built when the log is off."""
         if self._thread is None:
             return

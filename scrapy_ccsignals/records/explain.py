@@ -8,7 +8,7 @@ from typing import Any
 
 from scrapy_ccsignals.records.report import printable
 
-#: Exit codes, as documented in the README.
+#: Exit codes, as documented in docs/commands.md.
 EXIT_ALLOW, EXIT_DENY, EXIT_ERROR = 0, 1, 2
 
 

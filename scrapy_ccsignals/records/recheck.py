@@ -6,7 +6,7 @@ Feeds are read streaming, one item at a time, so memory grows with the number of
 and RSL licences, not of items: JSON lines (``.jsonl``/``.jl``), a JSON array (``.json``,
 read incrementally) and CSV (``.csv``; the provenance column holds the record as JSON, or
 as the Python literal Scrapy's ``CsvItemExporter`` writes for a dict). Stdlib and signals
-only (README, "Layout"); the re-decision itself, which needs the use gate, is in
+only (docs/development.md, "Layout"); the re-decision itself, which needs the use gate, is in
 ``gate/recheck.py``.
 """
 

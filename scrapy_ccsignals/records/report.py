@@ -1,7 +1,7 @@
 """Summarise audit logs: streamed line by line, so a multi-gigabyte log costs memory in
 proportion to its number of origins, not its size.
 
-Every request ends in exactly one *outcome* (README, "Audit log"): ``forbidden`` by
+Every request ends in exactly one *outcome* (docs/audit-log.md): ``forbidden`` by
 robots.txt, ``error``, ``ignored`` by another middleware, or fetched and then ``allowed``,
 ``conditional`` (allowed with accepted conditions), ``denied`` or ``unchecked``. The
 outcomes partition the requests, and the text table, JSON, HTML charts and HTML tables all
