@@ -86,3 +86,38 @@ def test_disabled_or_bad_setting_is_one_line_exit_2(site, setting, expected):
     lines = [x for x in (result.stdout + result.stderr).splitlines() if x.strip()]
     assert len(lines) == 1, lines
     assert expected in lines[0]
+
+
+def _project(folder, audit_log):
+    """A Scrapy project folder whose crawls write their audit log to *audit_log*."""
+    (folder / "scrapy.cfg").write_text("[settings]\ndefault = checkproj.settings\n")
+    package = folder / "checkproj"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "settings.py").write_text(
+        'ADDONS = {"scrapy_ccsignals.Addon": 100}\n'
+        f"CCSIGNALS_AUDIT_LOG = {str(audit_log)!r}\n"
+    )
+
+
+def test_check_inside_a_project_leaves_its_audit_log_alone(site, tmp_path):
+    """Issue 26 item 8: the crawl's audit log is the dataset's account; a check run from the
+    project folder is not part of the dataset (like ccsignals-recheck, only ``--audit``)."""
+    crawl_log = tmp_path / "audit.jsonl"
+    crawl_log.write_text('{"stage": "crawl", "action": "started"}\n')
+    _project(tmp_path, crawl_log)
+    result = scrapy("ccsignals-check", "--json", site + "/noai", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert json.loads(result.stdout)["decision"] == "deny"
+    assert crawl_log.read_text() == '{"stage": "crawl", "action": "started"}\n'
+
+    own_log = tmp_path / "check-audit.jsonl"
+    result = scrapy("ccsignals-check", "--audit", str(own_log), site + "/noai", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    events = [json.loads(x) for x in own_log.read_text().splitlines()]
+    assert {(e["stage"], e["action"]) for e in events} >= {
+        ("crawl", "started"),
+        ("response", "fetched"),
+    }
+    assert any(e["url"] == site + "/noai" and e["decision"] == "deny" for e in events)
+    assert crawl_log.read_text() == '{"stage": "crawl", "action": "started"}\n'

@@ -2,7 +2,9 @@
 
 Exit code 0 when the content may be used for the purpose, 1 when it is denied (or robots.txt
 forbids fetching it), 2 on errors (a bad setting, the plugin disabled, an origin that cannot
-be reached, a failed download). The formatting lives in ``records/explain.py``.
+be reached, a failed download). The formatting lives in ``records/explain.py``. A check writes no audit
+log unless ``--audit FILE`` is given: run inside a project, the project's crawl log stays the
+dataset's own account.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ class Command(ScrapyCommand):
         parser.add_argument(
             "--json", action="store_true", help="print the provenance record as JSON"
         )
+        parser.add_argument(
+            "--audit", metavar="FILE", help="write the check's audit log to FILE (default: none)"
+        )
 
     def run(self, args: list[str], opts: Namespace) -> None:
         if len(args) != 1 or not is_url(args[0]):
@@ -102,6 +107,10 @@ class Command(ScrapyCommand):
         result: dict[str, Any] = {}
         assert self.crawler_process is not None
         crawler = self.crawler_process.create_crawler(_CheckSpider)
+        # A check is not part of the project's dataset: its crawl log (CCSIGNALS_AUDIT_LOG)
+        # is the dataset's account, read by the summary and the card. Like the re-check,
+        # the check writes an audit log only where --audit says.
+        crawler.settings.set("CCSIGNALS_AUDIT_LOG", opts.audit or None, priority="cmdline")
         self.crawler_process.crawl(crawler, url=url, result=result)
         self.crawler_process.start()
         agent = {"user_agent": cfg.user_agent, "token": cfg.token}
