@@ -21,6 +21,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from scrapy_ccsignals import __version__
+from scrapy_ccsignals.checked import CheckedItems
 from scrapy_ccsignals.config import Config, ConfigError
 from scrapy_ccsignals.gate.filemeta import read_file_metadata
 from scrapy_ccsignals.policy.documents import RslDocuments
@@ -112,7 +113,7 @@ class CCSignalsExtension:
         #: warned about once more).
         self._warned: OrderedDict[tuple[str, str], None] = OrderedDict()
         #: ids of items between the spider middleware and the first pipeline (items.py)
-        self.checked_items: set[int] = set()
+        self.checked_items = CheckedItems()
         if not self.cfg.enabled:
             raise NotConfigured("CCSIGNALS_ENABLED is False")
         try:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 
+from scrapy_ccsignals.checked import ItemRecord
 from scrapy_ccsignals.downloadermiddleware import OPT_OUT
 from scrapy_ccsignals.gate.provenance import copy_record, unchecked_record
 from scrapy_ccsignals.policy.origin import origin_of
@@ -26,8 +27,8 @@ class ItemProvenance:
         self.runtime = runtime
         self.cfg = runtime.cfg
         self._warned_classes: set[type] = set()
-        #: ids of the items the spider middleware gave a record, until the pipeline sees
-        #: them: a record found on any other item is not ours (copied, or the spider's)
+        #: the items the spider middleware gave a record, until the pipeline sees them: a
+        #: record found on any other item is not ours (copied, or the spider's)
         self.checked = runtime.checked_items
 
     def unchecked(self, item: Any, response: Response | None) -> Any:
@@ -60,10 +61,10 @@ class ItemProvenance:
         return item
 
     def attach(self, item: Any, record: dict[str, Any]) -> None:
-        self.checked.add(id(item))
         field = self.cfg.item_field
         if isinstance(item, dict):  # the common case, without building an adapter
-            item[field] = copy_record(record)
+            item[field] = own = ItemRecord(copy_record(record))
+            self.checked.add(item, own)
             return
         adapter = ItemAdapter(item)
         if field not in adapter.field_names():
@@ -79,5 +80,7 @@ class ItemProvenance:
                     field,
                     extra={"spider": self.runtime.crawler.spider},
                 )
+            self.checked.add(item, None)
             return
-        adapter[field] = copy_record(record)
+        adapter[field] = own = ItemRecord(copy_record(record))
+        self.checked.add(item, own)

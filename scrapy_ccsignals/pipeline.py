@@ -26,11 +26,9 @@ class CCSignalsPipeline:
 
     def process_item(self, item: Any) -> Any:
         checked = self.items.checked
-        key = id(item)
-        if key in checked:  # the common case: the spider middleware put the record there
-            checked.discard(key)
+        if checked.take(item, self.field):  # the spider middleware put the record there
             return item
         if self.items.unchecked(item, None) is None:
             raise DropItem("not checked, and CCSIGNALS_DEFAULT is deny (enforce mode)")
-        checked.discard(key)
+        checked.take(item, self.field)
         return item

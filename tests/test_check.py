@@ -95,8 +95,7 @@ def _project(folder, audit_log):
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "settings.py").write_text(
-        'ADDONS = {"scrapy_ccsignals.Addon": 100}\n'
-        f"CCSIGNALS_AUDIT_LOG = {str(audit_log)!r}\n"
+        f'ADDONS = {{"scrapy_ccsignals.Addon": 100}}\nCCSIGNALS_AUDIT_LOG = {str(audit_log)!r}\n'
     )
 
 
