@@ -35,6 +35,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_ITEM_FIELD": "ccsignals",
     "CCSIGNALS_LICENSES": None,
     "CCSIGNALS_MAX_CRAWL_DELAY": 10.0,
+    "CCSIGNALS_MAX_RETRY_AFTER": 3600.0,
     "CCSIGNALS_MODE": "enforce",
     "CCSIGNALS_NOARCHIVE_IS_NOAI": True,
     "CCSIGNALS_POLICY_CACHE_SIZE": 50000,
@@ -72,6 +73,7 @@ class Config:
     item_field: str
     licenses: frozenset[str] | None
     max_crawl_delay: float
+    max_retry_after: float
     mode: str
     noarchive_is_noai: bool
     policy_cache_size: int
@@ -213,6 +215,7 @@ class Config:
             item_field=item_field,
             licenses=licenses,
             max_crawl_delay=number("CCSIGNALS_MAX_CRAWL_DELAY", float, 0),
+            max_retry_after=number("CCSIGNALS_MAX_RETRY_AFTER", float, 0),
             mode=choice("CCSIGNALS_MODE", MODES),
             noarchive_is_noai=flag("CCSIGNALS_NOARCHIVE_IS_NOAI"),
             policy_cache_size=number("CCSIGNALS_POLICY_CACHE_SIZE", int, 1),

@@ -24,6 +24,7 @@ from scrapy_ccsignals import __version__
 from scrapy_ccsignals.checked import CheckedItems
 from scrapy_ccsignals.config import Config, ConfigError
 from scrapy_ccsignals.gate.filemeta import read_file_metadata
+from scrapy_ccsignals.policy.backoff import OriginBackoff
 from scrapy_ccsignals.policy.documents import RslDocuments
 from scrapy_ccsignals.policy.fetcher import PolicyFetcher
 from scrapy_ccsignals.policy.origin import origin_of
@@ -126,6 +127,7 @@ class CCSignalsExtension:
             ) from exc
         self.fetcher = PolicyFetcher(self, self.store)
         self.rsl = RslDocuments(self.fetcher)
+        self.backoff = OriginBackoff(self, self.fetcher.slot_floor)
         self._c2pa_available: bool | None = None
         self._pool: ThreadPool | None = None
         if self.cfg.audit_log:

@@ -6,7 +6,9 @@ kept together so a Scrapy upgrade that changes them fails one test
   ``Slot.download_delay()``: Scrapy never applies robots.txt ``Crawl-delay``, and its
   jitter and AutoThrottle can shorten a slot's gap below any delay it was given. A slot
   whose origin has a Crawl-delay becomes a :class:`_FlooredSlot`, whose ``download_delay``
-  never returns less than the floor (SIGNALS.md r2: a floor, not a mean).
+  never returns less than the floor (SIGNALS.md r2: a floor, not a mean). A site that
+  backs the crawler off (429/503 with Retry-After, repeated 5xx) gets a higher floor for a
+  while, and ``Slot.lastseen`` moved so that its next download waits out the pause.
 - ``ExecutionEngine._slot.nextcall``: the one way to make the engine look at its queues
   (and at whether the spider is idle) now, rather than at its next 5 s heartbeat, after the
   plugin kept the spider open (``DontCloseSpider``) for a policy fetch that has just ended.
@@ -70,6 +72,21 @@ def floor_slot(slot: Slot, floor: float) -> None:
     if floor > current:
         slot.__class__ = _floored_class(floor)
     slot.delay = max(slot.delay, floor)
+
+
+def set_slot_floor(slot: Slot, floor: float) -> None:
+    """Make the slot's floor exactly *floor*, lower or higher (0: none), for a back-off
+    that ends; ``slot.delay`` is left as it is."""
+    slot.__class__ = _floored_class(floor) if floor > 0 else Slot
+
+
+def pause_slot(slot: Slot, until: float) -> None:
+    """No download from a floored slot before monotonic time *until*: the downloader waits
+    ``download_delay()`` (at least the floor) after ``lastseen``, so ``lastseen`` is moved
+    to *until* minus the floor. The slot's delayed call re-reads it when it fires."""
+    floor = slot.floor if isinstance(slot, _FlooredSlot) else 0.0
+    if floor > 0:
+        slot.lastseen = max(slot.lastseen, until - floor)
 
 
 def slot_of(downloader: Downloader, request: Any) -> Slot | None:

@@ -125,3 +125,25 @@ def test_stats_method_skips_only_scrapys_spider_argument_shim():
     stats_method(own, "inc_value")("b")
     assert calls == ["b"]  # the collector's own wrapper still runs
     assert own.get_value("b") == 1
+
+
+def test_slot_pause_and_exact_floor():
+    """The back-off moves ``Slot.lastseen`` and sets an exact floor; the downloader must
+    still count a slot's next download from ``lastseen`` plus ``download_delay()``."""
+    import inspect
+
+    from scrapy_ccsignals.scrapy_compat import pause_slot, set_slot_floor
+
+    source = inspect.getsource(Downloader._process_queue)
+    assert "slot.download_delay()" in source and "slot.lastseen" in source
+    slot = Slot(concurrency=1, delay=0.0, jitter=0.0)
+    pause_slot(slot, 100.0)  # no floor: nothing to count a pause from
+    assert slot.lastseen == 0
+    set_slot_floor(slot, 2.0)
+    pause_slot(slot, 100.0)
+    assert slot.download_delay() == 2.0 and slot.lastseen == 98.0
+    floor_slot(slot, 3.0)
+    set_slot_floor(slot, 0.5)  # lower, unlike floor_slot
+    assert slot.floor == 0.5
+    set_slot_floor(slot, 0.0)
+    assert type(slot) is Slot

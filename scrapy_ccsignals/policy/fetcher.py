@@ -737,6 +737,10 @@ class PolicyFetcher:
             extra={"spider": self.runtime.crawler.spider},
         )
 
+    def slot_floor(self, key: str) -> float:
+        """The Crawl-delay floor of download slot *key* (0 when it has none)."""
+        return self._slot_floors.get(key, 0.0)
+
     def _request_reached_downloader(self, request: Request, **kwargs: Any) -> None:
         engine = self.runtime.crawler.engine
         if engine is None:

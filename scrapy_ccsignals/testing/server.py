@@ -11,7 +11,9 @@ An origin spec is ``{"routes": {PATH: ROUTE}}``. PATH is matched exactly (with t
 else the longest key ending in ``*`` that is a prefix; anything else is a 404. A ROUTE has
 ``status`` (200), ``headers`` ({name: value or [values]}), ``body`` (text) or ``body_b64``,
 ``repeat`` (body repeated N times), ``delay`` (seconds before answering) and ``drop_after``
-(close the connection after that many body bytes). :class:`TestServer` drives it from Python.
+(close the connection after that many body bytes). A ROUTE with ``sequence`` (a list of
+ROUTEs) answers its n-th request with the n-th of them, and every later one with the last
+(a site that is busy, then recovers). :class:`TestServer` drives it from Python.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def _serve(host: str) -> None:  # pragma: no cover - runs in the subprocess
 
         def set_routes(self, routes: dict[str, dict[str, Any]]) -> None:
             self.routes = routes
+            self.served: dict[int, int] = {}  # id of a ``sequence`` route -> requests seen
             self.prefixes = sorted(
                 (k[:-1] for k in self.routes if k.endswith("*")), key=len, reverse=True
             )
@@ -70,6 +73,11 @@ def _serve(host: str) -> None:  # pragma: no cover - runs in the subprocess
                 }
             )
             route = self.route(path) or {"status": 404, "body": "not found"}
+            if "sequence" in route:
+                steps = route["sequence"]
+                seen = self.served.get(id(route), 0)
+                self.served[id(route)] = seen + 1
+                route = steps[min(seen, len(steps) - 1)]
             if "body_b64" in route:
                 body = base64.b64decode(route["body_b64"])
             else:
