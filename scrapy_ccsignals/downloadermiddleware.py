@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import DeferredList
@@ -24,6 +25,7 @@ from scrapy_ccsignals.gate.facts import SIGNAL_HEADERS, ResponseFacts, is_html, 
 from scrapy_ccsignals.gate.filemeta import file_attribution, wants_file_metadata
 from scrapy_ccsignals.gate.provenance import build_record
 from scrapy_ccsignals.gate.usegate import Evaluation, evaluate, rsl_urls
+from scrapy_ccsignals.media import MediaRecords
 from scrapy_ccsignals.policy.fetcher import POLICY_META
 from scrapy_ccsignals.policy.hold import WAITED_FOR, RequestHold
 from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
@@ -53,6 +55,17 @@ class ForbiddenByRobots(IgnoreRequest):
         super().__init__(message)
         self.reason = reason
         self.policy = policy or {}
+
+
+class DeniedFile(IgnoreRequest):
+    """The use gate denied a download the spider never sees (a file of Scrapy's media
+    pipelines, or anything else fetched with ``engine.download_async``) in ``enforce`` mode:
+    the pipeline records a failed download and stores nothing. ``record`` is the file's
+    provenance record."""
+
+    def __init__(self, message: str, record: dict[str, Any]):
+        super().__init__(message)
+        self.record = record
 
 
 OPT_OUT = "dont_obey_ccsignals"
@@ -89,6 +102,8 @@ class CCSignalsDownloaderMiddleware:
         self.cfg = self.runtime.cfg
         # Requests of origins whose robots.txt is not known yet wait outside the downloader.
         self.hold = RequestHold(crawler, self.runtime.fetcher, _skip, self.runtime.inc)
+        # Stored files carry their record on the media pipelines' results.
+        self.media = MediaRecords(crawler, self.runtime, META_KEY)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -194,7 +209,36 @@ class CCSignalsDownloaderMiddleware:
         evaluation = evaluate(self.cfg, facts, policy, documents)
         record = self._record(request, response, facts, evaluation, policy, rsl_records)
         self._account(response, origin, facts, evaluation, record)
+        if request.callback is NO_CALLBACK:
+            self._engine_download(response, origin, record)
         return response
+
+    def _engine_download(
+        self, response: Response, origin: str | None, record: dict[str, Any]
+    ) -> None:
+        """A download no spider callback sees (SIGNALS.md, Two gates, "Every path in" r3):
+        a file of Scrapy's media pipelines, or anything fetched with
+        ``engine.download_async``. No spider middleware can keep it out of the dataset, so
+        in ``enforce`` a denied one is refused here (``DeniedFile``)."""
+        inc = self.runtime.inc
+        if record["decision"] != "deny":
+            inc("ccsignals/files/passed")
+            return
+        enforce = self.cfg.mode == "enforce"
+        inc("ccsignals/files/dropped" if enforce else "ccsignals/files/tagged_deny")
+        self.runtime.audit.event(
+            url=response.url,
+            origin=origin,
+            stage="file",
+            action="dropped" if enforce else "tagged",
+            decision="deny",
+            reasons=record["reasons"],
+        )
+        if enforce:
+            raise DeniedFile(
+                f"Denied for {self.cfg.purpose} ({'; '.join(record['reasons'])}): {response.url}",
+                record,
+            )
 
     def _audit_opt_out(self, response: Response) -> None:
         self.runtime.audit.event(
