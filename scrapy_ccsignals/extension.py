@@ -113,7 +113,7 @@ class CCSignalsExtension:
         #: cache, so a broad crawl's state stays bounded (an origin forgotten here can be
         #: warned about once more).
         self._warned: OrderedDict[tuple[str, str], None] = OrderedDict()
-        #: ids of items between the spider middleware and the first pipeline (items.py)
+        #: the items between the spider middleware and the first pipeline (checked.py)
         self.checked_items = CheckedItems()
         if not self.cfg.enabled:
             raise NotConfigured("CCSIGNALS_ENABLED is False")
