@@ -53,6 +53,17 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
+#: A ``+http(s)://`` URL in a user agent: the page describing the crawler, in the form RFC
+#: 9309 section 2.2.1 and the crawler best-practices draft show
+#: (``Mozilla/5.0 (compatible; ExampleBot/0.1; +https://www.example.com/bot.html)``).
+CRAWLER_PAGE_URL = re.compile(r"\+https?://[^\s;)]+", re.IGNORECASE)
+
+
+def names_crawler_page(user_agent: str) -> bool:
+    """Whether *user_agent* carries a ``+http(s)://`` URL of a page describing the crawler."""
+    return CRAWLER_PAGE_URL.search(user_agent) is not None
+
+
 class ConfigError(ValueError):
     """A ``CCSIGNALS_*`` setting has a value the plugin cannot use."""
 

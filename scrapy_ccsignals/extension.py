@@ -22,7 +22,7 @@ from twisted.python.threadpool import ThreadPool
 
 from scrapy_ccsignals import __version__
 from scrapy_ccsignals.checked import CheckedItems
-from scrapy_ccsignals.config import Config, ConfigError
+from scrapy_ccsignals.config import Config, ConfigError, names_crawler_page
 from scrapy_ccsignals.gate.filemeta import read_file_metadata
 from scrapy_ccsignals.policy.backoff import OriginBackoff
 from scrapy_ccsignals.policy.documents import RslDocuments
@@ -249,6 +249,17 @@ class CCSignalsExtension:
             self.cfg.summary(),
             extra={"spider": spider},
         )
+        if not names_crawler_page(self.cfg.user_agent):
+            # The crawler best-practices draft: a crawler MUST be identifiable by its user
+            # agent, "usually by including a URL that hosts the crawler's description".
+            self.warn_once(
+                "*",
+                "user_agent",
+                "USER_AGENT %r has no +https:// URL of a page describing the crawler; site "
+                "owners cannot tell who crawls them or how to block it (write that page with "
+                "scrapy ccsignals-summary --crawler-page)",
+                self.cfg.user_agent,
+            )
 
     def crawl_facts(self, spider: Spider) -> dict[str, Any]:
         """What the crawl's report header says about it (docs/audit-log.md)."""

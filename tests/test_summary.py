@@ -175,7 +175,7 @@ def test_crawler_page(outputs):
 
 
 def test_hostile_text_is_escaped_in_the_page():
-    from scrapy_ccsignals.records.summary import render_crawler_page
+    from scrapy_ccsignals.records.crawler_page import render_crawler_page
 
     page = render_crawler_page(Crawler(user_agent="<script>x</script>", token="T"))
     assert "<script>" not in page and "&lt;script&gt;" in page

@@ -10,13 +10,9 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import UsageError
 
 from scrapy_ccsignals.commands.base import FileCommand
+from scrapy_ccsignals.records.crawler_page import render_crawler_page
 from scrapy_ccsignals.records.feeds import Progress
-from scrapy_ccsignals.records.summary import (
-    Crawler,
-    read_audit,
-    render_crawler_page,
-    render_summary,
-)
+from scrapy_ccsignals.records.summary import Crawler, read_audit, render_summary
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
@@ -41,6 +37,23 @@ class Command(FileCommand):
         parser.add_argument("--token", default="", help="its robots.txt product token")
         parser.add_argument("--purpose", default="", help="what the crawl is for")
         parser.add_argument("--contact", default="", help="contact for site owners (page)")
+        parser.add_argument("--data-use", default="", help="how the crawled data is used (page)")
+        parser.add_argument(
+            "--exemption",
+            action="append",
+            default=[],
+            metavar="TEXT",
+            help="an exemption from the crawler best practices, with its reason (page; repeat)",
+        )
+        parser.add_argument(
+            "--client-ranges",
+            default="",
+            metavar="URL",
+            help="URL of the crawler's IP ranges (page)",
+        )
+        parser.add_argument(
+            "--rendered", action="store_true", help="the crawler renders pages (runs JavaScript)"
+        )
 
     def run(self, args: list[str], opts: Namespace) -> None:
         if not args:
@@ -59,6 +72,10 @@ class Command(FileCommand):
             token=token,
             purpose=opts.purpose,
             contact=opts.contact,
+            data_use=opts.data_use,
+            exemptions=tuple(opts.exemption),
+            client_ranges=opts.client_ranges,
+            rendered=opts.rendered,
         )
         if opts.output:
             with open(opts.output, "w", encoding="utf-8") as out:

@@ -13,12 +13,11 @@ sources, signatory status...) are placeholders marked ``[PROVIDER: ...]``.
 Counts come from :func:`scrapy_ccsignals.records.report.summarise` over the same lines,
 so they equal what ``scrapy ccsignals-report`` prints; sizes come from the ``bytes`` field
 of ``response`` lines. Both passes stream: memory grows with origins and hosts, not lines.
-Also the public page describing the crawler that the GPAI code of practice asks for.
+The public page describing the crawler is written by :mod:`.crawler_page`.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from collections import Counter
@@ -189,12 +188,18 @@ class Crawler:
     contact: str = ""
     purpose: str = ""
     plugin: str = ""
+    #: for the crawler page: how the data is used, exemptions from the crawler
+    #: best practices with their reasons, the URL of its IP ranges, whether it renders
+    data_use: str = ""
+    exemptions: tuple[str, ...] = ()
+    client_ranges: str = ""
+    rendered: bool = False
 
     @classmethod
-    def from_summary(cls, summary: Summary, **given: str) -> Crawler:
+    def from_summary(cls, summary: Summary, **given: Any) -> Crawler:
         """From the logs' ``crawl`` start lines, overridden by the non-empty *given*."""
         facts = summary.facts() if summary.crawls else {}
-        found = {
+        found: dict[str, Any] = {
             key: ", ".join(v for v in facts.get(key, []) if v != "-")
             for key in ("user_agent", "token", "purpose", "plugin")
         }
@@ -325,39 +330,4 @@ def render_summary(summary: Summary, facts: AuditFacts, crawler: Crawler, out: I
     )
     w(
         f"{PLACEHOLDER.format('other measures: opt-out requests, re-checks of sites after the crawl, complaint handling')}\n"
-    )
-
-
-def render_crawler_page(crawler: Crawler) -> str:
-    """A self-contained public HTML page describing the crawler."""
-    esc = html.escape
-    rows = "".join(
-        f"<tr><td>{esc(name)}</td><td>{esc(spec)}</td><td>{esc(what)}</td></tr>"
-        for _, name, spec, what in PROTOCOLS
-    )
-    token = crawler.token or PLACEHOLDER.format("robots.txt product token")
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f"<title>{esc(token)}: about this crawler</title>"
-        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:50rem;margin:2rem auto;"
-        "padding:0 1rem}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;"
-        "padding:.3rem .5rem;text-align:left;vertical-align:top}code{background:#f3f3f3}</style>"
-        f"</head><body><h1>{esc(token)}</h1>"
-        "<dl>"
-        f"<dt>User agent</dt><dd><code>{esc(_or(crawler.user_agent, 'user agent string'))}</code></dd>"
-        f"<dt>robots.txt token</dt><dd><code>{esc(token)}</code></dd>"
-        f"<dt>Purpose</dt><dd>{esc(_or(crawler.purpose, 'purpose of the crawl'))}</dd>"
-        f"<dt>Contact</dt><dd>{esc(_or(crawler.contact, 'contact address for site owners'))}</dd>"
-        f"<dt>Software</dt><dd>Scrapy with scrapy-ccsignals {esc(crawler.plugin)}</dd>"
-        "</dl>"
-        "<h2>How to opt out</h2>"
-        f"<p>To keep this crawler out of your site, add to <code>/robots.txt</code>:</p>"
-        f"<pre>User-agent: {esc(token)}\nDisallow: /</pre>"
-        "<p>To let it read your pages but reserve their use for AI training, use any of the "
-        "protocols below, e.g. <code>Content-Usage: train-ai=n</code> in robots.txt or a "
-        "<code>/.well-known/tdmrep.json</code>.</p>"
-        "<h2>Protocols it honours</h2>"
-        f"<table><thead><tr><th>protocol</th><th>version</th><th>what the crawler does</th>"
-        f"</tr></thead><tbody>{rows}</tbody></table>"
-        "</body></html>\n"
     )
