@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy_ccsignals.signals.ccsignals import CC_SIGNAL_TOKENS
+from scrapy_ccsignals.signals.content_signal import DEFAULT_USE, USE_LEVELS
 from scrapy_ccsignals.signals.license import canonical_license_id
 from scrapy_ccsignals.signals.robots import product_token, valid_token
 from scrapy_ccsignals.signals.rsl import RSL_CONDITIONS
@@ -29,6 +30,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_AIPREF_LEGACY": True,
     "CCSIGNALS_ASSET_SCAN_BYTES": 1048576,
     "CCSIGNALS_AUDIT_LOG": None,
+    "CCSIGNALS_CONTENT_USE": None,
     "CCSIGNALS_DEFAULT": "allow",
     "CCSIGNALS_HEADER_MAX_BYTES": 8192,
     "CCSIGNALS_HTML_SCAN_BYTES": 262144,
@@ -78,6 +80,9 @@ class Config:
     aipref_legacy: bool
     asset_scan_bytes: int
     audit_log: str | None
+    #: the Content-Signal ``use=`` level the crawl needs (CCSIGNALS_CONTENT_USE, or the
+    #: purpose's default)
+    content_use: str
     default: str
     header_max_bytes: int
     html_scan_bytes: int
@@ -215,11 +220,22 @@ class Config:
                 f"'redis://host:port/db'; got {policy_store!r}"
             )
 
+        purpose = choice("CCSIGNALS_PURPOSE", PURPOSES)
+        content_use = settings.get("CCSIGNALS_CONTENT_USE")
+        if content_use is None or content_use == "":
+            content_use = DEFAULT_USE[purpose]
+        elif content_use not in USE_LEVELS:
+            raise ConfigError(
+                f"CCSIGNALS_CONTENT_USE must be one of {', '.join(USE_LEVELS)} (or None for "
+                f"the purpose's default); got {content_use!r}"
+            )
+
         return cls(
             enabled=enabled,
             accept_conditions=frozenset(accept),
             aipref_legacy=flag("CCSIGNALS_AIPREF_LEGACY"),
             audit_log=audit_log or None,
+            content_use=content_use,
             default=choice("CCSIGNALS_DEFAULT", DEFAULTS),
             header_max_bytes=number("CCSIGNALS_HEADER_MAX_BYTES", int, 1),
             html_scan_bytes=number("CCSIGNALS_HTML_SCAN_BYTES", int, 0),
@@ -236,7 +252,7 @@ class Config:
             policy_retries=number("CCSIGNALS_POLICY_RETRIES", int, 0),
             policy_store=policy_store,
             policy_timeout=number("CCSIGNALS_POLICY_TIMEOUT", float, 0.001),
-            purpose=choice("CCSIGNALS_PURPOSE", PURPOSES),
+            purpose=purpose,
             robotstxt_max_bytes=number("CCSIGNALS_ROBOTSTXT_MAX_BYTES", int, 1),
             tdmrep_max_bytes=number("CCSIGNALS_TDMREP_MAX_BYTES", int, 1),
             rsl_max_bytes=number("CCSIGNALS_RSL_MAX_BYTES", int, 1),
@@ -254,6 +270,7 @@ class Config:
             "default": self.default,
             "accept_conditions": sorted(self.accept_conditions),
             "aipref_legacy": self.aipref_legacy,
+            "content_use": self.content_use,
             "noarchive_is_noai": self.noarchive_is_noai,
             "licenses": sorted(self.licenses) if self.licenses is not None else None,
             "audit_log": self.audit_log,

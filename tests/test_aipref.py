@@ -192,7 +192,7 @@ def test_exception_tokens(value, tokens):
         ("ai-train=no", "ai-input", []),
         ("search=no", "ai-input", []),
         ("ai-train=no, ai-train=yes", "train-ai", [("allow", "ai-train=yes")]),  # last wins
-        ("use=no, ai-train=no", "train-ai", [("deny", "ai-train=no")]),
+        ("use=no, ai-train=no", "train-ai", [("deny", "ai-train=no"), ("unknown", "use=unknown")]),
         ("", "train-ai", []),
     ],
 )
@@ -206,10 +206,10 @@ def test_parse_content_signal_garbage():
 
 
 def test_content_signal_unknown_keys_kept():
-    text = "search=yes, use=no, Foo=BAR"
-    assert parse_content_signal(text) == {"search": "yes", "use": "no", "foo": "unknown"}
+    text = "search=yes, tdm=no, Foo=BAR"
+    assert parse_content_signal(text) == {"search": "yes", "tdm": "no", "foo": "unknown"}
     (signal,) = content_signal_signals(text, "search", "robots.txt", "u", f"Content-Signal: {text}")
-    assert "use=no" in signal.raw and "Foo=BAR" in signal.raw
+    assert "tdm=no" in signal.raw and "Foo=BAR" in signal.raw
 
 
 @pytest.mark.parametrize(

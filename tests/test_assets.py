@@ -83,14 +83,12 @@ def test_xmp_in_every_container(name):
         "title": "Engine",  # x-default, not the first rdf:li
         "creator": "Ada Lovelace, Charles Babbage",
         "credit": "Photo: Ada / Agency",
-        "copyright": "© 2026 Ada Lovelace",
+        # (r3) a WebStatement that is no licence URL is a rights statement, not a licence
+        "copyright": "© 2026 Ada Lovelace; https://example.com/rights",
         "licensor": "Agency <https://agency.example/licensing>",
     }
     licenses = asset_licenses(meta)
-    assert [(lic.id, lic.source) for lic in licenses] == [
-        ("CC-BY-4.0", "file XMP cc:license"),
-        (None, "file XMP xmpRights:WebStatement"),
-    ]
+    assert [(lic.id, lic.source) for lic in licenses] == [("CC-BY-4.0", "file XMP cc:license")]
     assert licenses[0].url == "https://creativecommons.org/licenses/by/4.0/"
 
 

@@ -308,7 +308,7 @@ R2_PAGES = {
     ),
     "/other-bot": (
         {"headers": {"X-Robots-Tag": "testbot: noindex, otherbot: noai"}},
-        dict.fromkeys(PURPOSES, "allow"),
+        {"train-ai": "allow", "ai-input": "allow", "search": "deny"},  # (r3) noindex: search
     ),
     "/noarchive": (
         {"headers": {"X-Robots-Tag": "noarchive"}},

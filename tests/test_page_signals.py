@@ -80,7 +80,9 @@ NOAI_TABLE = {
     ("noimageai", False): {"train-ai": "unknown", "ai-input": "unknown", "search": "unknown"},
     ("noimageai", True): {"train-ai": "deny", "ai-input": "deny", "search": "unknown"},
     ("noarchive", False): {"train-ai": "deny", "ai-input": "unknown", "search": "unknown"},
-    ("noindex", False): {"train-ai": "-", "ai-input": "-", "search": "-"},
+    # (r3) noindex and none decide search only (family noindex)
+    ("noindex", False): {"train-ai": "-", "ai-input": "-", "search": "deny"},
+    ("none", True): {"train-ai": "-", "ai-input": "-", "search": "deny"},
     ("nofollow", True): {"train-ai": "-", "ai-input": "-", "search": "-"},
 }
 

@@ -34,8 +34,10 @@ from scrapy_ccsignals.signals.pathmatch import (
         ("/50%", "/50%25"),
         ("/50%zz", "/50%25zz"),
         ("/%4", "/%254"),
-        # Reserved characters written literally stay as they are.
-        ("/a:b@c!$&'()*+,;=", "/a:b@c!$&'()*+,;="),
+        # Reserved characters written literally stay as they are, but the pattern
+        # characters $ and * compare escaped (RFC 9309 2.2.3: a literal $ is %24).
+        ("/a:b@c!&'()+,;=", "/a:b@c!&'()+,;="),
+        ("/a$b*c", "/a%24b%2Ac"),
         ("", ""),
     ],
 )
@@ -68,3 +70,20 @@ def test_pattern_matches_url(pattern, url, matches):
 def test_match_length_counts_the_comparison_form():
     assert match_length("/caf\u00e9") == match_length("/caf%C3%A9") == len("/caf%C3%A9")
     assert match_length("/a*b$") == 3
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matches"),
+    [
+        # RFC 9309 2.2.3's own examples: special characters matched verbatim are %-encoded.
+        ("/path/foo-%24", "/path/foo-$", True),
+        ("/path/file-with-a-%2A.html", "/path/file-with-a-*.html", True),
+        ("/path/file-with-a-%2A.html", "/path/file-with-a-x.html", False),
+        ("/path/foo-$", "/path/foo-$", False),  # a final $ is the anchor, not a character
+        ("/path/foo-$", "/path/foo-", True),
+        ("/a$b", "/a$b", True),  # a $ inside a pattern is a literal
+        ("/price-%24/", "/price-%24/list", True),
+    ],
+)
+def test_percent_encoded_pattern_characters(pattern, path, matches):
+    assert pattern_matches(pattern, path) is matches

@@ -12,7 +12,8 @@ alternatives) or, with ``all_required`` (an RSL licence), every one of them.
 (r2) Before the rules: when the ``rsl`` family allows the purpose (every RSL signal that
 says something is an allow or a conditional whose conditions are met), the denials of the
 publisher's preference statements for the same page (``aipref``, its ``cc-signals``
-exceptions and ``content-signal``) are set aside: a licence is the publisher's way out of its
+exceptions, ``content-signal`` and (r3) robots.txt's ``DisallowAITraining``, family
+``ai-control``) are set aside: a licence is the publisher's way out of its
 own opt-out. robots.txt, TDMRep, noai, IPTC and C2PA are never set aside. The reasons say so.
 """
 
@@ -34,8 +35,9 @@ class Decision:
     families: tuple[str, ...]  # families that decided (for stats), "default" for rule 4
 
 
-#: Families whose denials an allowing RSL licence overrides (SIGNALS.md, Combining (r2)).
-RSL_OVERRIDES = frozenset({"aipref", "cc-signals", "content-signal"})
+#: Families whose denials an allowing RSL licence overrides (SIGNALS.md, Combining (r2);
+#: (r3) also the AI-training rules of robots.txt, ``ai-control``).
+RSL_OVERRIDES = frozenset({"aipref", "cc-signals", "content-signal", "ai-control"})
 RSL_FAMILY = "rsl"
 
 

@@ -9,9 +9,9 @@ of each family live in its own module.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -35,7 +35,7 @@ from scrapy_ccsignals.signals.base import (
     Signal,
 )
 from scrapy_ccsignals.signals.c2pa import c2pa_signals
-from scrapy_ccsignals.signals.content_signal import content_signal_signals, header_signals
+from scrapy_ccsignals.signals.content_signal import header_signals
 from scrapy_ccsignals.signals.license import (
     License,
     choose_license,
@@ -52,6 +52,7 @@ from scrapy_ccsignals.signals.tdmrep import (
     reservation_value,
     tdmrep_signals,
 )
+from scrapy_ccsignals.signals.usage_lines import usage_signals
 
 if TYPE_CHECKING:
     from scrapy_ccsignals.config import Config
@@ -67,9 +68,6 @@ __all__ = [
 ]
 
 _NONE: tuple[str, ...] = ()
-#: preference_signals without legacy labels (CCSIGNALS_AIPREF_LEGACY false); one object, so
-#: the robots.txt line cache below keys on it like on the function itself.
-_strict_preference_signals = partial(preference_signals, legacy=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,19 +82,6 @@ class Evaluation:
 
 def _absolute(base: str, href: str) -> str:
     return href if href.startswith(("https://", "http://")) else urljoin(base, href)
-
-
-@lru_cache(maxsize=4096)
-def _robots_signals(
-    family_signals: Callable[[str, str, str, str, str], list[Signal]],
-    value: str,
-    purpose: str,
-    robots_url: str,
-    raw: str,
-) -> tuple[Signal, ...]:
-    """The signals of one robots.txt line: the same for every page in its scope, so they
-    are built once (signals are immutable)."""
-    return tuple(family_signals(value, purpose, LAYER_ROBOTS, robots_url, raw))
 
 
 @lru_cache(maxsize=4096)
@@ -182,18 +167,20 @@ def _access_layer(facts: ResponseFacts, policy: OriginPolicy, found: _Gathered) 
 def _origin_layer(
     cfg: Config, facts: ResponseFacts, policy: OriginPolicy, found: _Gathered
 ) -> None:
-    """robots.txt: Content-Usage and Content-Signal lines of the matched group, longest
-    path scope (draft-ietf-aipref-attach section 4.2), and RSL ``License:`` lines; then
-    tdmrep.json: the first matching entry (TDMRep section 3.2)."""
+    """robots.txt: the usage lines of the matched group (Content-Usage, Content-Signal,
+    Dis/AllowAITraining) as one path-scoped set, the longest path across families
+    (draft-ietf-aipref-attach section 4.2; rulebook r3: :mod:`usage_lines`), and RSL
+    ``License:`` lines; then tdmrep.json: the first matching entry (TDMRep section 3.2)."""
     robots_url, path, purpose = policy.robots_url, facts.path, cfg.purpose
     if policy.robots.extensions:
-        usage = preference_signals if cfg.aipref_legacy else _strict_preference_signals
-        for line in policy.robots.scoped("content-usage", path):
-            found.signals += _robots_signals(usage, line.value, purpose, robots_url, line.raw)
-        for line in policy.robots.scoped("content-signal", path):
-            found.signals += _robots_signals(
-                content_signal_signals, line.value, purpose, robots_url, line.raw
-            )
+        found.signals += usage_signals(
+            policy.robots,
+            path,
+            purpose,
+            robots_url,
+            legacy=cfg.aipref_legacy,
+            content_use=cfg.content_use,
+        )
     for value in policy.robots.licenses:
         found.licenses.append(
             make_license(_absolute(robots_url, value), "robots.txt License", value, rsl=True)
@@ -214,7 +201,7 @@ def _header_layer(cfg: Config, facts: ResponseFacts, found: _Gathered) -> None:
         )
     content_signal = headers.get("content-signal", _NONE)
     if content_signal:
-        found.signals += header_signals(content_signal, purpose, url)
+        found.signals += header_signals(content_signal, purpose, url, cfg.content_use)
     reservations = headers.get("tdm-reservation", _NONE)
     policies = headers.get("tdm-policy", _NONE)
     if reservations or policies:

@@ -30,10 +30,19 @@ FAMILY = "aipref"
 CC_FAMILY = "cc-signals"
 
 #: For each purpose, its labels from the most specific level to the least; labels at one
-#: level are equals (any ``n`` there denies). Rulebook, "AI preferences", (r2).
+#: level are equals (any ``n`` there denies). Rulebook, "AI preferences", (r2) and (r3):
+#: the -00/-01 vocabulary's ``tdm`` (text and data mining: every use but search, which
+#: -01 says TDM preferences do not restrict), ``ai`` (AI training), ``genai`` (generative
+#: AI training) and ``inference`` (AI inference) take their place among the later labels.
 HIERARCHY: dict[str, tuple[tuple[str, ...], ...]] = {
-    "train-ai": (("train-ai",), ("train-genai", "ai-train"), ("ai-use",), ("all", "bots")),
-    "ai-input": (("ai-use", "ai-output"), ("all", "bots")),
+    "train-ai": (
+        ("train-ai",),
+        ("train-genai", "ai-train", "genai"),
+        ("ai",),
+        ("ai-use",),
+        ("all", "bots", "tdm"),
+    ),
+    "ai-input": (("ai-use", "ai-output", "inference"), ("all", "bots", "tdm")),
     "search": (("search",), ("all", "bots")),
 }
 #: The labels of the current vocabulary (draft-ietf-aipref-vocab -07 and later).

@@ -5,8 +5,9 @@ first ``CCSIGNALS_ASSET_SCAN_BYTES`` of an image, PDF or EPUB, never more, and t
 
 - IPTC ``plus:DataMining`` signals (family ``iptc``, layer ``file``): :func:`asset_signals`;
 - a TDMRep statement for the cascade's content-metadata layer: :func:`asset_tdm_statement`;
-- licence candidates (``cc:license``, ``xmpRights:WebStatement``, ``dc:rights`` URLs, EPUB
-  licence links): :func:`asset_licenses`;
+- licence candidates (``cc:license``, EPUB licence links, and ``xmpRights:WebStatement``
+  / ``dc:rights`` when they hold a licence URL; other rights text is the attribution's
+  ``copyright``): :func:`asset_licenses`;
 - attribution fields (SIGNALS.md "Attribution"): :attr:`AssetMetadata.attribution`.
 
 The container is told by its first bytes (a server's ``Content-Type`` often lies about
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from scrapy_ccsignals.signals.base import LAYER_FILE, Signal
 from scrapy_ccsignals.signals.epub import EpubMetadata, read_epub
 from scrapy_ccsignals.signals.iptc import iptc_signals
-from scrapy_ccsignals.signals.license import License, make_license
+from scrapy_ccsignals.signals.license import License, is_license_url, make_license
 from scrapy_ccsignals.signals.tdmrep import TdmStatement, reservation_value
 from scrapy_ccsignals.signals.xmp import MalformedFile, XmpProperties, read_xmp, sniff
 
@@ -95,15 +96,16 @@ def _from_xmp(kind: str, props: XmpProperties) -> AssetMetadata:
         if value
     )
     licenses = [("XMP cc:license", v) for v in props.get("cc:license")]
-    licenses += [("XMP xmpRights:WebStatement", v) for v in props.get("xmpRights:WebStatement")]
+    statements = props.get("xmpRights:WebStatement")
+    licenses += [("XMP xmpRights:WebStatement", v) for v in statements if is_license_url(v)]
     rights = props.get("dc:rights")
-    licenses += [("XMP dc:rights", v) for v in rights if _is_url(v)]
+    licenses += [("XMP dc:rights", v) for v in rights if is_license_url(v)]
     attribution = {
         "title": props.first("dc:title"),
         "creator": ", ".join(props.get("dc:creator")),
         "credit": props.first("photoshop:Credit") or props.first("cc:attributionName"),
         "attribution_url": props.first("cc:attributionURL"),
-        "copyright": next((v for v in rights if not _is_url(v)), ""),
+        "copyright": _copyright((*rights, *statements)),
         "licensor": ", ".join(
             f"{name} <{url}>" if name and url else name or url for name, url in props.licensors
         ),
@@ -130,11 +132,11 @@ def _from_xmp(kind: str, props: XmpProperties) -> AssetMetadata:
 def _from_epub(meta: EpubMetadata) -> AssetMetadata:
     rights = meta.rights
     licenses = [(f"EPUB {how}", href) for how, href in meta.licenses if href]
-    licenses += [("EPUB dc:rights", v) for v in rights if _is_url(v)]
+    licenses += [("EPUB dc:rights", v) for v in rights if is_license_url(v)]
     attribution = {
         "title": meta.titles[0] if meta.titles else "",
         "creator": ", ".join(meta.creators),
-        "copyright": next((v for v in rights if not _is_url(v)), ""),
+        "copyright": _copyright(rights),
     }
     return AssetMetadata(
         "epub",
@@ -148,8 +150,11 @@ def _from_epub(meta: EpubMetadata) -> AssetMetadata:
     )
 
 
-def _is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://")) and " " not in value
+def _copyright(values: tuple[str, ...]) -> str:
+    """The free-text rights statements (``dc:rights``, ``xmpRights:WebStatement`` that is
+    not a licence URL: "Copyright ...", a terms page), joined: attribution, not a licence
+    (rulebook, Asset metadata (r3))."""
+    return "; ".join(dict.fromkeys(v for v in values if v and not is_license_url(v)))
 
 
 def asset_metadata(

@@ -133,6 +133,44 @@ def normalise_cc(url: str) -> tuple[str, str] | None:
     return None
 
 
+#: Where the SPDX licence list's ``seeAlso`` URLs for licences live (host + path prefix):
+#: a URL under one of these, or a Creative Commons licence URL, names a licence. Other
+#: URLs in free-form rights fields (a publisher's terms page, a EULA) do not.
+LICENSE_URL_PREFIXES = (
+    "opensource.org/licenses/",
+    "opensource.org/license/",
+    "www.gnu.org/licenses/",
+    "gnu.org/licenses/",
+    "www.apache.org/licenses/",
+    "apache.org/licenses/",
+    "www.mozilla.org/mpl/",
+    "mozilla.org/mpl/",
+    "opendatacommons.org/licenses/",
+    "www.opendatacommons.org/licenses/",
+    "www.eclipse.org/legal/epl",
+    "spdx.org/licenses/",
+    "artlibre.org/licence/",
+    "unlicense.org",
+    "www.nationalarchives.gov.uk/doc/open-government-licence/",
+    "cdla.dev/",
+    "cdla.io/",
+)
+
+
+def is_license_url(value: str) -> bool:
+    """Whether *value* is a licence URL: a Creative Commons licence, or a URL under one of
+    :data:`LICENSE_URL_PREFIXES` (rulebook, Asset metadata (r3): ``dc:rights`` and
+    ``xmpRights:WebStatement`` are a licence only then; anything else is a copyright
+    statement)."""
+    text = value.strip()
+    if " " in text or not text.lower().startswith(("http://", "https://")):
+        return False
+    if normalise_cc(text) is not None:
+        return True
+    rest = text.split("://", 1)[1].lower()
+    return rest.startswith(LICENSE_URL_PREFIXES)
+
+
 def make_license(url: str, source: str, raw: str, rsl: bool = False) -> License:
     cc = None if rsl else normalise_cc(url)
     if cc:

@@ -11,7 +11,11 @@ Meaning (rulebook, "noai"): ``noai`` denies ``train-ai`` and ``ai-input``; ``noi
 the same for image responses; ``noarchive`` is Bing's (and Amazon's) documented opt-out
 from generative-AI training, so while ``noarchive_is_noai`` is true
 (``CCSIGNALS_NOARCHIVE_IS_NOAI``) it denies ``train-ai`` and nothing else, with its own
-value so reports can tell it from ``noai``. ``noindex`` is not an AI preference.
+value so reports can tell it from ``noai``. ``noindex`` is not an AI preference, but it is
+a search one (r3): ``noindex`` and ``none`` (which means ``noindex, nofollow``), in the same
+places and scopes, deny the ``search`` purpose (family ``noindex``) and nothing else. RFC
+9309 leaves indexing to these tags; Google, Bing and the crawler best-practices draft
+honour them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ import re
 from scrapy_ccsignals.signals.base import DENY, UNKNOWN, Signal
 
 FAMILY = "noai"
+NOINDEX_FAMILY = "noindex"
+#: Directives that keep a page out of a search index (``none`` = ``noindex, nofollow``).
+NOINDEX = ("noindex", "none")
 AI_DIRECTIVES = ("noai", "noimageai")
 NOARCHIVE = "noarchive"
 
@@ -70,11 +77,16 @@ def noai_signals(
     noarchive_is_noai: bool = True,
 ) -> list[Signal]:
     """The signals a set of directives from one place gives for *purpose*: deny where the
-    directive covers it, unknown (recorded) where it does not."""
+    directive covers it, unknown (recorded) where it does not; ``noindex`` / ``none`` only
+    for ``search``."""
     signals = []
     for directive in (*AI_DIRECTIVES, NOARCHIVE):
         if directive not in found or (directive == NOARCHIVE and not noarchive_is_noai):
             continue
         applies = purpose in DENIES[directive] and (directive != "noimageai" or is_image)
         signals.append(Signal(FAMILY, layer, source, DENY if applies else UNKNOWN, raw, directive))
+    if purpose == "search":
+        for directive in NOINDEX:
+            if directive in found:
+                signals.append(Signal(NOINDEX_FAMILY, layer, source, DENY, raw, directive))
     return signals

@@ -11,7 +11,10 @@ decoded; every other escape stays escaped, its hex digits upper-cased, so ``%2F`
 ``/`` and ``/a%2Fb/`` is not under ``/a/``; characters outside US-ASCII are
 percent-encoded as UTF-8; ASCII characters a URI may not hold (space, ``<``, ``"``...) and a
 stray ``%`` are escaped too. Reserved characters written literally (``/ ? = &``...) stay as
-they are: they are delimiters, not data.
+they are: they are delimiters, not data. The pattern characters ``$`` and ``*`` are the
+exception (RFC 9309 section 2.2.3): in a pattern they are the end anchor and the wildcard,
+so a literal one is written ``%24`` / ``%2A`` (``/path/foo-%24`` matches the path
+``/path/foo-$``); a ``$`` or ``*`` in a URL's path is compared in that escaped form.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from functools import lru_cache
 from urllib.parse import ParseResult, SplitResult, urlsplit
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-#: Characters that stay literal: unreserved and reserved (RFC 3986 section 2.2).
-_LITERAL = _UNRESERVED | frozenset(":/?#[]@!$&'()*+,;=")
+#: Characters that stay literal: unreserved and reserved (RFC 3986 section 2.2), except
+#: the robots.txt pattern characters ``$`` and ``*``, which compare as ``%24`` / ``%2A``.
+_LITERAL = _UNRESERVED | frozenset(":/?#[]@!&'()+,;=")
 #: Anything that may need rewriting: an escape, or a character not kept literally.
-_NEEDS_WORK = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]")
+_NEEDS_WORK = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!&'()+,;=]")
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -84,4 +88,5 @@ def pattern_matches(pattern: str, path: str) -> bool:
 
 def match_length(pattern: str) -> int:
     """How specific *pattern* is: its length without wildcards (RFC 9309 2.2.2)."""
-    return len(normalise(pattern).replace("*", "").rstrip("$"))
+    body = pattern[:-1] if pattern.endswith("$") else pattern
+    return sum(len(normalise(part)) for part in body.split("*"))

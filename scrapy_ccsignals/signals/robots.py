@@ -8,7 +8,9 @@ included (``AI2Bot`` is AI2Bot's group): Google's matcher keeps only letters, we
 what site owners mean (rulebook, "The token"). The chosen group's allow/disallow lines
 are handed to protego, which does the matching (longest match wins, Allow wins a tie,
 percent-encoding as section 2.2.2). Inside the same group we read ``Content-Usage``
-(draft-ietf-aipref-attach section 4) and ``Content-Signal`` lines; ``Content-Signal``
+(draft-ietf-aipref-attach section 4), ``Content-Signal`` and ``DisallowAITraining`` /
+``AllowAITraining`` (draft-canel-robots-ai-control-00) lines; a ``Sitemap`` line does not
+end a group, so lines after it still belong to it; ``Content-Signal``
 lines before the first ``User-agent`` apply whatever group is matched (and when none is);
 ``License`` (RSL 1.0) is a file-wide line like ``Sitemap``.
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 
 from protego import Protego
 
+from scrapy_ccsignals.signals import ai_control
 from scrapy_ccsignals.signals.pathmatch import match_length, pattern_matches
 
 #: Outcomes. "parsed": 2xx, rules apply. "unavailable": 4xx or too many redirects, no
@@ -44,7 +47,12 @@ _RULE_KEYS = {
     "crawl-delay": "Crawl-delay",
     "crawldelay": "Crawl-delay",
 }
-_EXTENSION_KEYS = frozenset({"content-usage", "content-signal"})
+#: Usage lines read from the matched group (rulebook, robots.txt): draft-ietf-aipref-attach's
+#: Content-Usage, Cloudflare's Content-Signal, draft-canel-robots-ai-control's AI-training rules.
+_EXTENSION_KEYS = frozenset(
+    {"content-usage", "content-signal", "disallowaitraining", "allowaitraining"}
+)
+_AI_CONTROL = ai_control.KEYS
 
 
 def outcome_for_status(status: int) -> str:
@@ -69,7 +77,7 @@ def decode_body(body: bytes) -> str:
 class ScopedLine:
     """A ``Content-Usage``/``Content-Signal`` line: optional path scope and its value."""
 
-    key: str
+    key: str  # content-usage, content-signal, disallowaitraining or allowaitraining
     path: str  # "/" when the line names no path (whole site)
     value: str
     raw: str
@@ -162,7 +170,11 @@ def agent_name(value: str) -> str:
 
 def _scoped_line(key: str, value: str, raw: str) -> ScopedLine:
     """A ``Content-Usage``/``Content-Signal`` value with an optional leading path, which
-    ends at the first space or tab (draft-ietf-aipref-attach section 4)."""
+    ends at the first space or tab (draft-ietf-aipref-attach section 4); for
+    ``DisallowAITraining``/``AllowAITraining`` the value is the path pattern and the line's
+    value its preference, ``n`` or ``y``."""
+    if key in _AI_CONTROL:
+        return ScopedLine(key, value, _AI_CONTROL[key], raw)
     match = _SCOPED_RE.fullmatch(value)
     if match:
         return ScopedLine(key, match.group(1), match.group(2).strip(), raw)
@@ -209,6 +221,8 @@ def parse_robots(text: str, token: str) -> RobotsRules:
     crawl_delay: float | None = None
     extensions: list[ScopedLine] = list(preamble)
     for key, value, raw in rules:
+        if key in _AI_CONTROL and not value:
+            continue  # names no path: says nothing, as an empty Disallow
         if key in _EXTENSION_KEYS:
             extensions.append(_scoped_line(key, value, raw))
         elif _RULE_KEYS[key] == "Crawl-delay":

@@ -15,6 +15,10 @@ packet, ``<x:xmpmeta>`` around ``<rdf:RDF>``, stored per container:
   catalog and its images may each have one; the first one in file order is used.
 - anything else: a byte scan for the packet.
 
+The packet may be UTF-8, UTF-16 or UTF-32 (XMP Part 1, 7.3.2; seen in TIFF and PDF
+files from older tools), wrapped in ``<x:xmpmeta>`` or the legacy ``<x:xapmeta>``, or be a
+bare ``<rdf:RDF>`` (SVG ``<metadata>``).
+
 Only what the scan window holds is read. Running off its end before a packet is found is
 "absent" (the file is bigger than the window); a container that is not what it claims,
 a packet cut short, a DTD or entity declaration (XMP never needs one: billion-laughs
@@ -305,7 +309,26 @@ def find_packet(data: bytes, kind: str, limit: int | None = None) -> bytes | Non
         raise MalformedFile(f"{kind}: {exc}") from None
     if region is None:
         return None
-    return extract_packet(region, data if kind in ("svg", "") else b"")
+    document = data if kind in ("svg", "") else b""
+    packet = extract_packet(region, document)
+    return packet if packet is not None else _wide_packet(region)
+
+
+#: XMP packets may be UTF-16 or UTF-32 (Part 1, 7.3.2: the ``<?xpacket begin`` BOM tells).
+_WIDE_ENCODINGS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+
+
+def _wide_packet(region: bytes) -> bytes | None:
+    """A UTF-16/UTF-32 packet in *region*, re-encoded as UTF-8; None when there is none."""
+    for encoding in _WIDE_ENCODINGS:
+        for open_tag in (b"<x:xmpmeta", b"<x:xapmeta", b"<rdf:RDF"):
+            start = region.find(open_tag.decode().encode(encoding))
+            if start < 0:
+                continue
+            width = 2 if "16" in encoding else 4
+            wide = region[start : start + (len(region) - start) // width * width]
+            return extract_packet(wide.decode(encoding, "replace").encode("utf-8"))
+    return None
 
 
 @dataclass(frozen=True, slots=True)
