@@ -31,6 +31,8 @@ def test_defaults():
         ({"CCSIGNALS_MODE": "strict"}, "CCSIGNALS_MODE"),
         ({"CCSIGNALS_PURPOSE": "train"}, "CCSIGNALS_PURPOSE"),
         ({"CCSIGNALS_DEFAULT": "maybe"}, "CCSIGNALS_DEFAULT"),
+        ({"CCSIGNALS_CONTENT_USE": "partial"}, "CCSIGNALS_CONTENT_USE"),
+        ({"CCSIGNALS_CONTENT_USE": 2}, "CCSIGNALS_CONTENT_USE"),
         ({"CCSIGNALS_MAX_CRAWL_DELAY": "soon"}, "CCSIGNALS_MAX_CRAWL_DELAY"),
         ({"CCSIGNALS_MAX_CRAWL_DELAY": -1}, "CCSIGNALS_MAX_CRAWL_DELAY"),
         ({"CCSIGNALS_MAX_RETRY_AFTER": "1h"}, "CCSIGNALS_MAX_RETRY_AFTER"),
@@ -151,3 +153,17 @@ def test_every_setting_is_documented_in_the_settings_page():
     # Enable flag first, the rest alphabetical (STYLE.md).
     names = list(DEFAULT_SETTINGS)
     assert names[0] == "CCSIGNALS_ENABLED" and names[1:] == sorted(names[1:])
+
+
+@pytest.mark.parametrize(
+    ("purpose", "setting", "level"),
+    [
+        ("train-ai", None, "full"),
+        ("ai-input", None, "reference"),
+        ("search", None, "reference"),
+        ("train-ai", "immediate", "immediate"),
+    ],
+)
+def test_content_use_defaults_by_purpose(purpose, setting, level):
+    settings = Settings({"CCSIGNALS_PURPOSE": purpose, "CCSIGNALS_CONTENT_USE": setting})
+    assert Config.from_settings(settings).content_use == level
