@@ -32,6 +32,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_AUDIT_LOG": None,
     "CCSIGNALS_CONTENT_USE": None,
     "CCSIGNALS_DEFAULT": "allow",
+    "CCSIGNALS_EXCLUDE": {},
     "CCSIGNALS_HEADER_MAX_BYTES": 8192,
     "CCSIGNALS_HTML_SCAN_BYTES": 262144,
     "CCSIGNALS_ITEM_FIELD": "ccsignals",
@@ -84,6 +85,7 @@ class Config:
     #: purpose's default)
     content_use: str
     default: str
+    exclude: tuple[tuple[str, str], ...]  # (label, path) of each exclusion list
     header_max_bytes: int
     html_scan_bytes: int
     item_field: str
@@ -232,6 +234,7 @@ class Config:
 
         return cls(
             enabled=enabled,
+            exclude=_exclusion_lists(get("CCSIGNALS_EXCLUDE")),
             accept_conditions=frozenset(accept),
             aipref_legacy=flag("CCSIGNALS_AIPREF_LEGACY"),
             audit_log=audit_log or None,
@@ -275,4 +278,41 @@ class Config:
             "licenses": sorted(self.licenses) if self.licenses is not None else None,
             "audit_log": self.audit_log,
             "policy_store": self.policy_store,
+            "exclude": [label for label, _ in self.exclude],
         }
+
+
+def _exclusion_lists(value: Any) -> tuple[tuple[str, str], ...]:
+    """``CCSIGNALS_EXCLUDE``: ``{label: path}``, or paths (``label=path``, or a bare path
+    labelled by its file name without extension), as a list or a comma-separated string."""
+    name = "CCSIGNALS_EXCLUDE"
+    if hasattr(value, "copy_to_dict"):  # a Scrapy BaseSettings
+        value = value.copy_to_dict()
+    if isinstance(value, str):
+        value = [v for v in re.split(r"\s*,\s*", value.strip()) if v]
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, (list, tuple)):
+        pairs = []
+        for entry in value:
+            if not isinstance(entry, str) or not entry:
+                raise ConfigError(f"{name} must name files (label=path); got {entry!r}")
+            label, sep, path = entry.partition("=")
+            if not sep:
+                path = entry
+                label = re.sub(r"\.[^./]*$", "", path.rsplit("/", 1)[-1]) or path
+            pairs.append((label, path))
+    else:
+        raise ConfigError(
+            f"{name} must be a dict {{label: path}} or a list of paths; got {value!r}"
+        )
+    seen: set[str] = set()
+    for label, path in pairs:
+        if not isinstance(label, str) or not label.strip() or not label.isprintable():
+            raise ConfigError(f"{name} has a label that is not a printable name: {label!r}")
+        if not isinstance(path, str) or not path:
+            raise ConfigError(f"{name} list {label!r} must be a file path; got {path!r}")
+        if label in seen:
+            raise ConfigError(f"{name} has the label {label!r} twice")
+        seen.add(label)
+    return tuple((label.strip(), path) for label, path in pairs)

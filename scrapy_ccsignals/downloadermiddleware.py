@@ -68,6 +68,15 @@ class DeniedFile(IgnoreRequest):
         self.record = record
 
 
+class ForbiddenByExclusion(IgnoreRequest):
+    """The access gate dropped the request: its URL is on one of the operator's exclusion
+    lists (``CCSIGNALS_EXCLUDE``). ``reason`` names the list and the entry."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason
+
+
 OPT_OUT = "dont_obey_ccsignals"
 #: RSL licences read for one response at most (robots.txt ``License:`` lines first).
 MAX_RSL_PER_RESPONSE = 4
@@ -100,8 +109,11 @@ class CCSignalsDownloaderMiddleware:
         self.crawler = crawler
         self.runtime = CCSignalsExtension.of(crawler)
         self.cfg = self.runtime.cfg
-        # Requests of origins whose robots.txt is not known yet wait outside the downloader.
-        self.hold = RequestHold(crawler, self.runtime.fetcher, _skip, self.runtime.inc)
+        self.exclusions = self.runtime.exclusions if self.runtime.exclusions else None
+        # Requests of origins whose robots.txt is not known yet wait outside the downloader;
+        # an excluded request is not held (its origin's robots.txt is never fetched): it
+        # goes on to be dropped in process_request.
+        self.hold = RequestHold(crawler, self.runtime.fetcher, self._not_held, self.runtime.inc)
         # Stored files carry their record on the media pipelines' results.
         self.media = MediaRecords(crawler, self.runtime, META_KEY)
 
@@ -109,8 +121,18 @@ class CCSignalsDownloaderMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
+    def _not_held(self, request: Request) -> bool:
+        return _skip(request) or (
+            self.exclusions is not None
+            and self.exclusions.match(urlparse_cached(request)) is not None
+        )
+
     async def process_request(self, request: Request) -> Request | None:
         meta = request.meta
+        if self.exclusions is not None:
+            # First, for every request, the plugin's own policy fetches and opted-out
+            # requests included: a listed site is never contacted.
+            self._check_exclusions(request)
         # A record is this response's own: one copied along (``meta=response.meta``) from
         # the page that linked here must not be taken for this page's decision.
         meta.pop(META_KEY, None)
@@ -170,6 +192,27 @@ class CCSignalsDownloaderMiddleware:
             f"{why}: {policy.robots_url}",
             policy.robots_record.as_dict(),
         )
+
+    def _check_exclusions(self, request: Request) -> None:
+        assert self.exclusions is not None
+        excluded = self.exclusions.match(urlparse_cached(request))
+        if excluded is None:
+            return
+        reason = excluded.reason
+        self.runtime.inc("ccsignals/forbidden/excluded")
+        self.runtime.inc(f"ccsignals/forbidden/excluded/{excluded.label}")
+        self.runtime.audit.event(
+            url=request.url,
+            origin=origin_of(request.url),
+            stage="request",
+            action="dropped",
+            decision="forbidden",
+            reasons=[reason],
+            families=["excluded"],
+            exclusion={"list": excluded.label, "entry": excluded.entry},
+        )
+        logger.debug("Forbidden (%s): %s", reason, request, extra={"spider": self.crawler.spider})
+        raise ForbiddenByExclusion(f"Forbidden ({reason}): {request.url}", reason)
 
     def _audit_redirect_hop(self, request: Request) -> None:
         """The response that redirected here (a 3xx, or a page with a meta refresh) was
@@ -419,7 +462,7 @@ class CCSignalsDownloaderMiddleware:
         """Log requests that ended without a response, so the audit log accounts for
         every request: download errors, and requests another middleware (e.g. Scrapy's
         OffsiteMiddleware) ignored. Our own drops are logged where they happen."""
-        if _skip(request) or isinstance(exception, ForbiddenByRobots):
+        if _skip(request) or isinstance(exception, (ForbiddenByRobots, ForbiddenByExclusion)):
             return None
         ignored = isinstance(exception, IgnoreRequest)
         self.runtime.audit.event(

@@ -23,6 +23,7 @@ from twisted.python.threadpool import ThreadPool
 from scrapy_ccsignals import __version__
 from scrapy_ccsignals.checked import CheckedItems
 from scrapy_ccsignals.config import Config, ConfigError, names_crawler_page
+from scrapy_ccsignals.gate.exclusion import Exclusions
 from scrapy_ccsignals.gate.filemeta import read_file_metadata
 from scrapy_ccsignals.policy.backoff import OriginBackoff
 from scrapy_ccsignals.policy.documents import RslDocuments
@@ -125,6 +126,7 @@ class CCSignalsExtension:
             raise ConfigError(
                 f"CCSIGNALS_POLICY_STORE {self.cfg.policy_store!r} cannot be opened: {exc!r}"
             ) from exc
+        self.exclusions = self._load_exclusions()
         self.fetcher = PolicyFetcher(self, self.store)
         self.rsl = RslDocuments(self.fetcher)
         self.backoff = OriginBackoff(self, self.fetcher.slot_floor)
@@ -144,6 +146,35 @@ class CCSignalsExtension:
                 ) from None
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    def _load_exclusions(self) -> Exclusions:
+        """The operator's exclusion lists (``CCSIGNALS_EXCLUDE``), read once at start-up:
+        a list that cannot be read stops the crawl before any request is sent."""
+        try:
+            exclusions = Exclusions(self.cfg.exclude)
+        except OSError as exc:
+            self.store.close()
+            raise ConfigError(
+                f"CCSIGNALS_EXCLUDE: cannot read {exc.filename!r} ({exc.strerror or exc})"
+            ) from None
+        for lst in exclusions.lists:
+            logger.info(
+                "scrapy-ccsignals: exclusion list %r (%s): %d hosts, %d URL prefixes",
+                lst.label,
+                lst.path,
+                lst.hosts,
+                lst.prefixes,
+            )
+            if lst.skipped:
+                logger.warning(
+                    "scrapy-ccsignals: exclusion list %r (%s): %d line(s) are neither a host "
+                    "nor an http(s) URL prefix and were skipped, e.g. %r",
+                    lst.label,
+                    lst.path,
+                    lst.skipped,
+                    lst.first_skipped,
+                )
+        return exclusions
 
     async def read_file_metadata(
         self, url: str, body: bytes, content_type: str
@@ -241,6 +272,9 @@ class CCSignalsExtension:
 
     def _spider_opened(self, spider: Spider) -> None:
         self.debug_enabled = self._debug_logged()
+        skipped = sum(lst.skipped for lst in self.exclusions.lists)
+        if skipped:
+            self.inc("ccsignals/exclude/skipped_lines", skipped)
         if self.audit.enabled:
             self._audit_crawl(spider, "started", self.crawl_facts(spider))
         logger.info(
@@ -275,6 +309,7 @@ class CCSignalsExtension:
             "licenses": sorted(cfg.licenses) if cfg.licenses is not None else None,
             "plugin": self.version,
             "scrapy": scrapy.__version__,
+            "exclusion_lists": [lst.as_dict() for lst in self.exclusions.lists],
         }
 
     def _audit_crawl(self, spider: Spider, action: str, extra: dict[str, Any]) -> None:

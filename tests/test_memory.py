@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bench.memory import per_origin_bytes, plugin_state, scrapy_state
+from bench.memory import exclusion_list_cost, per_origin_bytes, plugin_state, scrapy_state
 
 
 def test_policy_state_per_origin_is_small():
@@ -13,3 +13,9 @@ def test_policy_state_per_origin_is_small():
     # the plugin's whole policy (rules, two records, policy, LRU entry) is about as large.
     assert plugin < 2048
     assert plugin < 1.5 * scrapy
+
+
+def test_exclusion_lists_are_compact():
+    """CCSIGNALS_EXCLUDE keeps hashes in arrays, not strings in a set (~100 bytes each)."""
+    cost = exclusion_list_cost(100_000)
+    assert cost["bytes_per_entry"] < 48

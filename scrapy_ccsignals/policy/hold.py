@@ -79,10 +79,10 @@ class RequestHold:
         return self._count
 
     def _scheduled(self, request: Request, **kwargs: Any) -> None:
-        if request is self._releasing or self._skip(request):
+        if request is self._releasing:
             return
         origin = origin_of_parts(urlparse_cached(request))
-        if origin is None or self.fetcher.fresh(origin) is not None:
+        if origin is None or self.fetcher.fresh(origin) is not None or self._skip(request):
             return
         self.hold(origin, request)
         raise HeldForPolicy(f"held until the robots.txt of {origin} is known")

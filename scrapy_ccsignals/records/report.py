@@ -103,6 +103,7 @@ class Tally:
     requests: int = 0
     fetched: int = 0
     forbidden: int = 0
+    excluded: int = 0  # of the forbidden: on an exclusion list (CCSIGNALS_EXCLUDE)
     ignored: int = 0  # dropped by another middleware (e.g. OffsiteMiddleware)
     errors: int = 0
     allowed: int = 0  # allowed without conditions
@@ -153,6 +154,8 @@ class Tally:
         reasons = line.get("reasons") or ["?"]
         if outcome == "forbidden":
             bump(self.forbidden_by, reason_key(_text(reasons[0])))
+            if "excluded" in (line.get("families") or ()):
+                self.excluded += 1
         elif outcome == "error":
             bump(self.errors_by, reason_key(_text(reasons[0])).split(":", 1)[0])
         elif outcome in ("ignored",):
@@ -400,8 +403,10 @@ def summary_from_stats(stats: dict[str, Any]) -> str:
         return ", ".join(f"{k} {v}" for k, v in sorted(found.items(), key=lambda kv: -kv[1])) or "-"
 
     allowed, denied = get("ccsignals/responses/allow"), get("ccsignals/responses/deny")
+    excluded = get("ccsignals/forbidden/excluded")
     return "\n".join(
-        [
+        ([f"  requests forbidden by exclusion lists: {excluded}"] if excluded else [])
+        + [
             f"  requests forbidden by robots.txt: {get('ccsignals/forbidden/robots.txt')} "
             f"(disallowed {get('ccsignals/forbidden/robots.txt/disallowed')}, "
             f"unreachable {get('ccsignals/forbidden/robots.txt/unreachable')})",

@@ -33,8 +33,8 @@ MEANING = {
     "conditional": "fetched and allowed because the crawl accepts the site's conditions "
     "(CC signals); its items carry them",
     "denied": "fetched, but a signal reserves the purpose: its items were dropped or tagged",
-    "forbidden": "never requested: robots.txt disallows it for the crawler's token, or "
-    "robots.txt was unreachable",
+    "forbidden": "never requested: robots.txt disallows it for the crawler's token, "
+    "robots.txt was unreachable, or the site is on one of the operator's exclusion lists",
     "error": "requested; the download failed",
     "ignored": "dropped before download by another Scrapy middleware (e.g. off-site)",
     "unchecked": "fetched with dont_obey_ccsignals: not evaluated",
@@ -140,7 +140,12 @@ def _charts(tally: Tally) -> str:
     charts = [
         ("Denials per family", tally.denied_by_family, "denied", "family"),
         ("Denials per family and layer", tally.denied_by_layer, "denied", "layer"),
-        ("Forbidden by robots.txt, why", tally.forbidden_by, "forbidden", "forbidden"),
+        (
+            "Forbidden by robots.txt or an exclusion list, why",
+            tally.forbidden_by,
+            "forbidden",
+            "forbidden",
+        ),
         ("Download errors", tally.errors_by, "error", "errors"),
         ("Conditions accepted", tally.conditions, "conditional", "conditions"),
         ("Licences of fetched pages", tally.licenses, "licence", "licences"),

@@ -13,7 +13,7 @@ from scrapy_ccsignals.records.report import Summary, Tally, printable
 #: fetched + forbidden + ignored + errors = requests.
 COLUMNS = [
     ("requests", "requests"),
-    ("forbidden", "forbidden (robots.txt)"),
+    ("forbidden", "forbidden (robots.txt, exclusion lists)"),
     ("errors", "errors"),
     ("ignored", "ignored (other)"),
     ("fetched", "fetched"),
@@ -92,7 +92,7 @@ def render_text(
         f"Items:                   kept {'?' if kept is None else kept}, "
         f"dropped {overall.items_dropped}, tagged {overall.items_tagged}\n"
     )
-    out.write(f"Forbidden by robots.txt: {counter_line(overall.forbidden_by)}\n")
+    out.write(f"Forbidden, why:          {counter_line(overall.forbidden_by)}\n")
     out.write(f"Errors:                  {counter_line(overall.errors_by)}\n")
     out.write(f"Denied per family:       {counter_line(overall.denied_by_family)}\n")
     out.write(f"Denied per layer:        {counter_line(overall.denied_by_layer)}\n")

@@ -64,6 +64,12 @@ PROTOCOLS: list[tuple[str, str, str, str]] = [
 ]  # fmt: skip
 
 
+#: Section 3.1's row for the operator's exclusion lists (``CCSIGNALS_EXCLUDE``).
+EXCLUSION_MEASURE = "exclusion lists"
+EXCLUSION_SPEC = (
+    "sites excluded by the provider (GPAI code of practice, copyright chapter, measure 1.2)"
+)
+
 OTHER_FAMILIES = {"default": "CCSIGNALS_DEFAULT = deny: no signal said anything"}
 
 
@@ -223,15 +229,28 @@ def _size(n: int) -> str:
     return str(n)
 
 
+def exclusion_lists(summary: Summary) -> list[dict[str, Any]]:
+    """The exclusion lists the crawls used (their ``crawl`` start lines), once each by
+    label and file hash."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for crawl in summary.crawls:
+        for lst in crawl.get("exclusion_lists") or ():
+            if isinstance(lst, dict):
+                found.setdefault((str(lst.get("label")), str(lst.get("sha256"))), lst)
+    return list(found.values())
+
+
 def measures(summary: Summary) -> list[tuple[str, str, int, int]]:
     """Section 3.1's table: (protocol, specification, requests not sent, responses whose
     content was withheld) per protocol, from the report's counts."""
     overall = summary.overall
     rows = []
     for key, name, spec, _ in PROTOCOLS:
-        requests = overall.forbidden if key == "robots" else 0
+        requests = overall.forbidden - overall.excluded if key == "robots" else 0
         responses = overall.denied_by_family.get(key, 0)
         rows.append((name, spec, requests, responses))
+    if overall.excluded or exclusion_lists(summary):
+        rows.append((EXCLUSION_MEASURE, EXCLUSION_SPEC, overall.excluded, 0))
     known = {key for key, *_ in PROTOCOLS}
     for family, count in overall.denied_by_family.most_common():
         if family not in known:  # families added later, or the default deny
@@ -271,7 +290,8 @@ def render_summary(summary: Summary, facts: AuditFacts, crawler: Crawler, out: I
       f"{PLACEHOLDER.format('paywalls, logins, CAPTCHAs: state what the crawlers do')}\n\n")  # fmt: skip
     w(
         f"- Requests: {o.requests:,}; responses fetched: {o.fetched:,}; requests not sent "
-        f"because of robots.txt: {o.forbidden:,}; other requests dropped: {o.ignored:,}; "
+        f"because of robots.txt: {o.forbidden - o.excluded:,}; because the site is on an "
+        f"exclusion list: {o.excluded:,}; other requests dropped: {o.ignored:,}; "
         f"errors: {o.errors:,}\n"
     )
     w(
@@ -316,8 +336,19 @@ def render_summary(summary: Summary, facts: AuditFacts, crawler: Crawler, out: I
     w("|---|---|---:|---:|\n")
     for name, spec, requests, responses in measures(summary):
         w(f"| {name} | {spec} | {requests:,} | {responses:,} |\n")
+    lists = exclusion_lists(summary)
+    if lists:
+        w("\nSites excluded from crawling, by the provider's lists (requests to them, "
+          "robots.txt included, are never sent): "
+          + "; ".join(
+              f"{_md(str(lst.get('label')))} ({_n(int(lst.get('hosts') or 0), 'host')}, "
+              f"{int(lst.get('prefixes') or 0):,} URL prefix(es), file SHA-256 "
+              f"`{_md(str(lst.get('sha256')))}`)"
+              for lst in lists
+          )
+          + f"; requests not sent: {o.excluded:,}.\n")  # fmt: skip
     if o.forbidden_by:
-        w("\nrobots.txt, requests not sent, by reason: "
+        w("\nRequests not sent (robots.txt, exclusion lists), by reason: "
           + "; ".join(f"{_md(k)}: {v:,}" for k, v in o.forbidden_by.most_common()) + ".\n")  # fmt: skip
     if o.conditions:
         w("\nContent kept under CC-signal conditions the provider committed to: "
