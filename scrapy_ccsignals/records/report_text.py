@@ -13,7 +13,7 @@ from scrapy_ccsignals.records.report import Summary, Tally, printable
 #: fetched + forbidden + ignored + errors = requests.
 COLUMNS = [
     ("requests", "requests"),
-    ("forbidden", "forbidden (robots.txt, exclusion lists)"),
+    ("forbidden", "forbidden"),
     ("errors", "errors"),
     ("ignored", "ignored (other)"),
     ("fetched", "fetched"),
