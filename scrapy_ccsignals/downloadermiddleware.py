@@ -29,7 +29,8 @@ from scrapy_ccsignals.media import MediaRecords
 from scrapy_ccsignals.policy.fetcher import POLICY_META
 from scrapy_ccsignals.policy.hold import WAITED_FOR, RequestHold
 from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
-from scrapy_ccsignals.scrapy_compat import raw_header_items
+from scrapy_ccsignals.records.audit import iso_time, utc_now
+from scrapy_ccsignals.scrapy_compat import cached_at, raw_header_items
 from scrapy_ccsignals.signals.pathmatch import url_path_of_parts
 from scrapy_ccsignals.signals.robots import UNREACHABLE
 
@@ -371,6 +372,11 @@ class CCSignalsDownloaderMiddleware:
         attribution = file_attribution(facts.asset) if facts.asset is not None else {}
         if attribution:
             record["attribution"] = attribution
+        if "cached" in response.flags:
+            # Scrapy's HTTP cache served it: fetched when the cache stored it, not now.
+            stamp = cached_at(request, response)
+            record["fetched_at"] = iso_time(stamp) if stamp is not None else None
+            record["cached"] = True
         request.meta[META_KEY] = record
         return record
 
@@ -383,6 +389,7 @@ class CCSignalsDownloaderMiddleware:
         record: dict[str, Any],
     ) -> None:
         """Stats, the audit line and the debug log of the decision."""
+        cached = record.get("cached", False)
         decision = evaluation.decision
         inc = self.runtime.inc
         inc(f"ccsignals/responses/{decision.decision}")
@@ -406,7 +413,8 @@ class CCSignalsDownloaderMiddleware:
             families=list(decision.families),
             conditions=record["conditions"],
             license=record["license"],
-            time=record["fetched_at"],
+            # A cached response's line says when it was read back; its record, when fetched.
+            **({"cached": True, "time": utc_now()} if cached else {"time": record["fetched_at"]}),
         )
         if self.runtime.debug_enabled:
             logger.debug(

@@ -20,11 +20,16 @@ kept together so a Scrapy upgrade that changes them fails one test
   more than the increment; the plugin, which never passes one, calls the method under it.
 - ``Headers`` is a ``dict`` of normalised bytes keys to lists of bytes values; one pass
   over it is cheaper than a ``getlist()`` per header name.
+- ``request.meta["cache_timestamp"]``: when Scrapy's HTTP cache stored the response it
+  serves (both of Scrapy's storages set it; undocumented). The provenance of a cached
+  response says when it was really fetched.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +37,7 @@ from scrapy.core.downloader import Slot
 
 if TYPE_CHECKING:
     from scrapy.core.downloader import Downloader
-    from scrapy.http import Headers
+    from scrapy.http import Headers, Request, Response
 
 
 def raw_header_items(headers: Headers) -> Iterator[tuple[bytes, list[bytes]]]:
@@ -120,3 +125,20 @@ def stats_method(stats: Any, name: str) -> Callable[..., Any]:
         if callable(inner):
             return inner
     return method
+
+
+def cached_at(request: Request, response: Response) -> float | None:
+    """When the response Scrapy's HTTP cache served was fetched, as a Unix time: the cache
+    entry's time (``cache_timestamp``, which Scrapy's storages set on the request), else
+    the response's ``Date`` header when it is a date not in the future, else None."""
+    stamp = request.meta.get("cache_timestamp")
+    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
+        return float(stamp)
+    date = response.headers.get(b"Date")
+    if not date:
+        return None
+    try:
+        when = parsedate_to_datetime(date.decode("latin-1")).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when if when <= time.time() else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import pytest_twisted
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.http import Headers
@@ -147,3 +148,31 @@ def test_slot_pause_and_exact_floor():
     assert slot.floor == 0.5
     set_slot_floor(slot, 0.0)
     assert type(slot) is Slot
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [
+        "scrapy.extensions.httpcache.FilesystemCacheStorage",
+        "scrapy.extensions.httpcache.DbmCacheStorage",
+    ],
+)
+def test_http_cache_storages_say_when_they_stored(tmp_path, storage):
+    from scrapy.http import Request, Response
+    from scrapy.utils.misc import load_object
+
+    from scrapy_ccsignals.scrapy_compat import cached_at
+
+    crawler = get_crawler(PagesSpider, {"HTTPCACHE_DIR": str(tmp_path)})
+    crawler.spider = spider = PagesSpider.from_crawler(crawler)
+    cache = load_object(storage)(crawler.settings)
+    cache.open_spider(spider)
+    try:
+        request = Request("http://127.0.0.1/x")
+        cache.store_response(spider, request, Response(request.url, body=b"x"))
+        again = Request("http://127.0.0.1/x")
+        response = cache.retrieve_response(spider, again)
+        assert isinstance(again.meta["cache_timestamp"], float)
+        assert cached_at(again, response) == again.meta["cache_timestamp"]
+    finally:
+        cache.close_spider(spider)
