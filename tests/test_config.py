@@ -142,19 +142,6 @@ def test_r2_invalid(values, setting):
         config(**{"USER_AGENT": "Bot/1", **values})
 
 
-def test_every_setting_is_documented_in_the_settings_page():
-    from pathlib import Path
-
-    from scrapy_ccsignals.config import DEFAULT_SETTINGS
-
-    page = (Path(__file__).resolve().parent.parent / "docs" / "settings.md").read_text()
-    missing = [name for name in DEFAULT_SETTINGS if f"\n## {name}\n" not in page]
-    assert missing == [], f"add a '## NAME' section to docs/settings.md for {missing}"
-    # Enable flag first, the rest alphabetical (STYLE.md).
-    names = list(DEFAULT_SETTINGS)
-    assert names[0] == "CCSIGNALS_ENABLED" and names[1:] == sorted(names[1:])
-
-
 @pytest.mark.parametrize(
     ("purpose", "setting", "level"),
     [
