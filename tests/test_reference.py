@@ -128,7 +128,7 @@ def segments_match(code: str, doc: str) -> bool:
     each equal, or a computed segment (``*`` in code, ``<name>`` on the page)."""
     a, b = code.split("/"), doc.split("/")
     return len(a) == len(b) and all(
-        x == y or x == ANY or (y.startswith("<") and y.endswith(">")) for x, y in zip(a, b)
+        x in (y, ANY) or (y.startswith("<") and y.endswith(">")) for x, y in zip(a, b, strict=True)
     )
 
 
@@ -174,6 +174,7 @@ def test_every_documented_stats_key_is_written_by_the_code():
 
 def test_stats_scan_sees_literals_fstrings_and_concatenation():
     written, prefixes = code_stats()
+    assert "ccsignals/deny/" in prefixes
     assert "ccsignals/items/passed" in written
     assert "ccsignals/rsl/*" in written
     assert "ccsignals/forbidden/robots.txt/*" in written
