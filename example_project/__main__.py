@@ -7,8 +7,10 @@ and the crawl's warnings, saying which the demo provokes on purpose, and stop th
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from scrapy_ccsignals.records.report import summarise_file
@@ -40,6 +42,39 @@ def _show_warnings(log: Path) -> None:
         print(f"  {'intended' if why else 'UNEXPECTED'}: {message[:160]}")
         if why:
             print(f"            ({why})")
+
+
+def _site_by_site(audit: Path, sites: dict[str, str], purpose: str) -> None:
+    """One entry per demo site: what it signals, and what the crawl did about it, read from
+    the audit log (pages kept or held back and by which family, requests robots.txt
+    forbade, pauses the site asked for)."""
+    kept: Counter[str] = Counter()
+    held: Counter[str] = Counter()
+    families: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    forbidden: Counter[str] = Counter()
+    paused: defaultdict[str, list[str]] = defaultdict(list)
+    for line in audit.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        origin, stage, action = entry.get("origin"), entry.get("stage"), entry.get("action")
+        if stage == "response" and action == "fetched":
+            if entry.get("decision") == "deny":
+                held[origin] += 1
+                families[origin].update(entry.get("families") or [])
+            else:
+                kept[origin] += 1
+        elif stage == "request" and entry.get("decision") == "forbidden":
+            forbidden[origin] += 1
+        elif stage == "backoff" and action == "paused":
+            paused[origin].append(f"paused {entry['delay']:g} s after HTTP {entry['status']}")
+    print(f"\nSite by site ({purpose}):")
+    for name, url in sites.items():
+        outcome = [f"{kept[url]} kept"]
+        if held[url]:
+            outcome.append(f"{held[url]} held back ({', '.join(sorted(families[url]))})")
+        if forbidden[url]:
+            outcome.append(f"{forbidden[url]} not requested (robots.txt)")
+        outcome += paused[url]
+        print(f"  {name:<15} {demoweb.ABOUT[name]}\n  {'':<15} -> {'; '.join(outcome)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = {url: name for name, url in sites.items()}
     print()
     render_text(summary, sys.stdout, labels=labels)
+    _site_by_site(audit, sites, args.purpose)
     report.write_text(render_html(summary, labels=labels), encoding="utf-8")
     paperwork = _dataset_paperwork(output, items, audit)
     if paperwork is None:
@@ -138,6 +174,8 @@ def _dataset_paperwork(
             [
                 "ccsignals-summary", str(audit), "-o", str(summary),
                 "--crawler-page", str(page), "--contact", "bots@example.org",
+                "--data-use", "Pages and files kept are published as the commons-demo dataset "
+                "for training language models; each item keeps its provenance record.",
             ],
         ),
     ]  # fmt: skip
@@ -166,7 +204,11 @@ def _dataset_paperwork(
             summary,
             "the crawl's part of the EU AI Act public summary of training content",
         ),
-        ("Crawler page", page, "the public page describing the crawler and what it honours"),
+        (
+            "Crawler page",
+            page,
+            "the public page describing the crawler: who it is, how to block it, what it honours",
+        ),
     ]
 
 

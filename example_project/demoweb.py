@@ -1,4 +1,4 @@
-"""The demo web: twelve small sites of the commons, each signalling reuse differently,
+"""The demo web: sixteen small sites of the commons, each signalling reuse differently,
 served on 127.0.0.1 by scrapy_ccsignals.testing.server (the project's public testing
 helper; ports chosen free). Files with rights inside them come from
 scrapy_ccsignals.testing.files.
@@ -19,6 +19,12 @@ scrapy_ccsignals.testing.files.
 | photo-archive | JPEGs with XMP: IPTC DataMining, CC licence, creator         | per photo and purpose       |
 | papers        | PDF and EPUBs with TDMRep metadata in the file               | reserved files held back    |
 | pressroom     | X-Robots-Tag scoped to another bot, and to ours              | only ours counts            |
+| cloud-gazette | Cloudflare's managed robots.txt: Content-Signal              | train-ai: held back         |
+|               | search=yes,ai-train=no,use=reference                         | (use=reference < full)      |
+| recipe-box    | robots.txt DisallowAITraining: /recipes/                     | train-ai: recipes held back |
+| studio-journal| site-wide Content-Signal ai-train=no, but Content-Usage:     | train-ai: only /blog/ kept  |
+|               | /blog/ train-ai=y (the blog opted back in)                   |                             |
+| busy-archive  | answers its first request 429 with Retry-After: 1            | paused 1 s, then crawled    |
 """
 
 from __future__ import annotations
@@ -431,6 +437,114 @@ def pressroom() -> dict[str, Any]:
     return routes
 
 
+def cloud_gazette() -> dict[str, Any]:
+    """A site whose CDN writes its robots.txt: the managed block with Cloudflare's default
+    content signals, `use=reference` among them (the most an AI system may do with the
+    content: index, excerpt and link back; not summarise or reproduce)."""
+    site = "Cloud Gazette"
+    robots = (
+        "# Content signals (contentsignals.org): search=yes means building a search index\n"
+        "# is allowed; ai-train=no means training AI models is not; use=reference means an\n"
+        "# AI system may only reference the content (index, excerpt, link back).\n\n"
+        "# BEGIN managed content\n"
+        "User-agent: *\nContent-Signal: search=yes,ai-train=no,use=reference\nAllow: /\n\n"
+        "User-agent: Bytespider\nDisallow: /\n"
+        "# END managed content\n"
+    )
+    stories = {"/story/tides": "Record tides", "/story/market": "Market day"}
+    routes: dict[str, Any] = {"/robots.txt": _plain(robots)}
+    routes["/"] = _page(
+        body=_html("Today", "<p>Local news.</p>" + _nav(list(stories.items())), "", site)
+    )
+    for path, title in stories.items():
+        routes[path] = _page(
+            body=_html(
+                title, f"<article><h1>{title}</h1><p>By our reporter.</p></article>", "", site
+            )
+        )
+    return routes
+
+
+def recipe_box() -> dict[str, Any]:
+    """Microsoft's robots.txt AI-training rule (draft-canel-robots-ai-control): the recipes
+    may be crawled, but not used to train AI models."""
+    site = "Recipe Box"
+    robots = "User-agent: *\nAllow: /\nDisallowAITraining: /recipes/\n"
+    pages = {"/recipes/barley-soup": "Barley soup", "/recipes/rye-bread": "Rye bread"}
+    routes: dict[str, Any] = {
+        "/robots.txt": _plain(robots),
+        "/": _page(
+            body=_html(
+                "Recipes",
+                "<p>Family recipes.</p>" + _nav([*pages.items(), ("/about", "About us")]),
+                "",
+                site,
+            )
+        ),
+        "/about": _page(body=_html("About", "<p>Two cooks and a blog.</p>", "", site)),
+    }
+    for path, title in pages.items():
+        routes[path] = _page(
+            body=_html(title, f"<article><h1>{title}</h1><p>Serves four.</p></article>", "", site)
+        )
+    return routes
+
+
+def studio_journal() -> dict[str, Any]:
+    """An illustrator's site that says no to AI training site-wide, and opts its blog back
+    in: the longest matching path decides, whatever the family of the line."""
+    site = "Studio Journal"
+    robots = (
+        "User-agent: *\nAllow: /\nContent-Signal: ai-train=no\nContent-Usage: /blog/ train-ai=y\n"
+    )
+    pages = {
+        "/work/harbour-mural": "Harbour mural",
+        "/blog/": "Blog",
+        "/blog/sketching-outdoors": "Sketching outdoors",
+    }
+    routes: dict[str, Any] = {
+        "/robots.txt": _plain(robots),
+        "/": _page(
+            body=_html("Studio", "<p>Murals and notes.</p>" + _nav(list(pages.items())), "", site)
+        ),
+    }
+    for path, title in pages.items():
+        routes[path] = _page(
+            body=_html(
+                title, f"<article><h1>{title}</h1><p>From the studio.</p></article>", "", site
+            )
+        )
+    return routes
+
+
+def busy_archive() -> dict[str, Any]:
+    """A site that is busy when the crawl arrives: its first page answers 429 with
+    Retry-After: 1, so the crawler leaves it alone for a second, then retries."""
+    site = "Busy Archive"
+    items = {"/item/1": "Letter, 1911", "/item/2": "Map, 1923"}
+    home = _page(
+        body=_html(
+            "Archive", "<p>Scanned letters and maps.</p>" + _nav(list(items.items())), "", site
+        )
+    )
+    routes: dict[str, Any] = {
+        "/robots.txt": _plain("User-agent: *\nAllow: /\n"),
+        "/": {
+            "sequence": [
+                {
+                    "status": 429,
+                    "headers": {"Retry-After": "1", "Content-Type": "text/plain"},
+                    "body": "Too many requests, come back in a second.",
+                },
+                home,
+            ]
+        },
+    }
+    for path, title in items.items():
+        routes[path] = _page(body=_html(title, f"<article><h1>{title}</h1></article>", "", site))
+    return routes
+
+
 SITES = {
     "encyclopedia": encyclopedia,
     "museum": museum,
@@ -444,6 +558,30 @@ SITES = {
     "photo-archive": photo_archive,
     "papers": papers,
     "pressroom": pressroom,
+    "cloud-gazette": cloud_gazette,
+    "recipe-box": recipe_box,
+    "studio-journal": studio_journal,
+    "busy-archive": busy_archive,
+}
+
+#: What each site shows, one line each, for the example's output.
+ABOUT = {
+    "encyclopedia": "CC BY-SA 4.0 via rel=license and JSON-LD; robots.txt disallows /w/edit",
+    "museum": "CC0; robots.txt Content-Usage: train-ai=y",
+    "news": "tdmrep.json reserves /articles/",
+    "research": "robots.txt Content-Usage: train-ai=n;exceptions=cc-cr (CC signals: credit)",
+    "portfolio": "X-Robots-Tag and robots meta: noai, noimageai",
+    "forum": "robots.txt: User-agent: ExampleAIBot / Disallow: /",
+    "wiki-mirror": "robots.txt answers 503",
+    "harbour-times": "Content-Signal: search=yes, ai-train=no; /live/ also ai-input=no",
+    "quarterly": "Content-Usage: train-ai=n, and an RSL licence for subscribers",
+    "photo-archive": "JPEGs with IPTC DataMining, licence and creator in their XMP",
+    "papers": "PDF and EPUBs with TDMRep in the file",
+    "pressroom": "X-Robots-Tag scoped to another bot, and to ours",
+    "cloud-gazette": "Cloudflare managed robots.txt: search=yes,ai-train=no,use=reference",
+    "recipe-box": "robots.txt DisallowAITraining: /recipes/",
+    "studio-journal": "site-wide Content-Signal: ai-train=no; Content-Usage: /blog/ train-ai=y",
+    "busy-archive": "answers its first request 429 with Retry-After: 1",
 }
 
 

@@ -43,6 +43,10 @@ def test_example_end_to_end(tmp_path):
         "photo-archive",
         "papers",
         "pressroom",
+        "cloud-gazette",
+        "recipe-box",
+        "studio-journal",
+        "busy-archive",
     }
     site_of = {url: name for name, url in sites.items()}
 
@@ -80,6 +84,16 @@ def test_example_end_to_end(tmp_path):
     assert {u for u in denied if u.startswith(sites["portfolio"])} == {
         sites["portfolio"] + p for p in ("/", "/work/tide", "/work/orchard")
     }
+    # The busy archive answered 429 with Retry-After: 1: the crawler paused it, then
+    # crawled it whole; the output says so under "Site by site".
+    assert len(per_site["busy-archive"]) == 3
+    (paused,) = [
+        a for a in audit if a["stage"] == "backoff" and a["origin"] == sites["busy-archive"]
+    ]
+    assert (paused["action"], paused["status"], paused["delay"]) == ("paused", 429, 1.0)
+    assert re.search(
+        r"busy-archive .*Retry-After: 1\n +-> 3 kept; paused 1 s after HTTP 429", out.stdout
+    )
     # The dataset's paperwork, written by the dataset commands after the crawl.
     output = tmp_path / "output"
     credits = (output / "credits.md").read_text()
@@ -123,6 +137,7 @@ KEPT = {
         "photo-archive": {"/", "/img/market.jpg"},
         "papers": {"/", "/files/handbook.epub"},
         "pressroom": {"/", "/release/parks"},
+        "busy-archive": {"/", "/item/1", "/item/2"},
     },
     "ai-input": {
         "harbour-times": {"/", "/news/ferry-timetable"},
@@ -130,6 +145,7 @@ KEPT = {
         "photo-archive": {"/", "/img/market.jpg", "/img/gulls.jpg"},
         "papers": {"/", "/files/handbook.epub"},
         "pressroom": {"/", "/release/parks"},
+        "busy-archive": {"/", "/item/1", "/item/2"},
     },
     "search": {
         "harbour-times": {"/", "/news/ferry-timetable", "/live/regatta"},
@@ -137,6 +153,7 @@ KEPT = {
         "photo-archive": {"/", "/img/market.jpg", "/img/gulls.jpg", "/img/pier.jpg"},
         "papers": {"/", "/files/handbook.epub", "/files/report.pdf", "/files/novel.epub"},
         "pressroom": {"/", "/release/budget", "/release/parks"},
+        "busy-archive": {"/", "/item/1", "/item/2"},
     },
 }
 
