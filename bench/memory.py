@@ -2,7 +2,8 @@
 
 Builds, for N origins of the fixture web's eight families (bench/web.py), what the fetcher
 keeps per origin once its robots.txt and tdmrep.json are known: the parsed rules, the two
-policy records, the ``OriginPolicy`` and its entry in the LRU (``PolicyFetcher._remember``),
+policy records, the ``OriginPolicy`` (with its tdmrep.json statements and
+robots.txt licences, made once) and its entry in the LRU (``PolicyCache``),
 and measures them with ``tracemalloc``. Beside it, what Scrapy's ``RobotsTxtMiddleware``
 keeps per origin: a protego parser of the same robots.txt, never evicted.
 

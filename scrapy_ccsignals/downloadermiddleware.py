@@ -26,7 +26,7 @@ from scrapy_ccsignals.gate.filemeta import file_attribution, wants_file_metadata
 from scrapy_ccsignals.gate.provenance import build_record
 from scrapy_ccsignals.gate.usegate import Evaluation, evaluate, rsl_urls
 from scrapy_ccsignals.media import MediaRecords
-from scrapy_ccsignals.policy.fetcher import POLICY_META
+from scrapy_ccsignals.policy.download import POLICY_META
 from scrapy_ccsignals.policy.hold import WAITED_FOR, RequestHold
 from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
 from scrapy_ccsignals.records.audit import iso_time, utc_now

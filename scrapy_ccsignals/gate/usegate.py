@@ -8,10 +8,8 @@ of each family live in its own module.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -31,7 +29,6 @@ from scrapy_ccsignals.signals.base import (
     LAYER_HEADER,
     LAYER_HTML,
     LAYER_ROBOTS,
-    LAYER_TDMREP,
     Signal,
 )
 from scrapy_ccsignals.signals.c2pa import c2pa_signals
@@ -46,9 +43,7 @@ from scrapy_ccsignals.signals.license import (
 )
 from scrapy_ccsignals.signals.noai import directives, noai_signals, x_robots_directives
 from scrapy_ccsignals.signals.tdmrep import (
-    TdmEntry,
     TdmStatement,
-    first_match,
     reservation_value,
     tdmrep_signals,
 )
@@ -84,19 +79,6 @@ def _absolute(base: str, href: str) -> str:
     return href if href.startswith(("https://", "http://")) else urljoin(base, href)
 
 
-@lru_cache(maxsize=4096)
-def _tdmrep_statement(tdmrep_url: str, entry: TdmEntry) -> TdmStatement:
-    """The statement of one tdmrep.json entry, its raw text as the entry's JSON."""
-    raw = json.dumps(
-        {
-            "location": entry.location,
-            "tdm-reservation": entry.reservation,
-            "tdm-policy": entry.policy,
-        }
-    )
-    return TdmStatement(LAYER_TDMREP, tdmrep_url, entry.reservation, entry.policy, raw)
-
-
 @dataclass(slots=True)
 class _Gathered:
     """What the layers found so far, in layer order."""
@@ -113,7 +95,7 @@ def rsl_urls(facts: ResponseFacts, policy: OriginPolicy | None) -> list[str]:
     before :func:`evaluate` can read them."""
     urls: list[str] = []
     if policy is not None:
-        urls += [_absolute(policy.robots_url, v) for v in policy.robots.licenses]
+        urls += policy.rsl_urls
     for value in facts.headers.get("link", _NONE):
         urls += rsl.rsl_link_urls(value, facts.url)
     if facts.page is not None:
@@ -181,14 +163,12 @@ def _origin_layer(
             legacy=cfg.aipref_legacy,
             content_use=cfg.content_use,
         )
-    for value in policy.robots.licenses:
-        found.licenses.append(
-            make_license(_absolute(robots_url, value), "robots.txt License", value, rsl=True)
-        )
-    if policy.tdmrep is not None:
-        entry = first_match(policy.tdmrep, path)
-        if entry is not None:
-            found.tdm.append(_tdmrep_statement(policy.tdmrep_url, entry))
+    # Made once per origin, when the policy was parsed; per page only the path is matched.
+    if policy.licenses:
+        found.licenses += policy.licenses
+    statement = policy.tdmrep_for(path)
+    if statement is not None:
+        found.tdm.append(statement)
 
 
 def _header_layer(cfg: Config, facts: ResponseFacts, found: _Gathered) -> None:

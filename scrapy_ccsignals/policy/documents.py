@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from scrapy_ccsignals.policy import ages
 from scrapy_ccsignals.policy.origin import PolicyRecord, origin_of
 from scrapy_ccsignals.policy.store import RawFile, StoredPolicy
 from scrapy_ccsignals.records.audit import iso_time
@@ -81,22 +82,17 @@ class RslDocuments:
             return self._document(url, raw, time.time(), False)
         key = f"{KIND} {url}"
         stored = await self.fetcher.store_call("get", key)
-        if stored is not None and self._age_left(stored.robots, stored.fetched_at) > 0:
+        if (
+            stored is not None
+            and ages.age_left(self.host.cfg, stored.robots, stored.fetched_at, KIND) > 0
+        ):
             self.host.inc("ccsignals/policy/store_hit")
             return self._document(url, stored.robots, stored.fetched_at, True)
         raw = await self.fetcher.download(KIND, url, self.host.cfg.rsl_max_bytes)
         fetched_at = time.time()
-        ttl = self._max_age(raw)
+        ttl = ages.max_age(self.host.cfg, raw, KIND)
         await self.fetcher.store_call("put", key, StoredPolicy(raw, raw, fetched_at), ttl)
         return self._document(url, raw, fetched_at, False)
-
-    def _max_age(self, raw: RawFile) -> float:
-        cfg = self.host.cfg
-        ok = raw.status is not None and 200 <= raw.status < 300
-        return cfg.policy_max_age if ok else min(cfg.policy_error_max_age, cfg.policy_max_age)
-
-    def _age_left(self, raw: RawFile, fetched_at: float) -> float:
-        return self._max_age(raw) - (time.time() - fetched_at)
 
     def _document(self, url: str, raw: RawFile, fetched_at: float, cached: bool) -> LicenseDocument:
         doc = None
@@ -136,4 +132,6 @@ class RslDocuments:
             cached,
         )
         self.host.audit_policy(origin, record)
-        return LicenseDocument(url, doc, record, monotonic() + self._age_left(raw, fetched_at))
+        return LicenseDocument(
+            url, doc, record, monotonic() + ages.age_left(self.host.cfg, raw, fetched_at, KIND)
+        )

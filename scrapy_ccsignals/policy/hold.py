@@ -79,10 +79,12 @@ class RequestHold:
         return self._count
 
     def _scheduled(self, request: Request, **kwargs: Any) -> None:
-        if request is self._releasing:
-            return
+        # Every scheduled request passes here: for an origin whose policy is known and
+        # fresh this is a dictionary lookup (the LRU is touched when the request is checked).
         origin = origin_of_parts(urlparse_cached(request))
-        if origin is None or self.fetcher.fresh(origin) is not None or self._skip(request):
+        if origin is None or self.fetcher.known(origin):
+            return
+        if request is self._releasing or self._skip(request):
             return
         self.hold(origin, request)
         raise HeldForPolicy(f"held until the robots.txt of {origin} is known")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import ParseResult, SplitResult, urlsplit
+from urllib.parse import ParseResult, SplitResult, urljoin, urlsplit
 
+from scrapy_ccsignals.signals.base import LAYER_TDMREP
+from scrapy_ccsignals.signals.license import License, make_license
+from scrapy_ccsignals.signals.pathmatch import pattern_matches
 from scrapy_ccsignals.signals.robots import RobotsRules
-from scrapy_ccsignals.signals.tdmrep import TdmEntry
+from scrapy_ccsignals.signals.rsl import rsl_license_urls
+from scrapy_ccsignals.signals.tdmrep import TdmEntry, TdmStatement
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -75,6 +80,18 @@ class PolicyRecord:
         return data
 
 
+def tdmrep_statement(tdmrep_url: str, entry: TdmEntry) -> TdmStatement:
+    """The statement of one tdmrep.json entry, its raw text as the entry's JSON."""
+    raw = json.dumps(
+        {
+            "location": entry.location,
+            "tdm-reservation": entry.reservation,
+            "tdm-policy": entry.policy,
+        }
+    )
+    return TdmStatement(LAYER_TDMREP, tdmrep_url, entry.reservation, entry.policy, raw)
+
+
 @dataclass(slots=True)
 class OriginPolicy:
     origin: str
@@ -83,6 +100,35 @@ class OriginPolicy:
     tdmrep: list[TdmEntry] | None  # None: the origin does not use TDMRep
     tdmrep_record: PolicyRecord
     expires: float  # time.monotonic() after which the policy is refetched
+    #: the statement of each tdmrep.json entry, in entry order (:meth:`set_tdmrep`)
+    tdmrep_statements: tuple[TdmStatement, ...] = field(default=(), repr=False)
+    #: robots.txt ``License:`` lines as licences, and the RSL documents among them
+    licenses: tuple[License, ...] = field(default=(), repr=False)
+    rsl_urls: tuple[str, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.tdmrep and not self.tdmrep_statements:
+            self.set_tdmrep(self.tdmrep, self.tdmrep_record)
+        if self.robots.licenses and not self.licenses:
+            self.licenses = robots_licenses(self.robots_url, self.robots.licenses)
+            self.rsl_urls = tuple(rsl_license_urls(self.licenses))
+
+    def set_tdmrep(self, entries: list[TdmEntry] | None, record: PolicyRecord) -> None:
+        """tdmrep.json is known: its entries and record, and each entry's statement made
+        once for every page that matches it."""
+        self.tdmrep, self.tdmrep_record = entries, record
+        url = record.url
+        self.tdmrep_statements = tuple(tdmrep_statement(url, e) for e in entries or ())
+
+    def tdmrep_for(self, path: str) -> TdmStatement | None:
+        """The statement of the first tdmrep.json entry whose location matches *path*
+        (TDMRep section 3.2), or None."""
+        if self.tdmrep is None:
+            return None
+        for entry, statement in zip(self.tdmrep, self.tdmrep_statements, strict=True):
+            if pattern_matches(entry.location, path):
+                return statement
+        return None
 
     @property
     def robots_url(self) -> str:
@@ -91,3 +137,17 @@ class OriginPolicy:
     @property
     def tdmrep_url(self) -> str:
         return self.tdmrep_record.url
+
+
+def robots_licenses(robots_url: str, values: tuple[str, ...]) -> tuple[License, ...]:
+    """robots.txt ``License:`` lines as licences (RSL documents, SIGNALS.md RSL), their URLs
+    resolved against robots.txt's own URL; they apply to every page of the origin."""
+    return tuple(
+        make_license(
+            v if v.startswith(("https://", "http://")) else urljoin(robots_url, v),
+            "robots.txt License",
+            v,
+            rsl=True,
+        )
+        for v in values
+    )

@@ -1,0 +1,117 @@
+"""When a new origin's robots.txt fetch may start.
+
+At most ``CONCURRENT_REQUESTS // 2`` robots.txt fetches run at once, and a new one starts
+only when the downloader could take the origin's pages (Scrapy's own middleware is paced
+that way by the requests it sends; held requests are outside the downloader, so without it
+fast policy fetches released new origins into the scheduler faster than their pages
+downloaded, and Scrapy's default priority queue slowed with every slot queued in it).
+Policy downloads bypass the engine's backout, so half of ``CONCURRENT_REQUESTS`` keeps the
+other half for pages even when every robots.txt in flight is silent. The rest wait, FIFO.
+
+The spider middleware's ``process_start`` waits here too (:meth:`FetchPacer.room`):
+requests held for their robots.txt are outside the downloader, so Scrapy's engine would
+otherwise read the whole start list into memory at once.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request, signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.reactor import CallLaterOnce
+from twisted.internet.defer import Deferred
+
+from scrapy_ccsignals.scrapy_compat import scheduler_has_pending
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+#: Seconds before queued origins are looked at again when no fetch is in flight to do it.
+PUMP_RETRY = 0.05
+
+
+class FetchPacer:
+    """Queues origins whose robots.txt is to be fetched and starts them (*start*) as the
+    downloader has room."""
+
+    def __init__(self, crawler: Crawler, start: Callable[[str, Request], None]):
+        self.crawler = crawler
+        self._start = start
+        self.limit = max(1, crawler.settings.getint("CONCURRENT_REQUESTS", 16) // 2)
+        #: origins whose robots.txt fetch runs
+        self.running: set[str] = set()
+        self._queued: deque[tuple[str, Request]] = deque()
+        self._connected = False
+        self._repump = CallLaterOnce(self.pump)
+        #: process_start waiting for the queue to shrink (see :meth:`room`)
+        self._room_waiters: list[Deferred[None]] = []
+
+    def queue(self, origin: str, request: Request) -> bool:
+        """Queue *origin*'s fetch; whether it has to wait for a fetch slot."""
+        self._queued.append((origin, request))
+        self.pump()
+        return origin not in self.running
+
+    def finished(self, origin: str) -> None:
+        """*origin*'s robots.txt is known: its fetch slot is free."""
+        self.running.discard(origin)
+
+    def resume(self) -> None:
+        """After the finished origin's held requests went to the scheduler: the next
+        origin's fetch starts once the downloader has taken them and has room."""
+        if self._queued:
+            self.pump()
+
+    def _has_room(self) -> bool:
+        """Whether a new origin's fetch may start: a fetch slot is free and the
+        downloader could take its pages (it is not full and nothing waits for it in the
+        scheduler)."""
+        if len(self.running) >= self.limit:
+            return False
+        engine = self.crawler.engine
+        return engine is None or not (engine.needs_backout() or scheduler_has_pending(engine))
+
+    def pump(self, *_args: Any, **_kwargs: Any) -> None:
+        """Start queued origins' fetches while there is room. Called when an origin is
+        queued, when a fetch ends, and (while origins are queued) when a request leaves
+        the downloader."""
+        queued = self._queued
+        while queued and self._has_room():
+            origin, request = queued.popleft()
+            self.running.add(origin)
+            self._start(origin, request)
+        if len(queued) < self.limit:
+            self._wake_room_waiters()
+        if queued and not self.running:
+            # No fetch will end to call us again, and requests the access gate denies
+            # leave the downloader without a signal: look again shortly (once).
+            self._repump.schedule(PUMP_RETRY)
+        signal_manager = self.crawler.signals
+        if queued and not self._connected:
+            signal_manager.connect(self.pump, signal=signals.request_left_downloader)
+            self._connected = True
+        elif not queued and self._connected:
+            signal_manager.disconnect(self.pump, signal=signals.request_left_downloader)
+            self._connected = False
+
+    async def room(self) -> None:
+        """Return once fewer than :attr:`limit` origins wait for a fetch slot."""
+        if len(self._queued) < self.limit:
+            return
+        waiter: Deferred[None] = Deferred()
+        self._room_waiters.append(waiter)
+        await maybe_deferred_to_future(waiter)
+
+    def close(self) -> None:
+        """The spider is closing: nobody waits for room any more, no fetch starts."""
+        self._repump.cancel()
+        self._wake_room_waiters()
+
+    def _wake_room_waiters(self) -> None:
+        waiters, self._room_waiters = self._room_waiters, []
+        for waiter in waiters:
+            if not waiter.called:
+                waiter.callback(None)

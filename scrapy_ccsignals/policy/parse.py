@@ -1,0 +1,189 @@
+"""Policy files as fetched (:class:`~scrapy_ccsignals.policy.store.RawFile`) turned into
+an origin's policy: the rules, each file's provenance record (also written to the audit
+log), the warnings and stats that say what was found, and the policy's expiry."""
+
+from __future__ import annotations
+
+import hashlib
+from time import monotonic
+from typing import TYPE_CHECKING
+
+from scrapy_ccsignals.policy import ages
+from scrapy_ccsignals.policy.download import TOO_MANY_REDIRECTS
+from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
+from scrapy_ccsignals.records.audit import iso_time, utc_now
+from scrapy_ccsignals.signals import robots, tdmrep
+
+if TYPE_CHECKING:
+    from scrapy_ccsignals.policy.host import FetcherHost
+    from scrapy_ccsignals.policy.store import RawFile, StoredPolicy
+
+#: ``tdmrep_record.outcome`` until tdmrep.json is known.
+PENDING = "pending"
+
+
+class PolicyParser:
+    def __init__(self, runtime: FetcherHost):
+        self.runtime = runtime
+        self.cfg = runtime.cfg
+
+    def robots_policy(
+        self, origin: str, raw: RawFile, fetched_at: float, cached: bool
+    ) -> OriginPolicy:
+        """The policy with its robots.txt part; tdmrep.json pending."""
+        stamp = iso_time(fetched_at)
+        rules, robots_record = self._robots(origin, raw, stamp, cached)
+        age_left = ages.age_left(self.cfg, raw, fetched_at)
+        policy = OriginPolicy(
+            origin,
+            rules,
+            robots_record,
+            None,
+            PolicyRecord(
+                "tdmrep.json", f"{origin}{tdmrep.WELL_KNOWN_PATH}", None, stamp, None, PENDING
+            ),
+            monotonic() + age_left,
+        )
+        return policy
+
+    def stored_policy(self, origin: str, stored: StoredPolicy, cached: bool) -> OriginPolicy:
+        """The policy of a store entry: robots.txt, and tdmrep.json if it was fetched."""
+        policy = self.robots_policy(origin, stored.robots, stored.fetched_at, cached)
+        if stored.tdmrep is not None:  # else fetched when the use gate first needs it
+            self.add_tdmrep(policy, stored.tdmrep, stored.fetched_at, cached)
+        return policy
+
+    def add_tdmrep(
+        self, policy: OriginPolicy, raw: RawFile, fetched_at: float, cached: bool
+    ) -> None:
+        # When the origin could not be reached at all, the robots.txt warning says it.
+        origin_down = policy.robots_record.status is None
+        entries, record = self._tdmrep(
+            policy.origin, raw, iso_time(fetched_at), cached, origin_down
+        )
+        policy.set_tdmrep(entries, record)
+
+    def failed_policy(self, origin: str, detail: str) -> OriginPolicy:
+        """The policy of an origin whose fetch ended without a result (a bug of ours, or
+        the crawl closing): unreachable, so disallowed (RFC 9309 2.3.1.4)."""
+        now = utc_now()
+        policy = OriginPolicy(
+            origin=origin,
+            robots=robots.rules_for_error(self.cfg.token),
+            robots_record=PolicyRecord(
+                "robots.txt", f"{origin}/robots.txt", None, now, None, robots.UNREACHABLE, detail
+            ),
+            tdmrep=None,
+            tdmrep_record=self.failed_tdmrep_record(origin, detail, now),
+            expires=monotonic() + min(self.cfg.policy_error_max_age, self.cfg.policy_max_age),
+        )
+        return policy
+
+    def failed_tdmrep_record(self, origin: str, detail: str, stamp: str = "") -> PolicyRecord:
+        return PolicyRecord(
+            "tdmrep.json",
+            f"{origin}{tdmrep.WELL_KNOWN_PATH}",
+            None,
+            stamp or utc_now(),
+            None,
+            "error",
+            detail,
+        )
+
+    def _robots(
+        self, origin: str, raw: RawFile, fetched_at: str, cached: bool
+    ) -> tuple[robots.RobotsRules, PolicyRecord]:
+        url, status, error = raw.url, raw.status, raw.error
+        if status is None:
+            if error.startswith(TOO_MANY_REDIRECTS):
+                # RFC 9309 2.3.1.2: past 5 redirects the file MAY be taken as unavailable.
+                rules = robots.RobotsRules(outcome=robots.UNAVAILABLE, token=self.cfg.token)
+                self.runtime.inc("ccsignals/robots/redirect_limit")
+            else:
+                rules = robots.rules_for_error(self.cfg.token)
+            self.runtime.warn_once(
+                origin,
+                "robots",
+                "robots.txt at %s could not be fetched (%s): %s",
+                url,
+                error,
+                "allowing all (RFC 9309 2.3.1.2)"
+                if rules.outcome == robots.UNAVAILABLE
+                else "disallowing all requests to the origin (RFC 9309 2.3.1.4)",
+            )
+        else:
+            rules = robots.rules_for_response(
+                status, raw.body or b"", self.cfg.token, self.cfg.robotstxt_max_bytes
+            )
+            self.runtime.inc(f"ccsignals/robots/status/{status}")
+            if rules.outcome == robots.UNREACHABLE:
+                self.runtime.warn_once(
+                    origin,
+                    "robots",
+                    "robots.txt at %s answered %s: %s",
+                    url,
+                    status,
+                    "disallowing all requests to the origin (RFC 9309 2.3.1.4)",
+                )
+        self.runtime.inc(f"ccsignals/robots/{rules.outcome}")
+        record = self.record(origin, "robots.txt", raw, fetched_at, rules.outcome, error, cached)
+        return rules, record
+
+    def _tdmrep(
+        self, origin: str, raw: RawFile, fetched_at: str, cached: bool, origin_down: bool = False
+    ) -> tuple[list[tdmrep.TdmEntry] | None, PolicyRecord]:
+        url, status = raw.url, raw.status
+        entries: list[tdmrep.TdmEntry] | None = None
+        detail = raw.error
+        if status is None:
+            outcome = "error"
+        elif not 200 <= status < 300:
+            outcome = "absent"
+        else:
+            try:
+                entries, skipped = tdmrep.parse_tdmrep_json(raw.body or b"")
+            except tdmrep.TdmRepError as exc:
+                outcome, detail = "invalid", str(exc)
+            else:
+                outcome = "found"
+                if skipped:
+                    detail = f"{skipped} entries without a valid location skipped"
+                    self.runtime.inc("ccsignals/tdmrep/entries_skipped", skipped)
+                    self.runtime.warn_once(origin, "tdmrep", "tdmrep.json at %s: %s", url, detail)
+        if outcome == "invalid" or (outcome == "error" and not origin_down):
+            self.runtime.warn_once(
+                origin,
+                "tdmrep",
+                "tdmrep.json at %s is not usable (%s); the origin is taken not to use TDMRep",
+                url,
+                detail,
+            )
+        self.runtime.inc(f"ccsignals/tdmrep/{outcome}")
+        record = self.record(origin, "tdmrep.json", raw, fetched_at, outcome, detail, cached)
+        return entries, record
+
+    def record(
+        self,
+        origin: str,
+        kind: str,
+        raw: RawFile,
+        fetched_at: str,
+        outcome: str,
+        detail: str,
+        cached: bool,
+    ) -> PolicyRecord:
+        """The provenance/audit record of one policy file, written to the audit log."""
+        if not detail and raw.final_url != raw.url:
+            detail = f"redirected to {raw.final_url}"
+        record = PolicyRecord(
+            kind,
+            raw.url,
+            raw.status,
+            fetched_at,
+            hashlib.sha256(raw.body).hexdigest() if raw.body is not None else None,
+            outcome,
+            detail,
+            cached,
+        )
+        self.runtime.audit_policy(origin, record)
+        return record
