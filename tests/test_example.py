@@ -137,6 +137,9 @@ KEPT = {
         "photo-archive": {"/", "/img/market.jpg"},
         "papers": {"/", "/files/handbook.epub"},
         "pressroom": {"/", "/release/parks"},
+        "cloud-gazette": set(),
+        "recipe-box": {"/", "/about"},
+        "studio-journal": {"/blog/", "/blog/sketching-outdoors"},
         "busy-archive": {"/", "/item/1", "/item/2"},
     },
     "ai-input": {
@@ -145,6 +148,9 @@ KEPT = {
         "photo-archive": {"/", "/img/market.jpg", "/img/gulls.jpg"},
         "papers": {"/", "/files/handbook.epub"},
         "pressroom": {"/", "/release/parks"},
+        "cloud-gazette": {"/", "/story/tides", "/story/market"},
+        "recipe-box": {"/", "/about", "/recipes/barley-soup", "/recipes/rye-bread"},
+        "studio-journal": {"/", "/work/harbour-mural", "/blog/", "/blog/sketching-outdoors"},
         "busy-archive": {"/", "/item/1", "/item/2"},
     },
     "search": {
@@ -153,6 +159,9 @@ KEPT = {
         "photo-archive": {"/", "/img/market.jpg", "/img/gulls.jpg", "/img/pier.jpg"},
         "papers": {"/", "/files/handbook.epub", "/files/report.pdf", "/files/novel.epub"},
         "pressroom": {"/", "/release/budget", "/release/parks"},
+        "cloud-gazette": {"/", "/story/tides", "/story/market"},
+        "recipe-box": {"/", "/about", "/recipes/barley-soup", "/recipes/rye-bread"},
+        "studio-journal": {"/", "/work/harbour-mural", "/blog/", "/blog/sketching-outdoors"},
         "busy-archive": {"/", "/item/1", "/item/2"},
     },
 }
@@ -173,6 +182,27 @@ def test_example_decides_the_same_web_for_each_purpose(tmp_path, purpose):
         essay = by_url[sites["quarterly"] + "/essays/slow-cities"]
         assert essay["conditions"] == ["rsl-license"]
         assert essay["rsl"][0]["server"] == "https://licensing.quarterly.example/"
+    audit = [json.loads(x) for x in (tmp_path / "o" / "audit.jsonl").read_text().splitlines()]
+    reasons = {a["url"]: " ".join(a["reasons"]) for a in audit if a["stage"] == "response"}
+    if purpose == "train-ai":
+        # Cloudflare's default use=reference is below the full use training needs.
+        assert (
+            "the site allows use=reference; the crawl needs use=full"
+            in (reasons[sites["cloud-gazette"] + "/story/tides"])
+        )
+        # DisallowAITraining speaks to training only (family ai-control).
+        assert (
+            "DisallowAITraining: /recipes/" in reasons[sites["recipe-box"] + "/recipes/rye-bread"]
+        )
+        # The blog's longer Content-Usage path beats the site-wide Content-Signal.
+        blog = by_url[sites["studio-journal"] + "/blog/sketching-outdoors"]
+        assert (
+            blog["decision"] == "allow" and "Content-Usage: /blog/ train-ai=y" in blog["reasons"][0]
+        )
+        assert (
+            "Content-Signal: ai-train=no"
+            in reasons[sites["studio-journal"] + "/work/harbour-mural"]
+        )
     if purpose == "search":
         photo = by_url[sites["photo-archive"] + "/img/pier.jpg"]
         assert photo["license"]["id"] == "CC-BY-4.0"

@@ -115,3 +115,19 @@ def test_crawler_page_options(tmp_path):
     assert "https://example.org/ranges.json" in text
     assert "runs the pages' JavaScript" in text
     assert "[PROVIDER" not in text
+
+
+def test_protocols_include_the_r3_families():
+    """The page and the summary name every family that can withhold content, with its
+    specification: DisallowAITraining (ai-control) and noindex for search."""
+    from scrapy_ccsignals.records.report import summarise
+    from scrapy_ccsignals.records.summary import measures
+
+    page = text_of(render_crawler_page(Crawler(token="ExampleBot")))
+    assert "draft-canel-robots-ai-control" in page and "noindex" in page
+    assert "use=" in page
+    line = {"stage": "response", "origin": "http://a:80", "url": "http://a:80/x",
+            "decision": "deny", "families": ["ai-control"]}  # fmt: skip
+    rows = {name: spec for name, spec, *_ in measures(summarise([json.dumps(line)]))}
+    assert "ai-control" not in rows  # named by its protocol, not its family key
+    assert any("draft-canel-robots-ai-control" in spec for spec in rows.values())

@@ -46,12 +46,18 @@ PROTOCOLS: list[tuple[str, str, str, str]] = [
      "exceptions=cc-cr... on an aipref n: content kept only when the crawl commits to the "
      "condition, which then travels with the item"),
     ("content-signal", "Content-Signal", "Cloudflare content signals policy",
-     "robots.txt lines and HTTP header; ai-train=no withholds the content"),
+     "robots.txt lines and HTTP header; ai-train=no withholds the content, and so does a "
+     "use= level below the one the crawl needs"),
+    ("ai-control", "AI training rules in robots.txt", "draft-canel-robots-ai-control-00",
+     "DisallowAITraining / AllowAITraining paths of the matched group; a disallowed path is "
+     "withheld from AI training"),
     ("tdmrep", "TDM Reservation Protocol", "W3C TDMRep CG final report (2024)",
      "/.well-known/tdmrep.json, tdm-reservation header and HTML meta; a reservation "
      "withholds the content"),
     ("noai", "noai / noimageai", "X-Robots-Tag and robots meta convention",
      "noai withholds the content; noimageai withholds images"),
+    ("noindex", "noindex", "X-Robots-Tag and robots meta",
+     "noindex / none withholds the content from a search crawl"),
     ("rsl", "RSL licences", "Really Simple Licensing 1.0",
      "robots.txt License: lines and rel=license RSL documents; prohibited uses withhold the "
      "content, licences that must be obtained are conditions the crawl must accept"),
