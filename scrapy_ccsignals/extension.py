@@ -129,7 +129,7 @@ class CCSignalsExtension:
         self.exclusions = self._load_exclusions()
         self.fetcher = PolicyFetcher(self, self.store)
         self.rsl = RslDocuments(self.fetcher)
-        self.backoff = OriginBackoff(self, self.fetcher.slot_floor)
+        self.backoff = OriginBackoff(self, self.fetcher.crawl_delay.floor)
         self._c2pa_available: bool | None = None
         self._pool: ThreadPool | None = None
         if self.cfg.audit_log:

@@ -211,3 +211,41 @@ async def test_unreadable_retry_after_warns_and_still_backs_off(server, caplog):
     assert stats(crawler)["ccsignals/backoff/retry_after_invalid"] == 1
     warnings = [r.getMessage() for r in caplog.records if "Retry-After" in r.getMessage()]
     assert len(warnings) == 1 and f"{busy}/busy" in warnings[0]
+
+
+@pytest.mark.parametrize(("cap", "kept"), [(0, 1), (100, 3)], ids=["over", "pausing"])
+def test_streaks_of_many_sites_stay_bounded(monkeypatch, cap, kept):
+    """A broad crawl meets many sites that fail once and are never asked again: past
+    MAX_STREAKS, the streaks whose pause is over are forgotten; those pausing are kept."""
+    from scrapy.http import Request, Response
+    from scrapy.utils.test import get_crawler
+
+    from scrapy_ccsignals.config import Config
+    from scrapy_ccsignals.policy import backoff
+    from scrapy_ccsignals.records.audit import AuditLog
+
+    monkeypatch.setattr(backoff, "MAX_STREAKS", 2)
+    crawler = get_crawler(settings_dict={"CCSIGNALS_MAX_RETRY_AFTER": cap})
+
+    class Host:
+        audit = AuditLog(None)
+
+        def __init__(self):
+            self.crawler = crawler
+            self.cfg = Config.from_settings(crawler.settings)
+
+        def inc(self, key, count=1):
+            pass
+
+        def warn_once(self, *args):
+            pass
+
+    gate = backoff.OriginBackoff(Host(), lambda key: 0.0)
+    # No engine outside a crawl: the slots themselves are not under test here.
+    monkeypatch.setattr(gate, "_apply", lambda key: None)
+    for n in range(3):
+        url = f"http://site{n}.test/"
+        request = Request(url, meta={"download_slot": f"site{n}.test"})
+        response = Response(url, status=503, headers={"Retry-After": "50"}, request=request)
+        gate._response_downloaded(response, request)
+    assert len(gate._streaks) == kept

@@ -50,6 +50,9 @@ UNIT = 0.5
 RETRY_AFTER_STATUSES = (429, 503)
 #: Characters of a Retry-After value read; an HTTP-date has 29.
 MAX_VALUE = 64
+#: Streaks kept before those whose pause is over are forgotten (a broad crawl meets many
+#: sites that fail once and are never asked again; forgetting one only restarts its doubling).
+MAX_STREAKS = 10_000
 #: delta-seconds longer than this are past any cap (and past what float() should be given).
 MAX_DIGITS = 15
 
@@ -131,6 +134,8 @@ class OriginBackoff:
         runtime.inc(f"ccsignals/backoff/status/{status}")
         streak = self._streaks.get(key)
         if streak is None:
+            if len(self._streaks) >= MAX_STREAKS:
+                self._forget_past(now)
             streak = self._streaks[key] = _Streak()
             self._connect_reached()
         # Requests in flight when the streak began are not new evidence: one error each.
@@ -219,6 +224,11 @@ class OriginBackoff:
                 self._request_reached_downloader, signal=signals.request_reached_downloader
             )
             self._reached_connected = False
+
+    def _forget_past(self, now: float) -> None:
+        """Drop the streaks whose pause is over."""
+        for key in [k for k, streak in self._streaks.items() if streak.until <= now]:
+            del self._streaks[key]
 
     def _apply(self, key: str) -> None:
         engine = self.runtime.crawler.engine

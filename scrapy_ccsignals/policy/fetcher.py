@@ -166,10 +166,6 @@ class PolicyFetcher:
         (:class:`~scrapy_ccsignals.policy.download.PolicyDownloader`)."""
         return await self.downloader.download(kind, url, max_bytes)
 
-    def slot_floor(self, key: str) -> float:
-        """The Crawl-delay floor of download slot *key* (0 when it has none)."""
-        return self.crawl_delay.floor(key)
-
     def _start(self, origin: str, request: Request) -> None:
         self._track(deferred_from_coro(self._run(origin, request)))
 
