@@ -301,3 +301,56 @@ def test_every_command_has_a_section():
         "docs/commands.md needs one '## NAME' section per command in pyproject.toml's "
         "scrapy.commands entry points"
     )
+
+
+# --- the documentation stands alone -------------------------------------------------------
+
+#: What a user reading the docs does not have: the project's internal rulebook and its
+#: revisions, and placeholders they would copy.
+INTERNAL = re.compile(
+    r"(?<![\w-])SIGNALS\.md|\b[Rr]ulebook\b|\(r\d\)|\br\d\b(?![-.\w])|\.\./shared|\bOWNER\b"
+)
+
+
+def user_pages() -> list[Path]:
+    return [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted(DOCS.rglob("*.md"))]
+
+
+def test_the_docs_cite_no_internal_file_and_no_placeholder():
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()[:120]}"
+        for path in user_pages()
+        if "_build" not in path.parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if INTERNAL.search(line)
+    ]
+    assert not found, (
+        "user-facing pages cite the internal rulebook or carry a placeholder; say which "
+        "external specification the rule follows instead:\n  " + "\n  ".join(found)
+    )
+
+
+def test_the_standalone_check_catches_what_the_old_readme_had():
+    for line in (
+        "is needed by the use gate only (SIGNALS.md r2): it is fetched",
+        'pip install "scrapy-ccsignals @ git+https://github.com/OWNER/scrapy-ccsignals.git"',
+        "One exception (r2): when the RSL family allows",
+    ):
+        assert INTERNAL.search(line), line
+    for line in ("RFC 9309 section 2.3.1.4", "draft-ietf-aipref-vocab -07", "rsl-license"):
+        assert not INTERNAL.search(line), line
+
+
+def test_the_readme_is_a_front_page():
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 200, "README.md is the front page: move reference text into docs/"
+    head = "\n".join(lines[:12])
+    for command in (
+        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/python -m example_project",
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest",
+    ):
+        assert f"    {command}\n" in head + "\n", f"README's first lines lost: {command}"
+    targets = re.findall(r"\]\(((?:docs/|CHANGELOG|LICENSE)[^)#]*)", "\n".join(lines))
+    assert targets, "README links into the docs"
+    broken = [t for t in targets if not (ROOT / t).exists()]
+    assert not broken, f"README links to files that do not exist: {broken}"
