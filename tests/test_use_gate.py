@@ -11,6 +11,7 @@ import pytest
 import pytest_twisted
 import scrapy
 
+import scrapy_ccsignals
 from tests.crawling import ITEM_TYPES, BareItem, ccsignals_of, page, run_crawl, stats, text
 
 CC_BY = "https://creativecommons.org/licenses/by/4.0/"
@@ -347,7 +348,7 @@ async def test_provenance_record_complete(server):
     assert record["agent"] == {
         "user_agent": "TestBot/1.0 (+http://127.0.0.1)",
         "token": "TestBot",
-        "plugin": "0.1.0",
+        "plugin": scrapy_ccsignals.__version__,
     }
     json.dumps(record)  # plain JSON
 
