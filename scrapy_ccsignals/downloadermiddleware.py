@@ -86,7 +86,8 @@ REQUEUED = "_ccsignals_requeued"
 #: Request meta key: the URL the access gate let through (a response under another URL is
 #: checked again by the use gate).
 ACCESS_CHECKED = "_ccsignals_access_checked"
-#: Request meta key: the page's attribution is still to be read (on its first item).
+#: Request meta key: the page facts whose attribution is still to be read (on its first
+#: item).
 ATTRIBUTION_PENDING = "_ccsignals_attribution_pending"
 #: Request meta key: how many of ``redirect_urls`` are already in the audit log.
 HOPS_AUDITED = "_ccsignals_hops_audited"
@@ -325,7 +326,7 @@ class CCSignalsDownloaderMiddleware:
             # What Credit needs (SIGNALS.md, Attribution r2) is read when the page's first
             # item is attached: a page with no item, or whose items are dropped, never
             # pays for it.
-            request.meta[ATTRIBUTION_PENDING] = True
+            request.meta[ATTRIBUTION_PENDING] = facts.page
         return facts
 
     async def _policy(self, origin: str | None, request: Request) -> OriginPolicy | None:

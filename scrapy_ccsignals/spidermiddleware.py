@@ -81,8 +81,10 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
                 extra={"spider": self.crawler.spider},
             )
             return None
-        if response.meta.pop(ATTRIBUTION_PENDING, False):
-            add_page_attribution(record, response.body, response.url, self.cfg.html_scan_bytes)
+        page = response.meta.pop(ATTRIBUTION_PENDING, None)
+        if page is not None:
+            scan = self.cfg.html_scan_bytes
+            add_page_attribution(record, page, response.body, response.url, scan)
         self.items.attach(item, record)
         self.runtime.inc("ccsignals/items/tagged_deny" if denied else "ccsignals/items/passed")
         return item

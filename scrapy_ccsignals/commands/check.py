@@ -56,9 +56,10 @@ class _CheckSpider(scrapy.Spider):
 
     def parse(self, response: scrapy.http.Response) -> None:
         record = response.meta.get("ccsignals")
-        if record is not None and response.meta.pop(ATTRIBUTION_PENDING, False):
+        page = response.meta.pop(ATTRIBUTION_PENDING, None)
+        if record is not None and page is not None:
             scan = self.settings.getint("CCSIGNALS_HTML_SCAN_BYTES", 262144)
-            add_page_attribution(record, response.body, response.url, scan)
+            add_page_attribution(record, page, response.body, response.url, scan)
         self.result["record"] = record
 
     def failed(self, failure: Failure) -> None:

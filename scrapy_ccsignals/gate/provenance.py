@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 from scrapy_ccsignals.gate.usegate import Evaluation
 from scrapy_ccsignals.policy.origin import OriginPolicy
 from scrapy_ccsignals.records.audit import utc_now
-from scrapy_ccsignals.signals.attribution import extract_attribution
+from scrapy_ccsignals.signals.attribution import page_attribution
 
 if TYPE_CHECKING:
     from scrapy_ccsignals.config import Config
+    from scrapy_ccsignals.signals.htmlscan import HtmlMeta
 
 
 def build_record(
@@ -78,9 +79,12 @@ def unchecked_record(cfg: Config, version: str, reason: str) -> dict[str, Any]:
     }
 
 
-def add_page_attribution(record: dict[str, Any], body: bytes, url: str, scan_bytes: int) -> None:
+def add_page_attribution(
+    record: dict[str, Any], page: HtmlMeta, body: bytes, url: str, scan_bytes: int
+) -> None:
     """Put the page's attribution (SIGNALS.md, Attribution r2) on *record*, when it states
-    any: read once per response, when the first item needs it."""
-    attribution = extract_attribution(body, url, scan_bytes)
+    any: read from the page facts the use gate's scan made, once per response, when the
+    first item needs it."""
+    attribution = page_attribution(page, body[:scan_bytes], url)
     if attribution:
         record["attribution"] = attribution

@@ -14,45 +14,33 @@ Fields, each absent unless the page states it (never guessed), most specific sou
 - ``copyright``: JSON-LD ``copyrightNotice``, then ``copyrightHolder`` name, then
   ``dc:rights``.
 
-One byte-regex pass over the first ``max_bytes`` of the body, like ``htmlscan``, and the
-HTML scanning rule of SIGNALS.md (r2): tags inside comments, CDATA and ``<script>`` /
-``<style>`` bodies are not read, except JSON-LD scripts, which are read as data. An
-unterminated comment hides the rest of the page, as it does in a browser. Pure: bytes in,
-a ``dict[str, str]`` out; ``bench/attribution.py`` measures it against ``extruct``.
+Read from the page facts of :func:`~scrapy_ccsignals.signals.htmlscan.extract` (one pass
+over the page for every family and for attribution; its HTML scanning rule applies: tags
+inside comments, CDATA and ``<script>`` / ``<style>`` bodies are not read, except JSON-LD
+scripts, which are read as data). The candidates are read here, when an item needs them.
+An element's text (``<title>``, an RDFa property without ``content``) is read up to 4 KB
+ahead, and only while it could still win its field; the page's look-ahead is bounded as a
+whole (:data:`LOOKAHEAD_BUDGET`), so a page of 256 KB of ``<div property="dc:title">``
+costs no more than one that states its title once. Pure: bytes in, a ``dict[str, str]``
+out; ``bench/attribution.py`` measures it against ``extruct``.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from contextlib import suppress
 from typing import Any
 from urllib.parse import urljoin
 
-from scrapy_ccsignals.signals.htmlscan import decode_text
+from scrapy_ccsignals.signals.htmlscan import HtmlMeta, attrs, decode_text, extract
 
 FIELDS = ("title", "creator", "site_name", "attribution_url", "copyright")
 MAX_BYTES = 262144  # as CCSIGNALS_HTML_SCAN_BYTES
 MAX_CHARS = 1000  # per field: a hostile page cannot make every item of a dataset huge
-_JSONLD_MAX = 65536
-_TEXT_MAX = 4096  # bytes of an element's text read for an RDFa property
-
-# One alternation, anchored on "<": comments and CDATA are skipped whole; script/style are
-# matched by their start tag and their body skipped by hand; the other tags are read. The
-# second form also reads any element that may carry ccREL/Dublin Core RDFa; it is used only
-# when such a term occurs in the page at all (most pages have none, and their many <a>/<p>
-# tags then cost nothing).
-_SCAN = (
-    rb"<(?:!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z)"
-    rb"|(title|meta|link|script|style)\b([^>]*)(?:>|\Z)"
-)
-_SCAN_RE = re.compile(_SCAN + rb")", re.IGNORECASE | re.DOTALL)
-_SCAN_RDFA_RE = re.compile(
-    _SCAN + rb"|(a|span|div|p|small|footer|cite)\b([^>]*)(?:>|\Z))", re.IGNORECASE | re.DOTALL
-)
-_ATTR_RE = re.compile(
-    rb"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""", re.DOTALL
-)
+_TEXT_MAX = 4096  # bytes of an element's text read for a property
+#: bytes of element text read ahead over the whole page (16 elements' worth): the scan
+#: stays linear whatever the page repeats.
+LOOKAHEAD_BUDGET = 16 * _TEXT_MAX
 _TAG_STRIP_RE = re.compile(rb"<[^>]*(?:>|\Z)")
 _SPACE_RE = re.compile(r"[\s\x00-\x1f\x7f]+")
 _END_RE: dict[bytes, re.Pattern[bytes]] = {}
@@ -66,27 +54,11 @@ _NOT_WORK = frozenset(
 )  # fmt: skip
 
 
-def _has_rdfa_terms(body: bytes) -> bool:
-    """Whether the page names a ccREL or Dublin Core term anywhere (substring search: a
-    case-insensitive regex without a literal prefix would cost a millisecond on 50 KB)."""
-    low = body.lower()
-    return any(term in low for term in (b"cc:attribution", b"dc:", b"dct:", b"dcterms:"))
-
-
 def _end_tag(name: bytes) -> re.Pattern[bytes]:
     pattern = _END_RE.get(name)
     if pattern is None:
         pattern = _END_RE[name] = re.compile(rb"</" + name + rb"\s*>", re.IGNORECASE)
     return pattern
-
-
-def _attrs(raw: bytes) -> dict[str, str]:
-    attrs: dict[str, str] = {}
-    for match in _ATTR_RE.finditer(raw):
-        name = match.group(1).decode("ascii", "replace").lower()
-        if name not in attrs:  # HTML: the first occurrence of an attribute wins
-            attrs[name] = decode_text(match.group(2) or match.group(3) or match.group(4) or b"")
-    return attrs
 
 
 def clean(value: Any) -> str:
@@ -99,13 +71,28 @@ def clean(value: Any) -> str:
 class _Found:
     """Candidates per field, each with a rank (lower wins; the first seen wins a tie)."""
 
-    def __init__(self) -> None:
+    def __init__(self, body: bytes) -> None:
         self.best: dict[str, tuple[int, str]] = {}
+        self.body = body
+        self.budget = LOOKAHEAD_BUDGET
 
     def add(self, key: str, rank: int, value: Any) -> None:
         text = clean(value)
-        if text and (key not in self.best or rank < self.best[key][0]):
+        if text and self.wins(key, rank):
             self.best[key] = (rank, text)
+
+    def wins(self, key: str, rank: int) -> bool:
+        return key not in self.best or rank < self.best[key][0]
+
+    def close(self, tag: bytes, start: int) -> tuple[int, bool] | None:
+        """Where the text of the element whose content starts at *start* ends (its end
+        tag, within 4 KB) and whether the end tag was found; None once the page's
+        look-ahead budget is spent."""
+        if self.budget <= 0:
+            return None
+        self.budget -= _TEXT_MAX
+        close = _end_tag(tag).search(self.body, start, start + _TEXT_MAX)
+        return (close.start(), True) if close else (start + _TEXT_MAX, False)
 
 
 def _name(value: Any) -> str:
@@ -197,31 +184,68 @@ def _meta(attrs: dict[str, str], found: _Found) -> None:
             found.add("attribution_url", 1, attrs.get("resource") or attrs.get("href") or content)
 
 
-def _rdfa(tag: bytes, attrs: dict[str, str], body: bytes, end: int, found: _Found) -> None:
+#: RDFa property -> (field, rank)
+_RDFA_FIELDS = {
+    "dc:title": ("title", 1),
+    "cc:attributionname": ("creator", 1),
+    "dc:creator": ("creator", 5),
+    "dc:rights": ("copyright", 3),
+}
+
+
+def _rdfa(tag: bytes, attrs: dict[str, str], end: int, found: _Found) -> None:
     """ccREL on any element, as CC's licence chooser writes it:
     ``<a property="dct:title" rel="cc:attributionURL" href="...">Title</a> by
     <a rel="cc:attributionURL dct:creator" property="cc:attributionName" href="...">Name</a>``.
-    A property's value is its ``content`` attribute, else the element's text."""
+    A property's value is its ``content`` attribute, else the element's text (read only
+    when it could still win its field)."""
     props = {_DC_PREFIX_RE.sub("dc:", p) for p in attrs.get("property", "").lower().split()}
     rels = set(attrs.get("rel", "").lower().split())
     if "cc:attributionurl" in rels | props:
         found.add("attribution_url", 1, attrs.get("href") or attrs.get("resource"))
-    wanted = props & {"dc:title", "cc:attributionname", "dc:creator", "dc:rights"}
-    if not wanted:
+    wanted = [_RDFA_FIELDS[p] for p in props if p in _RDFA_FIELDS]
+    if not any(found.wins(key, rank) for key, rank in wanted):
         return
     text = attrs.get("content")
     if text is None:
-        close = _end_tag(tag).search(body, end, end + _TEXT_MAX)
-        inner = body[end : close.start() if close else end + _TEXT_MAX]
+        close = found.close(tag, end)
+        if close is None:
+            return
+        inner = found.body[end : close[0]]
         text = decode_text(_TAG_STRIP_RE.sub(b" ", inner))
-    for prop in wanted:
-        key, rank = {
-            "dc:title": ("title", 1),
-            "cc:attributionname": ("creator", 1),
-            "dc:creator": ("creator", 5),
-            "dc:rights": ("copyright", 3),
-        }[prop]
+    for key, rank in wanted:
         found.add(key, rank, text)
+
+
+def page_attribution(page: HtmlMeta, body: bytes, url: str | None = None) -> dict[str, str]:
+    """The attribution fields the page facts of *body* (:func:`htmlscan.extract` of the
+    same bytes) state; URLs are resolved against *url* when given. Never raises."""
+    found = _Found(body)
+    for candidate in page.attribution:
+        kind = candidate[0]
+        if kind == "jsonld":
+            _jsonld(candidate[1], found)
+        elif kind == "meta":
+            _meta(attrs(candidate[1]), found)
+        elif kind == "title":
+            start = candidate[1]
+            close = found.close(b"title", start) if found.wins("title", 9) else None
+            if close is not None and close[1]:
+                found.add("title", 9, decode_text(body[start : close[0]]))
+        elif kind == "link":
+            link = attrs(candidate[1])
+            rels = set(link.get("rel", "").lower().split())
+            if "canonical" in rels:
+                found.add("attribution_url", 2, link.get("href"))
+            if "cc:attributionurl" in rels:
+                found.add("attribution_url", 1, link.get("href"))
+        elif _RDFA_WORDS.search(candidate[1]):
+            _rdfa(kind, attrs(candidate[1]), candidate[2], found)
+    result = {key: found.best[key][1] for key in FIELDS if key in found.best}
+    if "attribution_url" in result and url:
+        with suppress(ValueError):
+            result["attribution_url"] = urljoin(url, result["attribution_url"])
+    return result
 
 
 def extract_attribution(
@@ -230,44 +254,4 @@ def extract_attribution(
     """The attribution fields the first *max_bytes* of an HTML *body* state; URLs are
     resolved against *url* when given. Never raises on bad input."""
     body = body[:max_bytes]
-    found = _Found()
-    scan = _SCAN_RDFA_RE if _has_rdfa_terms(body) else _SCAN_RE
-    pos = 0
-    while True:
-        match = scan.search(body, pos)
-        if match is None:
-            break
-        pos = match.end()
-        tag, raw = match.group(1, 2)
-        if tag is None:
-            tag, raw = match.group(3, 4) if scan is _SCAN_RDFA_RE else (None, None)
-            if tag is None:
-                continue  # a comment or CDATA section: nothing in it is a signal
-        tag = tag.lower()
-        if tag in (b"script", b"style"):
-            close = _end_tag(tag).search(body, pos)
-            stop = close.start() if close else len(body)
-            if tag == b"script" and b"ld+json" in raw.lower() and stop - pos <= _JSONLD_MAX:
-                with suppress(ValueError, RecursionError):  # broken JSON-LD says nothing
-                    _jsonld(json.loads(body[pos:stop].decode("utf-8", "replace")), found)
-            pos = close.end() if close else len(body)
-        elif tag == b"meta":
-            _meta(_attrs(raw), found)
-        elif tag == b"title":
-            close = _end_tag(tag).search(body, pos, pos + _TEXT_MAX)
-            if close:
-                found.add("title", 9, decode_text(body[pos : close.start()]))
-        elif tag == b"link":
-            attrs = _attrs(raw)
-            rels = set(attrs.get("rel", "").lower().split())
-            if "canonical" in rels:
-                found.add("attribution_url", 2, attrs.get("href"))
-            if "cc:attributionurl" in rels:
-                found.add("attribution_url", 1, attrs.get("href"))
-        elif _RDFA_WORDS.search(raw):
-            _rdfa(tag, _attrs(raw), body, pos, found)
-    result = {key: found.best[key][1] for key in FIELDS if key in found.best}
-    if "attribution_url" in result and url:
-        with suppress(ValueError):
-            result["attribution_url"] = urljoin(url, result["attribution_url"])
-    return result
+    return page_attribution(extract(body), body, url)

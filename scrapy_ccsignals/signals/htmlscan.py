@@ -1,14 +1,24 @@
-"""Cheap extraction of the page-level metadata every family needs from an HTML body.
+"""One linear pass over an HTML body for everything the plugin reads from a page: the
+``<meta>`` tags, licence links and JSON-LD every family needs, and what attribution needs
+(``<title>``, ``<link rel=canonical>``, author/Open Graph/Dublin Core metas, ccREL RDFa),
+read from the first ``CCSIGNALS_HTML_SCAN_BYTES`` bytes.
 
-A full HTML parse per response would cost more than the rest of the plugin; instead a
-byte regex finds ``<meta>``, ``<link>``, ``<a>`` and JSON-LD ``<script>`` tags in the first
-``CCSIGNALS_HTML_SCAN_BYTES`` bytes. ``<a>``/``<link>`` tags are only parsed when they
-mention a licence, scripts only when they are JSON-LD, so a typical page costs one scan.
+A full HTML parse per response would cost more than the rest of the plugin; instead one
+byte regex over the lower-cased body (a case-insensitive regex costs twice as much) finds
+the tags that may matter, and their attributes are read from the original bytes at the same
+offsets. The work follows what the page holds, not its size in tags: ``<a>`` tags are only
+looked at when the page mentions a licence (then only those whose attributes do), and
+``<span>``/``<div>``/... only when it names a ccREL or Dublin Core term. Attribution's
+candidates are kept raw and read only when an item needs them
+(:func:`~scrapy_ccsignals.signals.attribution.page_attribution`).
 
 Tags inside comments, CDATA sections and ``<script>``/``<style>`` bodies are not signals
 (SIGNALS.md, HTML scanning r2): the same scan matches those spans and steps over them, as
 an HTML parser would (an unterminated comment or script runs to the end of the body).
 JSON-LD scripts are read as data.
+
+Bounded on hostile input: a tag opener with no ``>`` after it ends the scan (see
+``_tag_re``); repeated identical tags past :data:`MAX_ENTRIES` are kept once.
 """
 
 from __future__ import annotations
@@ -19,23 +29,29 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import unescape
+from typing import Any
 
-# A tag opener with no ">" after it runs to the end of the body (``\Z``) and ends the
-# scan: without that alternative, every later opener would rescan to the end (quadratic in
-# the page size, minutes for 256 KB of "<a ": a stalled reactor).
-_TAG_RE = re.compile(
-    rb"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)"
-    rb"|<(meta|link|a|script|style)\b([^>]*)(?:>|\Z)",
-    re.IGNORECASE | re.DOTALL,
-)
 _ATTR_RE = re.compile(
     rb"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""", re.DOTALL
 )
-_SCRIPT_END_RE = re.compile(rb"</script\s*>", re.IGNORECASE)
-_STYLE_END_RE = re.compile(rb"</style\s*>", re.IGNORECASE)
+_SCRIPT_END_RE = re.compile(rb"</script\s*>")
+_STYLE_END_RE = re.compile(rb"</style\s*>")
+#: ``<a>`` tags that may be licence links, found without visiting every ``<a>``: the
+#: attributes up to the next ``<`` or ``>`` hold "license" (each span is scanned once).
+_A_LICENSE_RE = re.compile(rb"<a\b[^<>]*license")
+_A_TAG_RE = re.compile(rb"<(a)\b([^>]*)(?:>|\Z)")
 _JSONLD_MAX = 65536
 _LICENSE_RELS = frozenset({"license", "dcterms:license", "dc:license", "cc:license", "dct:license"})
 _LICENSE_PROPS = frozenset({"dcterms:license", "dc:license", "cc:license", "dct:license"})
+#: Elements that may carry ccREL / Dublin Core RDFa (attribution).
+RDFA_TAGS = (b"a", b"span", b"div", b"p", b"small", b"footer", b"cite")
+_RDFA_TERMS = (b"cc:attribution", b"dc:", b"dct:", b"dcterms:")
+#: ``<meta>`` attributes attribution reads (Open Graph, author, Dublin Core, ccREL).
+_ATTRIBUTION_META = re.compile(rb"og:|author|dc|cc:attribution|&")
+#: Entries of one kind (meta names, http-equivs, licences) kept as found; past this many,
+#: a tag identical to one already kept adds nothing (256 KB of one repeated ``<meta>``
+#: would otherwise give thousands of identical signals).
+MAX_ENTRIES = 64
 
 
 def decode_text(value: bytes) -> str:
@@ -46,20 +62,19 @@ def decode_text(value: bytes) -> str:
     return text.strip()
 
 
-def _attrs(raw: bytes) -> dict[str, str]:
-    attrs: dict[str, str] = {}
+def attrs(raw: bytes) -> dict[str, str]:
+    """A tag's attributes, names lower-cased; HTML: the first occurrence of one wins."""
+    found: dict[str, str] = {}
     for match in _ATTR_RE.finditer(raw):
         name = match.group(1).decode("ascii", "replace").lower()
-        if name in attrs:
-            continue  # HTML: the first occurrence of an attribute wins
-        value = match.group(2) or match.group(3) or match.group(4) or b""
-        attrs[name] = decode_text(value)
-    return attrs
+        if name not in found:
+            found[name] = decode_text(match.group(2) or match.group(3) or match.group(4) or b"")
+    return found
 
 
 @dataclass
 class HtmlMeta:
-    """What the page says about itself."""
+    """What the page says about itself (the page facts of one response)."""
 
     #: ``<meta name=... content=...>``: (lower-cased name, content, tag bytes)
     names: list[tuple[str, str, bytes]] = field(default_factory=list)
@@ -69,70 +84,158 @@ class HtmlMeta:
     licenses: list[tuple[str, str, str, str]] = field(default_factory=list)
     #: parsed JSON-LD blocks
     jsonld: list[object] = field(default_factory=list)
+    #: attribution candidates in document order, read only when an item needs them:
+    #: ("meta", attrs bytes), ("link", attrs bytes), ("title", text start),
+    #: ("jsonld", data), (tag name, attrs bytes, text start) for an RDFa element
+    attribution: list[tuple[Any, ...]] = field(default_factory=list)
+    #: tag bytes kept in each list once it is past MAX_ENTRIES (repeats are dropped)
+    _seen: set[bytes] = field(default_factory=set, repr=False)
+
+    def keep(self, entries: list[Any], entry: Any, tag: bytes) -> None:
+        if len(entries) >= MAX_ENTRIES:
+            if tag in self._seen:
+                return
+            self._seen.add(tag)
+        entries.append(entry)
+
+
+@lru_cache(maxsize=8)
+def _tag_re(extra: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    """The scan over the lower-cased body: comments and CDATA (stepped over whole), and
+    the start tags read. A tag opener with no ">" after it runs to the end of the body
+    (``\\Z``) and ends the scan: without that alternative, every later opener would rescan
+    to the end (quadratic in the page size, minutes for 256 KB of "<a ": a stalled
+    reactor)."""
+    names = b"|".join((b"meta", b"link", b"script", b"style", b"title", *extra))
+    return re.compile(
+        rb"<(?:!--.*?(?:-->|\Z)|!\[cdata\[.*?(?:\]\]>|\Z)|(" + names + rb")\b([^>]*)(?:>|\Z))",
+        re.DOTALL,
+    )
 
 
 @lru_cache(maxsize=16)
 def _meta_filter(names: tuple[bytes, ...]) -> re.Pattern[bytes]:
-    """Matches the attributes of a ``<meta>`` tag that may matter: an ``http-equiv``, a
-    licence property, one of *names*, or an entity (which may spell one of them)."""
-    words = [b"http-equiv", b"license", b"&", *names]
-    return re.compile(b"|".join(re.escape(word) for word in words), re.IGNORECASE)
+    """Matches the (lower-cased) attributes of a ``<meta>`` tag that may matter to a
+    family: an ``http-equiv``, a licence property, one of *names*, or an entity (which may
+    spell one of them)."""
+    words = [b"http-equiv", b"license", b"&", *(n.lower() for n in names)]
+    return re.compile(b"|".join(re.escape(word) for word in words))
 
 
 def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
-    """Extract meta tags, licence links and JSON-LD from an HTML body (already capped).
+    """Extract meta tags, licence links, JSON-LD and attribution candidates from an HTML
+    body (already capped), in one pass.
 
     With *names* (lower-case), ``<meta name>`` tags are only kept when they may carry one
     of those names: a page's ``description``, ``viewport`` and ``charset`` tags are
     skipped without parsing their attributes."""
     meta = HtmlMeta()
+    low = body.lower()  # same offsets: only ASCII letters change
+    rdfa = any(term in low for term in _RDFA_TERMS)
+    search = _tag_re(RDFA_TAGS if rdfa else ()).search
+    # Licence <a> tags, by offset; merged into the scan in document order below (an RDFa
+    # page's scan reads every <a> itself).
+    links = [] if rdfa or b"license" not in low else _licence_anchors(low)
     wanted = _meta_filter(names).search if names is not None else None
-    search = _TAG_RE.search
-    pos = 0
-    while (match := search(body, pos)) is not None:
+    pos, anchor = 0, 0
+    following = search(low, 0)
+    while True:  # the next tag is the scan's or a licence <a>, whichever comes first
+        if following is not None and following.start() < pos:
+            following = search(low, pos)
+        while anchor < len(links) and links[anchor] < pos:
+            anchor += 1  # inside a span already read or stepped over
+        if anchor < len(links) and (following is None or links[anchor] < following.start()):
+            match = _A_TAG_RE.match(low, links[anchor])  # always matches: "<a\b" is there
+            anchor += 1
+            assert match is not None
+        elif following is None:
+            break
+        else:
+            match = following
         pos = match.end()
-        if match.group(1) is None:
+        tag = match.group(1)
+        if tag is None:
             continue  # a comment or CDATA section: stepped over whole
-        if match.group(0)[-1:] != b">":
+        if low[pos - 1 : pos] != b">":
             break  # a tag cut off by the end of the body: not a tag (HTML drops it)
-        tag = match.group(1).lower()
-        raw_attrs = match.group(2)
-        if tag == b"meta":
-            if wanted is not None and not wanted(raw_attrs):
-                continue
-            attrs = _attrs(raw_attrs)
-            content = attrs.get("content", "")
-            tag_bytes = match.group(0)  # decoded only if a signal needs its text
-            if "name" in attrs:
-                meta.names.append((attrs["name"].lower(), content, tag_bytes))
-            if "http-equiv" in attrs:
-                meta.http_equiv.append((attrs["http-equiv"].lower(), content, tag_bytes))
-            prop = attrs.get("property", "").lower()
-            if prop in _LICENSE_PROPS:
-                href = attrs.get("resource") or attrs.get("href") or content
-                meta.licenses.append((f"<meta property={prop}>", href, "", decode_text(tag_bytes)))
-            continue
-        lowered = raw_attrs.lower()
+        start, raw_start = match.start(), match.start(2)
         if tag == b"script" or tag == b"style":
-            end = (_SCRIPT_END_RE if tag == b"script" else _STYLE_END_RE).search(body, pos)
-            jsonld = tag == b"script" and b"ld+json" in lowered
-            if jsonld and end and end.start() - pos <= _JSONLD_MAX:
-                with suppress(ValueError, RecursionError):  # broken JSON-LD says nothing
-                    meta.jsonld.append(
-                        json.loads(body[pos : end.start()].decode("utf-8", "replace"))
-                    )
-            pos = end.end() if end else len(body)  # raw text: no tags inside
-            continue
-        if b"license" not in lowered:
-            continue
-        attrs = _attrs(raw_attrs)
-        rels = set(attrs.get("rel", "").lower().split())
-        prop = attrs.get("property", "").lower()
-        if rels & _LICENSE_RELS or prop in _LICENSE_PROPS:
-            how = "<link rel=license>" if tag == b"link" else "<a rel=license>"
-            href = attrs.get("href") or attrs.get("resource") or ""
-            if href:
-                meta.licenses.append(
-                    (how, href, attrs.get("type", "").lower(), decode_text(match.group(0)))
-                )
+            pos = _raw_text(meta, body, low, tag, match.group(2), pos)
+        elif tag == b"meta":
+            _meta(meta, body, match.group(2), body[raw_start : pos - 1], start, pos, wanted)
+        elif tag == b"title":
+            meta.attribution.append(("title", pos))
+        elif tag == b"link" or tag == b"a":
+            _link(meta, body, tag, match.group(2), body[raw_start : pos - 1], start, pos)
+        elif any(term in match.group(2) for term in _RDFA_TERMS):
+            meta.attribution.append((tag, body[raw_start : pos - 1], pos))
     return meta
+
+
+def _licence_anchors(low: bytes) -> list[int]:
+    return [m.start() for m in _A_LICENSE_RE.finditer(low)]
+
+
+def _raw_text(meta: HtmlMeta, body: bytes, low: bytes, tag: bytes, lowered: bytes, pos: int) -> int:
+    """Step over a script or style body (raw text: no tags inside); read JSON-LD as data.
+    Returns where the scan goes on."""
+    close = (_SCRIPT_END_RE if tag == b"script" else _STYLE_END_RE).search(low, pos)
+    stop = close.start() if close else len(body)
+    if tag == b"script" and b"ld+json" in lowered and stop - pos <= _JSONLD_MAX:
+        with suppress(ValueError, RecursionError):  # broken JSON-LD says nothing
+            data = json.loads(body[pos:stop].decode("utf-8", "replace"))
+            if close is not None:  # an unterminated script is no licence statement
+                meta.jsonld.append(data)
+            meta.attribution.append(("jsonld", data))
+    return close.end() if close else len(body)
+
+
+def _meta(
+    meta: HtmlMeta,
+    body: bytes,
+    lowered: bytes,
+    raw: bytes,
+    start: int,
+    end: int,
+    wanted: Any,
+) -> None:
+    if _ATTRIBUTION_META.search(lowered):
+        meta.attribution.append(("meta", raw))
+    if wanted is not None and not wanted(lowered):
+        return
+    found = attrs(raw)
+    content = found.get("content", "")
+    tag_bytes = body[start:end]  # decoded only if a signal needs its text
+    if "name" in found:
+        meta.keep(meta.names, (found["name"].lower(), content, tag_bytes), tag_bytes)
+    if "http-equiv" in found:
+        meta.keep(meta.http_equiv, (found["http-equiv"].lower(), content, tag_bytes), tag_bytes)
+    prop = found.get("property", "").lower()
+    if prop in _LICENSE_PROPS:
+        href = found.get("resource") or found.get("href") or content
+        entry = (f"<meta property={prop}>", href, "", decode_text(tag_bytes))
+        meta.keep(meta.licenses, entry, tag_bytes)
+
+
+def _link(
+    meta: HtmlMeta, body: bytes, tag: bytes, lowered: bytes, raw: bytes, start: int, end: int
+) -> None:
+    """A ``<link>`` or ``<a>``: a licence link, and for attribution a canonical link or
+    ccREL RDFa (``<a property="dct:title" rel="cc:attributionURL">``)."""
+    if tag == b"link":
+        if b"canonical" in lowered or b"cc:attributionurl" in lowered:
+            meta.attribution.append(("link", raw))
+    elif any(term in lowered for term in _RDFA_TERMS):
+        meta.attribution.append((b"a", raw, end))
+    if b"license" not in lowered:
+        return
+    found = attrs(raw)
+    rels = set(found.get("rel", "").lower().split())
+    prop = found.get("property", "").lower()
+    if rels & _LICENSE_RELS or prop in _LICENSE_PROPS:
+        how = "<link rel=license>" if tag == b"link" else "<a rel=license>"
+        href = found.get("href") or found.get("resource") or ""
+        if href:
+            tag_bytes = body[start:end]
+            entry = (how, href, found.get("type", "").lower(), decode_text(tag_bytes))
+            meta.keep(meta.licenses, entry, tag_bytes)
