@@ -1,21 +1,43 @@
-"""Micro-benchmark of the use gate: one 8 KB HTML response (headers + page) through
-signal evaluation, decision and provenance record, as the downloader middleware runs it."""
+"""Micro-benchmark of the plugin's own work for one HTML response, as the middlewares run
+it: the response's facts (signal headers, the one page scan), the use gate's evaluation and
+decision, the provenance record, the audit line (built and serialised, as on the reactor
+thread), and for the response's first item the attribution and the item's record.
+
+Two pages (issue 25): an 8 KB signal-rich page (licence link + JSON-LD, Open Graph and
+author metas, meta Content-Usage, a Content-Usage header, on an origin with robots.txt
+Content-Usage and tdmrep.json), and a 96 KB page with 800 links (licence in the footer).
+Times are thread CPU time (``time.thread_time``), so other processes on the machine count
+less than in wall time; the pages are measured interleaved, in several repeats, and the
+median and the spread (min-max) over repeats are printed.
+
+    python -m bench.usegate              # both pages
+    python -m bench.usegate --families   # the 8 KB page of each bench/web.py family
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 import statistics
-import timeit
+import time
+from collections.abc import Callable
+from typing import Any
 
 from scrapy.settings import Settings
 
-from bench.web import origin_routes
+from bench.web import FAMILIES, FILLER, origin_routes
 from scrapy_ccsignals.config import Config
 from scrapy_ccsignals.gate.facts import SIGNAL_HEADERS, ResponseFacts, scan_page
-from scrapy_ccsignals.gate.provenance import build_record
+from scrapy_ccsignals.gate.provenance import add_page_attribution, build_record, copy_record
 from scrapy_ccsignals.gate.usegate import evaluate
 from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
 from scrapy_ccsignals.signals.robots import parse_robots
 from scrapy_ccsignals.signals.tdmrep import parse_tdmrep_json
+
+URL = "http://127.0.0.1:1/p/3"
+TYPE = "text/html; charset=utf-8"
+ROBOTS = "User-agent: *\nAllow: /\nContent-Usage: train-ai=n\n"
+TDMREP = b'[{"location": "/p/1*", "tdm-reservation": 1}, {"location": "/*", "tdm-reservation": 0}]'
 
 
 def _split(raw: bytes) -> tuple[dict[str, list[str]], bytes]:
@@ -27,40 +49,131 @@ def _split(raw: bytes) -> tuple[dict[str, list[str]], bytes]:
     return headers, body
 
 
-def measure(family_index: int = 5, number: int = 2000, repeat: int = 7) -> float:
-    """Median microseconds per response for origin *family_index* of bench/web.py."""
-    cfg = Config.from_settings(Settings({"USER_AGENT": "BenchBot/1.0"}))
-    routes = origin_routes(family_index, 8, 8192)
-    _robots_headers, robots_body = _split(routes["/robots.txt"])
-    tdm = routes.get("/.well-known/tdmrep.json")
+def _policy(cfg: Config, robots: str, tdmrep: bytes | None) -> OriginPolicy:
     record = PolicyRecord("robots.txt", "http://127.0.0.1:1/robots.txt", 200, "t", "x", "parsed")
-    policy = OriginPolicy(
+    return OriginPolicy(
         "http://127.0.0.1:1",
-        parse_robots(robots_body.decode(), cfg.token),
+        parse_robots(robots, cfg.token),
         record,
-        parse_tdmrep_json(_split(tdm)[1])[0] if tdm else None,
+        parse_tdmrep_json(tdmrep)[0] if tdmrep else None,
         record,
         0.0,
     )
-    all_headers, body = _split(routes["/p/3"])
-    headers = {k: v for k, v in all_headers.items() if k in SIGNAL_HEADERS}  # as the middleware
-    url = "http://127.0.0.1:1/p/3"
 
-    def one() -> None:
-        facts = ResponseFacts(url, "/p/3", headers, "text/html; charset=utf-8", True)
+
+def _page(size: int, links: int) -> bytes:
+    head = (
+        "<!doctype html><html><head><meta charset=utf-8><title>A signal-rich page</title>"
+        '<meta name="description" content="about it"><meta property="og:title" content="Page">'
+        '<meta property="og:site_name" content="Site"><meta name="author" content="A. Author">'
+        '<link rel="canonical" href="/p/3"><link rel="stylesheet" href="/s.css">'
+        '<meta http-equiv="Content-Usage" content="train-ai=n;exceptions=cc-cr">'
+        '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@type": '
+        '"Article", "headline": "Page", "author": {"@type": "Person", "name": "A. Author"}, '
+        '"license": "https://creativecommons.org/licenses/by/4.0/"}</script></head><body>'
+    )
+    nav = "".join(f'<li><a href="/p/{j}">page {j}</a></li>' for j in range(links))
+    foot = (
+        '<footer><a rel="license" href="https://creativecommons.org/licenses/by/4.0/">CC BY'
+        "</a></footer></body></html>"
+    )
+    fill = size - len(head) - len(nav) - len(foot) - 7
+    text = (FILLER * (fill // len(FILLER) + 1))[: max(0, fill)]
+    return f"{head}<nav>{nav}</nav><p>{text}</p>{foot}".encode()
+
+
+def _one_response(
+    cfg: Config, policy: OriginPolicy, headers: dict[str, list[str]], body: bytes
+) -> Callable[[], Any]:
+    wanted = {k: v for k, v in headers.items() if k in SIGNAL_HEADERS}
+
+    def one() -> Any:
+        facts = ResponseFacts(URL, "/p/3", wanted, TYPE, html=True)
         facts.page = scan_page(cfg, body)
         evaluation = evaluate(cfg, facts, policy)
-        build_record(cfg, "0", url, 200, "text/html; charset=utf-8", body, evaluation, policy)
+        record = build_record(cfg, "0", URL, 200, TYPE, body, evaluation, policy)
+        decision = evaluation.decision
+        line = {
+            "url": URL,
+            "origin": "http://127.0.0.1:1",
+            "stage": "response",
+            "action": "fetched",
+            "decision": decision.decision,
+            "reasons": record["reasons"],
+            "signals": record["signals"],
+            "status": 200,
+            "bytes": len(body),
+            "content_type": TYPE,
+            "families": list(decision.families),
+            "conditions": record["conditions"],
+            "license": record["license"],
+            "time": record["fetched_at"],
+        }
+        json.dumps(line, ensure_ascii=False, default=str)
+        add_page_attribution(record, facts.page, body, URL, cfg.html_scan_bytes)
+        return {"title": "x", "ccsignals": copy_record(record)}
 
-    runs = timeit.repeat(one, number=number, repeat=repeat)
-    return statistics.median(runs) / number * 1e6
+    return one
+
+
+def cases() -> dict[str, Callable[[], Any]]:
+    cfg = Config.from_settings(Settings({"USER_AGENT": "BenchBot/1.0"}))
+    policy = _policy(cfg, ROBOTS, TDMREP)
+    return {
+        "8 KB signal-rich": _one_response(cfg, policy, {"content-usage": ["search=y"]}, _page(8192, 20)),
+        "96 KB, 800 links": _one_response(cfg, policy, {}, _page(96 * 1024, 800)),
+    }
+
+
+def _per_call_us(func: Callable[[], Any], number: int) -> float:
+    start = time.thread_time()
+    for _ in range(number):
+        func()
+    return (time.thread_time() - start) / number * 1e6
+
+
+def run(repeats: int = 7, budget_s: float = 0.3) -> dict[str, list[float]]:
+    """Microseconds per response for each case, one value per repeat (cases interleaved)."""
+    funcs = cases()
+    numbers = {}
+    for name, func in funcs.items():
+        func()  # warm caches, as a crawl's second page finds them
+        once = max(_per_call_us(func, 3), 1.0)
+        numbers[name] = max(10, int(budget_s * 1e6 / once))
+    results: dict[str, list[float]] = {name: [] for name in funcs}
+    for _ in range(repeats):
+        for name, func in funcs.items():
+            results[name].append(_per_call_us(func, numbers[name]))
+    return results
+
+
+def measure(family_index: int = 5, number: int = 2000, repeat: int = 7) -> float:
+    """Median microseconds per response for the 8 KB page of origin *family_index* of
+    bench/web.py (``bench/run.py`` prints two of them)."""
+    cfg = Config.from_settings(Settings({"USER_AGENT": "BenchBot/1.0"}))
+    routes = origin_routes(family_index, 8, 8192)
+    tdm = routes.get("/.well-known/tdmrep.json")
+    policy = _policy(cfg, _split(routes["/robots.txt"])[1].decode(), _split(tdm)[1] if tdm else None)
+    headers, body = _split(routes["/p/3"])
+    func = _one_response(cfg, policy, headers, body)
+    return statistics.median(_per_call_us(func, number) for _ in range(repeat))
 
 
 def main() -> None:
-    from bench.web import FAMILIES
-
-    for index, family in enumerate(FAMILIES):
-        print(f"{family:<22} {measure(index):7.1f} us per 8 KB response")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--families", action="store_true", help="each bench/web.py family")
+    args = parser.parse_args()
+    if args.families:
+        for index, family in enumerate(FAMILIES):
+            print(f"{family:<22} {measure(index):7.1f} us per 8 KB response")
+        return
+    for name, values in run(args.repeats).items():
+        print(
+            f"{name:<18} {statistics.median(values):7.1f} us per response (thread CPU; "
+            f"{len(values)} repeats, spread {min(values):.1f}-{max(values):.1f})"
+        )
 
 
 if __name__ == "__main__":

@@ -92,6 +92,86 @@ def origin_routes(index: int, pages: int, size: int) -> dict[str, bytes]:
     return routes
 
 
+def _rich_page(index: int, i: int, pages: int, size: int) -> tuple[str, str]:
+    """Page *i* of a signal-rich origin: (extra response headers, HTML body)."""
+    big = i % 20 == 19  # 1 page in 20: 64-128 KB with several hundred links
+    count = 300 + (i * 37) % 500 if big else 10 + (i * 7) % 21
+    # Links to the next pages first (the crawl reaches every page), then spread out.
+    targets = [(i + 1 + k) % pages for k in range(3)]
+    targets += [(i * 13 + k * 29) % pages for k in range(count - 3)]
+    links = "".join(f'<li><a href="/p/{j}">page {j}</a></li>' for j in targets)
+    head = (
+        f"<title>Origin {index} page {i}</title>"
+        f'<meta name="description" content="page {i} of origin {index}">'
+        f'<meta property="og:title" content="Page {i}">'
+        f'<meta property="og:site_name" content="Origin {index}">'
+        f'<meta name="author" content="Author {i % 7}">'
+        f'<link rel="canonical" href="/p/{i}"><link rel="stylesheet" href="/s.css">'
+    )
+    headers = ""
+    if i % 5:  # licence link + JSON-LD on most pages
+        head += (
+            '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+            '<script type="application/ld+json">{"@context": "https://schema.org", '
+            f'"@type": "Article", "headline": "Page {i}", "author": {{"@type": "Person", '
+            f'"name": "Author {i % 7}"}}, '
+            '"license": "https://creativecommons.org/licenses/by/4.0/"}</script>'
+        )
+    if i % 3 == 0:
+        head += '<meta name="robots" content="index, follow">'
+    if i % 6 == 1:
+        head += '<meta http-equiv="Content-Usage" content="train-ai=n;exceptions=cc-cr">'
+    if i % 4 == 2:
+        headers += "Content-Usage: search=y\r\n"
+    if i % 8 == 3:
+        headers += "X-Robots-Tag: noai\r\n"
+    if i % 10 == 7:
+        headers += 'Link: <https://creativecommons.org/licenses/by-sa/4.0/>; rel="license"\r\n'
+    top = (
+        f"<!doctype html><html><head><meta charset=utf-8>{head}</head><body>"
+        f"<nav><ul>{links}</ul></nav><main><h1>Page {i}</h1>"
+    )
+    bottom = (
+        '<footer><a rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+        "CC BY 4.0</a></footer></body></html>"
+        if i % 5
+        else "<footer>Generated</footer></body></html>"
+    )
+    target = (64 * 1024 + (i * 997) % (64 * 1024)) if big else size
+    filler = target - len(top) - len(bottom)
+    paragraphs = (FILLER * (filler // len(FILLER) + 1))[: max(0, filler - 7)]
+    return headers, f"{top}<p>{paragraphs}</p>{bottom}"
+
+
+def rich_routes(index: int, pages: int, size: int) -> dict[str, bytes]:
+    """A signal-rich origin (issue 25): every family at realistic frequencies. robots.txt
+    Content-Usage on half the origins and Content-Signal on a quarter; tdmrep.json on a
+    quarter; on pages, a licence link + JSON-LD on 4 in 5, Open Graph/author/canonical on
+    all, meta robots on 1 in 3, meta Content-Usage on 1 in 6; Content-Usage headers on 1
+    response in 4, X-Robots-Tag on 1 in 8, a licence Link header on 1 in 10; 10-30 links
+    per page, and 1 page in 20 of 64-128 KB with 300-800 links."""
+    robots = "User-agent: *\nAllow: /\n"
+    if index % 2 == 0:
+        robots += "Content-Usage: train-ai=n\n"
+    if index % 4 == 1:
+        robots += "Content-Signal: search=yes, ai-train=no\n"
+    routes = {"/robots.txt": _response("200 OK", robots.encode(), "text/plain")}
+    if index % 4 == 2:
+        tdm = [
+            {"location": "/p/1*", "tdm-reservation": 1},
+            {"location": "/*", "tdm-reservation": 0},
+        ]
+        routes["/.well-known/tdmrep.json"] = _response(
+            "200 OK", json.dumps(tdm).encode(), "application/json"
+        )
+    for i in range(pages):
+        headers, body = _rich_page(index, i, pages, size)
+        routes[f"/p/{i}"] = _response(
+            "200 OK", body.encode(), "text/html; charset=utf-8", headers
+        )
+    return routes
+
+
 NOT_FOUND = _response("404 Not Found", b"not found", "text/plain")
 
 
@@ -161,6 +241,7 @@ async def serve(
     slow_pages: int = 0,
     idle_timeout: float = 0.0,
     first: int = 0,
+    rich: bool = False,
 ) -> None:
     """With *slow_robots*, origin 0 answers its robots.txt after that many seconds and
     has *slow_pages* pages (the slow-origin scenario)."""
@@ -170,7 +251,8 @@ async def serve(
         if index < first:
             continue  # served by another process (--first): one has too few open files
         slow = slow_robots > 0 and index == 0
-        routes = origin_routes(index, slow_pages if slow else pages, size)
+        make = rich_routes if rich else origin_routes
+        routes = make(index, slow_pages if slow else pages, size)
         delays = {"/robots.txt": slow_robots} if slow else {}
         server = await loop.create_server(
             lambda r=routes, d=delays: Handler(r, d, idle_timeout), host, port, backlog=512
@@ -190,6 +272,7 @@ def main() -> None:
     parser.add_argument("--slow-pages", type=int, default=40)
     parser.add_argument("--idle-timeout", type=float, default=0.0)
     parser.add_argument("--first", type=int, default=0, help="serve origins from this index")
+    parser.add_argument("--rich", type=int, default=0, help="1: signal-rich origins")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -203,6 +286,7 @@ def main() -> None:
                 args.slow_pages,
                 args.idle_timeout,
                 args.first,
+                bool(args.rich),
             )
         )
     except KeyboardInterrupt:

@@ -24,7 +24,7 @@ from scrapy_ccsignals.extension import CCSignalsExtension
 from scrapy_ccsignals.gate.facts import SIGNAL_HEADERS, ResponseFacts, is_html, scan_page
 from scrapy_ccsignals.gate.filemeta import file_attribution, wants_file_metadata
 from scrapy_ccsignals.gate.provenance import build_record
-from scrapy_ccsignals.gate.usegate import Evaluation, evaluate, rsl_urls
+from scrapy_ccsignals.gate.usegate import MAX_SIGNALS, Evaluation, evaluate, rsl_urls
 from scrapy_ccsignals.media import MediaRecords
 from scrapy_ccsignals.policy.download import POLICY_META
 from scrapy_ccsignals.policy.hold import WAITED_FOR, RequestHold
@@ -400,6 +400,8 @@ class CCSignalsDownloaderMiddleware:
             inc(f"ccsignals/{decision.decision}/{family}")
         lic = evaluation.license
         inc(f"ccsignals/licenses/{(lic.id or 'other') if lic else 'none'}")
+        if evaluation.truncated:
+            self._truncated(facts.url, origin, evaluation.truncated)
         self.runtime.audit.event(
             url=response.url,
             origin=origin,
@@ -425,6 +427,22 @@ class CCSignalsDownloaderMiddleware:
                 "; ".join(decision.reasons),
                 extra={"spider": self.crawler.spider},
             )
+
+    def _truncated(self, url: str, origin: str | None, left: dict[tuple[str, str], int]) -> None:
+        """A response with more signals of one family and layer than the use gate keeps."""
+        self.runtime.inc("ccsignals/signals/truncated", sum(left.values()))
+        family, layer = max(left, key=lambda key: left[key])
+        self.runtime.warn_once(
+            origin or url,
+            "signals_truncated",
+            "%s states more than %d %s signals in its %s layer; %d left out (the decision is "
+            "the same, the provenance record says 'truncated')",
+            url,
+            MAX_SIGNALS,
+            family,
+            layer,
+            left[(family, layer)],
+        )
 
     async def _rsl_documents(
         self, facts: ResponseFacts, origin: str | None, policy: OriginPolicy | None

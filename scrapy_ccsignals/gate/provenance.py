@@ -41,13 +41,25 @@ def build_record(
         "conditions": list(decision.conditions),
         "reasons": list(decision.reasons),
         "license": evaluation.license.as_dict() if evaluation.license else None,
-        "signals": [signal.as_dict() for signal in evaluation.signals],
+        "signals": _signal_dicts(evaluation),
         "policies": (
             [policy.robots_record.as_dict(), policy.tdmrep_record.as_dict()] if policy else []
         ),
         "agent": {"user_agent": cfg.user_agent, "token": cfg.token, "plugin": version},
         **evaluation.extra,
     }
+
+
+def _signal_dicts(evaluation: Evaluation) -> list[dict[str, object]]:
+    """The signals as provenance lists them; past the cap per family and layer, the last
+    one kept of each says how many more were left out (``truncated``)."""
+    dicts = [signal.as_dict() for signal in evaluation.signals]
+    if evaluation.truncated:
+        last = {(s.family, s.layer): i for i, s in enumerate(evaluation.signals)}
+        for key, count in evaluation.truncated.items():
+            if key in last:
+                dicts[last[key]]["truncated"] = count
+    return dicts
 
 
 def copy_record(record: Any) -> Any:

@@ -8,6 +8,7 @@ of each family live in its own module.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,11 @@ __all__ = [
 _NONE: tuple[str, ...] = ()
 
 
+#: Signals kept per family and layer of one response; past it, distinct ones only, and
+#: one of each verdict first, so the decision is the one all of them give.
+MAX_SIGNALS = 16
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     signals: list[Signal]
@@ -73,6 +79,8 @@ class Evaluation:
     #: further provenance fields this response has: ``rsl`` (the terms of each RSL licence
     #: that matched), ``asset`` (file metadata read), ``c2pa`` (manifest read)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: (family, layer) -> signals left out past :data:`MAX_SIGNALS`
+    truncated: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def _absolute(base: str, href: str) -> str:
@@ -292,8 +300,45 @@ def _combine(
         signals += license_signals(licenses, chosen, cfg.licenses, facts.url)
     if documents:
         _rsl_terms(cfg, facts.url, licenses, documents, found)
+    signals, truncated = cap_signals(signals)
     decision = decide(signals, cfg.accept_conditions, cfg.default)
-    return Evaluation(signals, chosen, decision, found.extra)
+    return Evaluation(signals, chosen, decision, found.extra, truncated)
+
+
+def cap_signals(
+    signals: list[Signal], limit: int = MAX_SIGNALS
+) -> tuple[list[Signal], dict[tuple[str, str], int]]:
+    """At most *limit* signals per family and layer (a hostile page can repeat a tag
+    thousands of times). Past it, repeats go, and of the distinct signals one of each
+    verdict (effect and conditions) is kept first, then the first others: the decision
+    and its conditions are the ones all the signals give; only its reasons get shorter.
+    Returns the signals kept, in order, and how many were left out per family and layer."""
+    counts = Counter((s.family, s.layer) for s in signals)
+    over = {key for key, n in counts.items() if n > limit}
+    if not over:
+        return signals, {}
+    keep: dict[tuple[str, str], set[Signal]] = {}
+    for key in over:
+        distinct = list(dict.fromkeys(s for s in signals if (s.family, s.layer) == key))
+        verdicts: dict[tuple[Any, ...], Signal] = {}
+        for signal in distinct:
+            verdicts.setdefault((signal.effect, signal.conditions, signal.all_required), signal)
+        kept = set(verdicts.values())
+        for signal in distinct:
+            if len(kept) >= limit:
+                break
+            kept.add(signal)
+        keep[key] = kept
+    out: list[Signal] = []
+    seen: set[Signal] = set()
+    for signal in signals:
+        key = (signal.family, signal.layer)
+        if key in over:
+            if signal in seen or signal not in keep[key]:
+                continue
+            seen.add(signal)
+        out.append(signal)
+    return out, {key: counts[key] - len(keep[key]) for key in over}
 
 
 def _rsl_terms(

@@ -36,16 +36,18 @@ _ATTR_RE = re.compile(
 )
 _SCRIPT_END_RE = re.compile(rb"</script\s*>")
 _STYLE_END_RE = re.compile(rb"</style\s*>")
-#: ``<a>`` tags that may be licence links, found without visiting every ``<a>``: the
-#: attributes up to the next ``<`` or ``>`` hold "license" (each span is scanned once).
-_A_LICENSE_RE = re.compile(rb"<a\b[^<>]*license")
-_A_TAG_RE = re.compile(rb"<(a)\b([^>]*)(?:>|\Z)")
+#: The start tags the scan reads. ``<a>`` only when its attributes, up to the next ``<``
+#: or ``>``, say "license" (checked by the regex, so the many other ``<a>`` tags of a page
+#: cost no Python; each span is looked at once, so the check stays linear).
+_names = (b"meta", b"link", b"script", b"style", b"title", rb"a(?=\b[^<>]*license)")
 _JSONLD_MAX = 65536
 _LICENSE_RELS = frozenset({"license", "dcterms:license", "dc:license", "cc:license", "dct:license"})
 _LICENSE_PROPS = frozenset({"dcterms:license", "dc:license", "cc:license", "dct:license"})
 #: Elements that may carry ccREL / Dublin Core RDFa (attribution).
 RDFA_TAGS = (b"a", b"span", b"div", b"p", b"small", b"footer", b"cite")
 _RDFA_TERMS = (b"cc:attribution", b"dc:", b"dct:", b"dcterms:")
+#: ... and on a page that names a ccREL / Dublin Core term, every element that may carry it.
+_names_rdfa = (b"meta", b"link", b"script", b"style", b"title", *RDFA_TAGS)
 #: ``<meta>`` attributes attribution reads (Open Graph, author, Dublin Core, ccREL).
 _ATTRIBUTION_META = re.compile(rb"og:|author|dc|cc:attribution|&")
 #: Entries of one kind (meta names, http-equivs, licences) kept as found; past this many,
@@ -100,13 +102,13 @@ class HtmlMeta:
 
 
 @lru_cache(maxsize=8)
-def _tag_re(extra: tuple[bytes, ...]) -> re.Pattern[bytes]:
+def _tag_re(tags: tuple[bytes, ...]) -> re.Pattern[bytes]:
     """The scan over the lower-cased body: comments and CDATA (stepped over whole), and
     the start tags read. A tag opener with no ">" after it runs to the end of the body
     (``\\Z``) and ends the scan: without that alternative, every later opener would rescan
     to the end (quadratic in the page size, minutes for 256 KB of "<a ": a stalled
     reactor)."""
-    names = b"|".join((b"meta", b"link", b"script", b"style", b"title", *extra))
+    names = b"|".join(tags)
     return re.compile(
         rb"<(?:!--.*?(?:-->|\Z)|!\[cdata\[.*?(?:\]\]>|\Z)|(" + names + rb")\b([^>]*)(?:>|\Z))",
         re.DOTALL,
@@ -131,27 +133,10 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
     skipped without parsing their attributes."""
     meta = HtmlMeta()
     low = body.lower()  # same offsets: only ASCII letters change
-    rdfa = any(term in low for term in _RDFA_TERMS)
-    search = _tag_re(RDFA_TAGS if rdfa else ()).search
-    # Licence <a> tags, by offset; merged into the scan in document order below (an RDFa
-    # page's scan reads every <a> itself).
-    links = [] if rdfa or b"license" not in low else _licence_anchors(low)
+    search = _tag_re(_names_rdfa if _has_rdfa_terms(low) else _names).search
     wanted = _meta_filter(names).search if names is not None else None
-    pos, anchor = 0, 0
-    following = search(low, 0)
-    while True:  # the next tag is the scan's or a licence <a>, whichever comes first
-        if following is not None and following.start() < pos:
-            following = search(low, pos)
-        while anchor < len(links) and links[anchor] < pos:
-            anchor += 1  # inside a span already read or stepped over
-        if anchor < len(links) and (following is None or links[anchor] < following.start()):
-            match = _A_TAG_RE.match(low, links[anchor])  # always matches: "<a\b" is there
-            anchor += 1
-            assert match is not None
-        elif following is None:
-            break
-        else:
-            match = following
+    pos = 0
+    while (match := search(low, pos)) is not None:
         pos = match.end()
         tag = match.group(1)
         if tag is None:
@@ -172,8 +157,12 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
     return meta
 
 
-def _licence_anchors(low: bytes) -> list[int]:
-    return [m.start() for m in _A_LICENSE_RE.finditer(low)]
+def _has_rdfa_terms(low: bytes) -> bool:
+    """Whether the page names a ccREL or Dublin Core term anywhere (substring searches: a
+    regex without a literal prefix would cost a millisecond on 50 KB)."""
+    return b"cc:attribution" in low or (
+        b"dc" in low and (b"dc:" in low or b"dct:" in low or b"dcterms:" in low)
+    )
 
 
 def _raw_text(meta: HtmlMeta, body: bytes, low: bytes, tag: bytes, lowered: bytes, pos: int) -> int:
