@@ -26,6 +26,13 @@ from scrapy_ccsignals.gate.filemeta import file_attribution, wants_file_metadata
 from scrapy_ccsignals.gate.provenance import build_record
 from scrapy_ccsignals.gate.usegate import MAX_SIGNALS, Evaluation, evaluate, rsl_urls
 from scrapy_ccsignals.media import MediaRecords
+from scrapy_ccsignals.meta import (
+    ATTRIBUTION_PENDING,
+    META_KEY,
+    OPT_OUT,
+    RECORD_SNAPSHOT,
+    response_url_parts,
+)
 from scrapy_ccsignals.policy.download import POLICY_META
 from scrapy_ccsignals.policy.hold import WAITED_FOR, RequestHold
 from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
@@ -44,8 +51,6 @@ if TYPE_CHECKING:
     from scrapy_ccsignals.signals.rsl import RslDocument
 
 logger = logging.getLogger(__name__)
-
-META_KEY = "ccsignals"
 
 
 class ForbiddenByRobots(IgnoreRequest):
@@ -78,7 +83,6 @@ class ForbiddenByExclusion(IgnoreRequest):
         self.reason = reason
 
 
-OPT_OUT = "dont_obey_ccsignals"
 #: RSL licences read for one response at most (robots.txt ``License:`` lines first).
 MAX_RSL_PER_RESPONSE = 4
 #: Request meta key: the request was given back to the scheduler once to wait for its policy.
@@ -86,19 +90,8 @@ REQUEUED = "_ccsignals_requeued"
 #: Request meta key: the URL the access gate let through (a response under another URL is
 #: checked again by the use gate).
 ACCESS_CHECKED = "_ccsignals_access_checked"
-#: Request meta key: the page facts whose attribution is still to be read (on its first
-#: item).
-ATTRIBUTION_PENDING = "_ccsignals_attribution_pending"
 #: Request meta key: how many of ``redirect_urls`` are already in the audit log.
 HOPS_AUDITED = "_ccsignals_hops_audited"
-
-
-def response_url_parts(request: Request | None, response: Response) -> ParseResult:
-    """The parsed response URL, reusing the parse Scrapy cached for the request: the
-    URLs are the same unless a middleware gave the response another one."""
-    if request is not None and response.url == request.url:
-        return urlparse_cached(request)
-    return urlparse_cached(response)
 
 
 def _skip(request: Request) -> bool:
@@ -139,6 +132,7 @@ class CCSignalsDownloaderMiddleware:
         # the page that linked here must not be taken for this page's decision.
         meta.pop(META_KEY, None)
         meta.pop(ATTRIBUTION_PENDING, None)
+        meta.pop(RECORD_SNAPSHOT, None)
         if "redirect_urls" in meta and len(meta["redirect_urls"]) > meta.get(HOPS_AUDITED, 0):
             self._audit_redirect_hop(request)
         if _skip(request):

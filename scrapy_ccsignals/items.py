@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 
 from scrapy_ccsignals.checked import ItemRecord
-from scrapy_ccsignals.downloadermiddleware import OPT_OUT
-from scrapy_ccsignals.gate.provenance import copy_record, unchecked_record
+from scrapy_ccsignals.gate.provenance import thaw, unchecked_record
+from scrapy_ccsignals.meta import OPT_OUT
 from scrapy_ccsignals.policy.origin import origin_of
 
 if TYPE_CHECKING:
@@ -60,10 +60,12 @@ class ItemProvenance:
         self.attach(item, record)
         return item
 
-    def attach(self, item: Any, record: dict[str, Any]) -> None:
+    def attach(self, item: Any, record: dict[str, Any], frozen: bytes | None = None) -> None:
+        """Put its own copy of *record* on *item* (made from *frozen*, the response's
+        record frozen once for all its items, when given)."""
         field = self.cfg.item_field
         if isinstance(item, dict):  # the common case, without building an adapter
-            item[field] = own = ItemRecord(copy_record(record))
+            item[field] = own = ItemRecord(thaw(frozen, record))
             self.checked.add(item, own)
             return
         adapter = ItemAdapter(item)
@@ -82,5 +84,5 @@ class ItemProvenance:
                 )
             self.checked.add(item, None)
             return
-        adapter[field] = own = ItemRecord(copy_record(record))
+        adapter[field] = own = ItemRecord(thaw(frozen, record))
         self.checked.add(item, own)

@@ -67,6 +67,27 @@ def test_the_check_sees_type_checking_imports_as_hints(tmp_path):
     assert runtime_imports(sample) == {"typing", "json"}
 
 
+#: The top-level runtime, bottom up: a module imports only modules of lower tiers (the
+#: package's ``__version__`` aside), so no two of them import each other.
+TOP_TIERS = [
+    {"scrapy_compat", "checked", "config", "meta"},
+    {"extension", "items", "media"},
+    {"downloadermiddleware", "pipeline", "spidermiddleware"},
+    {"addon"},
+    {"__init__"},
+]
+TIER = {name: tier for tier, names in enumerate(TOP_TIERS) for name in names}
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
+def test_top_level_modules_import_downward(path):
+    assert path.stem in TIER, f"{path.name}: add it to a tier of TOP_TIERS"
+    ours = {n.split(".")[1] for n in runtime_imports(path) if n.startswith("scrapy_ccsignals.")}
+    top = {name for name in ours if name in TIER or (PACKAGE / f"{name}.py").exists()}
+    upward = {name for name in top if TIER.get(name, len(TOP_TIERS)) >= TIER[path.stem]}
+    assert not upward, f"{path.name} imports {sorted(upward)} (same tier or above)"
+
+
 def test_scrapy_compat_is_a_leaf():
     imported = runtime_imports(PACKAGE / "scrapy_compat.py")
     assert not [n for n in imported if n.startswith("scrapy_ccsignals")]

@@ -7,6 +7,7 @@ purpose, decision, conditions, reasons, license, signals, policies, agent.
 from __future__ import annotations
 
 import hashlib
+import marshal
 from typing import TYPE_CHECKING, Any
 
 from scrapy_ccsignals.gate.usegate import Evaluation
@@ -60,6 +61,24 @@ def _signal_dicts(evaluation: Evaluation) -> list[dict[str, object]]:
             if key in last:
                 dicts[last[key]]["truncated"] = count
     return dicts
+
+
+def freeze(record: dict[str, Any]) -> bytes | None:
+    """The record as immutable bytes, which each item of the response is given its own
+    copy of (:func:`thaw`): one encoding per response instead of a deep copy per item.
+    None when the record holds a value ``marshal`` cannot encode (a spider put one in)."""
+    try:
+        return marshal.dumps(record)
+    except ValueError:
+        return None
+
+
+def thaw(frozen: bytes | None, record: dict[str, Any]) -> dict[str, Any]:
+    """An item's own copy of *record*, from its :func:`freeze` bytes when there are any."""
+    if frozen is not None:
+        thawed: dict[str, Any] = marshal.loads(frozen)
+        return thawed
+    return dict(copy_record(record))
 
 
 def copy_record(record: Any) -> Any:

@@ -90,14 +90,14 @@ class HtmlMeta:
     #: ("meta", attrs bytes), ("link", attrs bytes), ("title", text start),
     #: ("jsonld", data), (tag name, attrs bytes, text start) for an RDFa element
     attribution: list[tuple[Any, ...]] = field(default_factory=list)
-    #: tag bytes kept in each list once it is past MAX_ENTRIES (repeats are dropped)
-    _seen: set[bytes] = field(default_factory=set, repr=False)
+    #: (list, tag bytes) of every entry kept, to drop repeats past MAX_ENTRIES
+    _seen: set[tuple[int, bytes]] = field(default_factory=set, repr=False, compare=False)
 
     def keep(self, entries: list[Any], entry: Any, tag: bytes) -> None:
-        if len(entries) >= MAX_ENTRIES:
-            if tag in self._seen:
-                return
-            self._seen.add(tag)
+        key = (id(entries), tag)
+        if key in self._seen and len(entries) >= MAX_ENTRIES:
+            return
+        self._seen.add(key)
         entries.append(entry)
 
 
