@@ -1,28 +1,34 @@
-"""The few places where the plugin relies on Scrapy internals that have no public API,
-kept together so a Scrapy upgrade that changes them fails one test
-(``tests/test_scrapy_compat.py``), not a crawl.
+"""The few places where the plugin relies on Scrapy internals, kept together so a Scrapy
+upgrade that changes them fails one test (``tests/test_scrapy_compat.py``), not a crawl.
+One line per internal: what it is used for, and why no public API serves.
 
-- The downloader's slots (``Downloader.slots``, ``per_slot_settings``, ``_delay``) and
-  ``Slot.download_delay()``: Scrapy never applies robots.txt ``Crawl-delay``, and its
-  jitter and AutoThrottle can shorten a slot's gap below any delay it was given. A slot
-  whose origin has a Crawl-delay becomes a :class:`_FlooredSlot`, whose ``download_delay``
-  never returns less than the floor (SIGNALS.md r2: a floor, not a mean). A site that
-  backs the crawler off (429/503 with Retry-After, repeated 5xx) gets a higher floor for a
-  while, and ``Slot.lastseen`` moved so that its next download waits out the pause.
+- ``Downloader.slots``, ``Downloader.per_slot_settings``: robots.txt ``Crawl-delay`` is
+  learnt during the crawl, and a slot's delay can only be set at start
+  (``DOWNLOAD_SLOTS`` is read once); Scrapy itself never applies ``Crawl-delay``.
+- ``Slot.download_delay()`` overridden (a :class:`_FlooredSlot`): jitter and AutoThrottle
+  may shorten a slot's gap below any delay it was given, and no setting makes a delay a
+  floor (SIGNALS.md r2: a floor, not a mean).
+- ``Slot.lastseen``: a site that backs the crawler off (429/503 with Retry-After, repeated
+  5xx) pauses its slot; Scrapy has no call to pause one slot.
 - ``ExecutionEngine._slot.nextcall``: the one way to make the engine look at its queues
   (and at whether the spider is idle) now, rather than at its next 5 s heartbeat, after the
   plugin kept the spider open (``DontCloseSpider``) for a policy fetch that has just ended.
-- ``ExecutionEngine._slot.scheduler``: whether requests wait in the scheduler, so that new
-  origins' policy fetches start only when the downloader could take their pages
-  (``engine.needs_backout()`` is public, the scheduler behind it is not).
-- ``StatsCollector`` wraps ``inc_value`` and friends, per instance, in a check for a
-  deprecated ``spider`` argument (``scrapy.utils.decorators._warn_spider_arg``) that costs
-  more than the increment; the plugin, which never passes one, calls the method under it.
-- ``Headers`` is a ``dict`` of normalised bytes keys to lists of bytes values; one pass
-  over it is cheaper than a ``getlist()`` per header name.
+- ``ExecutionEngine._slot.scheduler``, only before Scrapy 2.19 (``engine.scheduler`` from
+  then on): whether requests wait in the scheduler, so that new origins' policy fetches
+  start only when the downloader could take their pages (``engine.needs_backout()`` does
+  not say whether the scheduler holds requests).
+- ``scrapy.utils.decorators._warn_spider_arg``: ``StatsCollector`` wraps ``inc_value`` and
+  friends, per instance, in a check for a deprecated ``spider`` argument that costs more
+  than the increment, with no switch to turn it off; the plugin, which never passes one,
+  calls the method under it.
+- ``dict.items(Headers)``: ``Headers`` is a ``dict`` of normalised bytes keys to lists of
+  bytes values; its public ``items()``/``getlist()`` normalise and copy per call, and one
+  pass over the dict is cheaper than a ``getlist()`` per header name.
 - ``request.meta["cache_timestamp"]``: when Scrapy's HTTP cache stored the response it
-  serves (both of Scrapy's storages set it; undocumented). The provenance of a cached
-  response says when it was really fetched.
+  serves (both of Scrapy's storages set it; undocumented, and no public API says when a
+  cached response was fetched). The provenance of a cached response says when it was.
+
+``Downloader._delay`` (``DOWNLOAD_DELAY``) was used too; the setting serves.
 """
 
 from __future__ import annotations
@@ -66,7 +72,8 @@ def floor_slot_delay(downloader: Downloader, key: str, floor: float) -> None:
     """Make the gap between two downloads of slot *key* at least *floor* seconds, for the
     slot if it exists and for the slot Scrapy creates later under that key."""
     slot_settings: dict[str, Any] = downloader.per_slot_settings.setdefault(key, {})
-    slot_settings["delay"] = max(float(slot_settings.get("delay", downloader._delay)), floor)
+    default = downloader.settings.getfloat("DOWNLOAD_DELAY")  # what Scrapy's _delay holds
+    slot_settings["delay"] = max(float(slot_settings.get("delay", default)), floor)
     slot = downloader.slots.get(key)
     if slot is not None:
         floor_slot(slot, floor)
@@ -110,8 +117,10 @@ def wake_engine(engine: Any) -> None:
 
 def scheduler_has_pending(engine: Any) -> bool:
     """Whether the engine's scheduler holds requests not yet handed to the downloader."""
-    slot = getattr(engine, "_slot", None)
-    scheduler = getattr(slot, "scheduler", None)
+    if hasattr(type(engine), "scheduler"):  # Scrapy 2.19+: public
+        scheduler = engine.scheduler
+    else:
+        scheduler = getattr(getattr(engine, "_slot", None), "scheduler", None)
     return scheduler is not None and bool(scheduler.has_pending_requests())
 
 
