@@ -1,7 +1,7 @@
 """Micro-benchmark of the plugin's own work for one HTML response, as the middlewares run
 it: the response's facts (signal headers, the one page scan), the use gate's evaluation and
 decision, the provenance record, the audit line (built and serialised, as on the reactor
-thread), and for the response's first item the attribution and the item's record.
+thread), and for the response's first item the attribution and the item's own record.
 
 Two pages (issue 25): an 8 KB signal-rich page (licence link + JSON-LD, Open Graph and
 author metas, meta Content-Usage, a Content-Usage header, on an origin with robots.txt
@@ -28,7 +28,7 @@ from scrapy.settings import Settings
 from bench.web import FAMILIES, FILLER, origin_routes
 from scrapy_ccsignals.config import Config
 from scrapy_ccsignals.gate.facts import SIGNAL_HEADERS, ResponseFacts, scan_page
-from scrapy_ccsignals.gate.provenance import add_page_attribution, build_record, copy_record
+from scrapy_ccsignals.gate.provenance import add_page_attribution, build_record, freeze, thaw
 from scrapy_ccsignals.gate.usegate import evaluate
 from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
 from scrapy_ccsignals.signals.robots import parse_robots
@@ -112,7 +112,7 @@ def _one_response(
         }
         json.dumps(line, ensure_ascii=False, default=str)
         add_page_attribution(record, facts.page, body, URL, cfg.html_scan_bytes)
-        return {"title": "x", "ccsignals": copy_record(record)}
+        return {"title": "x", "ccsignals": thaw(freeze(record), record)}
 
     return one
 
@@ -121,7 +121,9 @@ def cases() -> dict[str, Callable[[], Any]]:
     cfg = Config.from_settings(Settings({"USER_AGENT": "BenchBot/1.0"}))
     policy = _policy(cfg, ROBOTS, TDMREP)
     return {
-        "8 KB signal-rich": _one_response(cfg, policy, {"content-usage": ["search=y"]}, _page(8192, 20)),
+        "8 KB signal-rich": _one_response(
+            cfg, policy, {"content-usage": ["search=y"]}, _page(8192, 20)
+        ),
         "96 KB, 800 links": _one_response(cfg, policy, {}, _page(96 * 1024, 800)),
     }
 
@@ -154,7 +156,9 @@ def measure(family_index: int = 5, number: int = 2000, repeat: int = 7) -> float
     cfg = Config.from_settings(Settings({"USER_AGENT": "BenchBot/1.0"}))
     routes = origin_routes(family_index, 8, 8192)
     tdm = routes.get("/.well-known/tdmrep.json")
-    policy = _policy(cfg, _split(routes["/robots.txt"])[1].decode(), _split(tdm)[1] if tdm else None)
+    policy = _policy(
+        cfg, _split(routes["/robots.txt"])[1].decode(), _split(tdm)[1] if tdm else None
+    )
     headers, body = _split(routes["/p/3"])
     func = _one_response(cfg, policy, headers, body)
     return statistics.median(_per_call_us(func, number) for _ in range(repeat))

@@ -166,9 +166,7 @@ def rich_routes(index: int, pages: int, size: int) -> dict[str, bytes]:
         )
     for i in range(pages):
         headers, body = _rich_page(index, i, pages, size)
-        routes[f"/p/{i}"] = _response(
-            "200 OK", body.encode(), "text/html; charset=utf-8", headers
-        )
+        routes[f"/p/{i}"] = _response("200 OK", body.encode(), "text/html; charset=utf-8", headers)
     return routes
 
 
