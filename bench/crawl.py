@@ -12,7 +12,7 @@ import json
 import resource
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +60,84 @@ def settings_for(config: str, audit: str) -> dict[str, Any]:
     return base
 
 
+#: Thread CPU seconds spent in the plugin's own methods (``--config plugin``), in all
+#: ("s") and per method.
+OWN: defaultdict[str, float] = defaultdict(float)
+
+
+class _Timed:
+    """Awaits a coroutine, adding the thread CPU time of each of its steps to OWN (the
+    time it waits for I/O or other coroutines is not counted)."""
+
+    def __init__(self, coro: Any, name: str):
+        self.coro = coro
+        self.name = name
+
+    def __await__(self) -> Any:
+        gen = self.coro.__await__()
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            start = time.thread_time()
+            try:
+                step = gen.throw(error) if error is not None else gen.send(value)
+            except StopIteration as stop:
+                self._add(start)
+                return stop.value
+            except BaseException:
+                self._add(start)
+                raise
+            self._add(start)
+            try:
+                value, error = (yield step), None
+            except BaseException as exc:  # thrown in by the awaiting task
+                value, error = None, exc
+
+    def _add(self, start: float) -> None:
+        spent = time.thread_time() - start
+        OWN["s"] += spent
+        OWN[self.name] += spent
+
+
+def time_plugin() -> None:
+    """Wrap the plugin's per-request and per-response methods to count their CPU time."""
+    from scrapy_ccsignals.downloadermiddleware import CCSignalsDownloaderMiddleware
+    from scrapy_ccsignals.pipeline import CCSignalsPipeline
+    from scrapy_ccsignals.policy.hold import RequestHold
+    from scrapy_ccsignals.spidermiddleware import CCSignalsSpiderMiddleware
+
+    def timed_async(cls: Any, name: str) -> None:
+        original = getattr(cls, name)
+
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return await _Timed(original(*args, **kwargs), f"{cls.__name__}.{name}")
+
+        setattr(cls, name, wrapper)
+
+    def timed(cls: Any, name: str) -> None:
+        original = getattr(cls, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent = time.thread_time() - start
+                OWN["s"] += spent
+                OWN[f"{cls.__name__}.{name}"] += spent
+
+        setattr(cls, name, wrapper)
+
+    timed_async(CCSignalsDownloaderMiddleware, "process_request")
+    timed_async(CCSignalsDownloaderMiddleware, "process_response")
+    timed(CCSignalsDownloaderMiddleware, "process_exception")
+    timed(CCSignalsSpiderMiddleware, "get_processed_item")
+    timed(CCSignalsPipeline, "process_item")
+    for name in ("_scheduled", "request_scheduled"):
+        if hasattr(RequestHold, name):
+            timed(RequestHold, name)
+
+
 def peak_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -104,6 +182,8 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     urls = Path(args.urls).read_text().split()
     origins = {"/".join(url.split("/", 3)[:3]) for url in urls}
+    if args.config == "plugin":
+        time_plugin()
     with tempfile.TemporaryDirectory() as tmp:
         settings = settings_for(args.config, f"{tmp}/audit.jsonl")
         settings.update(dict(item.split("=", 1) for item in args.set))
@@ -156,6 +236,15 @@ def main() -> None:
                 "rss_at_open_mb": marks["rss0"],
                 "rss_per_origin_kb": 1024 * (peak_rss_mb() - marks["rss0"]) / max(1, len(origins)),
                 "fast_done_s": (last_fast["t"] - marks["t0"]) if args.slow else None,
+                # Thread CPU in the plugin's own methods per page (plugin only).
+                "plugin_own_us_per_page": 1e6 * OWN["s"] / max(1, pages)
+                if args.config == "plugin"
+                else None,
+                "plugin_own_us_by_method": {
+                    k: round(1e6 * v / max(1, pages), 1) for k, v in OWN.items() if k != "s"
+                }
+                if args.config == "plugin"
+                else None,
             }
         )
     )

@@ -7,6 +7,7 @@ configurations every round. Prints medians and the ratios the targets are stated
 
     python bench/run.py                      # both scenarios, 3 rounds
     python bench/run.py --scenario many-pages --rounds 5 --json
+    python bench/run.py --scenario signal-rich --rounds 5
     python bench/run.py --scenario broad --origins 5000 --rounds 3
     python bench/run.py --scenario slow-origin
 """
@@ -29,6 +30,9 @@ CONFIGS = ["none", "scrapy", "plugin"]
 SCENARIOS: dict[str, dict[str, Any]] = {
     "many-pages": {"origins": 20, "pages": 200, "size": 8192},
     "many-origins": {"origins": 2000, "pages": 5, "size": 8192},
+    # Issue 25: deep crawls of a signal-rich web (bench/web.py rich_routes): every family
+    # at realistic frequencies, 10-30 links a page, 1 page in 20 of 64-128 KB.
+    "signal-rich": {"origins": 20, "pages": 200, "size": 8192, "rich": 1},
     # Issue 20: AI crawls are broad, many sites and few pages each.
     # Servers close connections idle for 5 s (Apache's default): without it, Scrapy's pool
     # keeps every origin's connections open for 240 s, more files than a process may open
@@ -41,6 +45,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 TARGETS = {
     "many-pages": {"vs_scrapy": 1.00, "vs_none": 0.90},
     "many-origins": {"vs_scrapy": 0.85, "rss_over_scrapy_mb": 30.0},
+    "signal-rich": {"cpu_vs_scrapy": 1.05, "vs_scrapy": 0.95},
     "broad": {"cpu_vs_scrapy": 1.10, "rss_slope_over_scrapy_kb": 2.0},
     "slow-origin": {"fast_done_vs_without": 1.5},
 }
@@ -186,7 +191,7 @@ def run_scenario(name: str, rounds: int, origins: int | None = None) -> dict[str
         config: {
             key: statistics.median(r[key] for r in runs)
             for key in runs[0]
-            if key != "config" and runs[0][key] is not None
+            if key != "config" and isinstance(runs[0][key], (int, float))
         }
         for config, runs in results.items()
     }
@@ -285,6 +290,13 @@ def print_table(report: dict[str, Any]) -> None:
         f"plugin/scrapy CPU s: {r['cpu_vs_scrapy']:.2f}   plugin - scrapy RSS per origin: "
         f"{r['rss_slope_over_scrapy_kb']:+.2f} KB"
     )
+    own = report["medians"]["plugin"].get("plugin_own_us_per_page")
+    if own is not None:
+        values = [r["plugin_own_us_per_page"] for r in report["runs"]["plugin"]]
+        print(
+            f"plugin's own CPU per page (thread time in its methods): {own:.0f} us "
+            f"({spread(values)})"
+        )
     print("  (ratios: median over rounds of the ratio measured within each round)")
     for other, values in report["per_round_ratios"].items():
         print(

@@ -13,6 +13,7 @@ import pytest
 import pytest_twisted
 from scrapy.settings import Settings
 
+from scrapy_ccsignals import schemas
 from scrapy_ccsignals.config import Config
 from scrapy_ccsignals.gate.decision import decide
 from scrapy_ccsignals.gate.facts import ResponseFacts, scan_page
@@ -129,5 +130,8 @@ async def test_crawl_of_a_meta_flood_page(server, caplog):
     assert record["decision"] == "deny"
     assert len(record["signals"]) <= MAX_SIGNALS and record["signals"][-1]["truncated"] > 0
     assert stats(crawler)["ccsignals/signals/truncated"] == record["signals"][-1]["truncated"]
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(schemas.load("provenance"))
+    assert not [e.message for e in validator.iter_errors(dict(record))]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert [w for w in warnings if f"{origin}/p" in w and "truncated" in w]
