@@ -249,3 +249,25 @@ def test_streaks_of_many_sites_stay_bounded(monkeypatch, cap, kept):
         response = Response(url, status=503, headers={"Retry-After": "50"}, request=request)
         gate._response_downloaded(response, request)
     assert len(gate._streaks) == kept
+
+
+@pytest.mark.parametrize("status", [429, 503])
+@pytest_twisted.ensureDeferred
+async def test_policy_files_do_not_pause_the_host(server, status):
+    """robots.txt answering 429/503 makes its origin unreachable (RFC 9309 2.3.1.4: disallow
+    all, fetched again later); it does not pause the host, whose other origins (here, ports
+    of the same loopback address) go on."""
+    down = server.add_origin(
+        {
+            "/robots.txt": {"status": status, "headers": {"Retry-After": "3600"}},
+            "/p": {"body": page("p")},
+        }
+    )
+    up = server.add_origin({"/robots.txt": text(ALLOW), "/q": {"body": page("q")}})
+    crawler, items = await run_crawl(
+        [f"{down}/p", f"{up}/q"], {**RETRYING, "CCSIGNALS_MAX_RETRY_AFTER": 3}, follow=False
+    )
+    assert [i["url"] for i in items] == [f"{up}/q"]
+    counts = stats(crawler)
+    assert counts[f"ccsignals/robots/status/{status}"] == 1
+    assert "ccsignals/backoff/paused" not in counts

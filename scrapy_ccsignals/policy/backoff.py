@@ -11,7 +11,8 @@ the slot keeps its queued requests, other slots keep downloading, and ``RetryMid
 retries and AutoThrottle's delays can only come later, never sooner. It is never shorter
 than the slot's Crawl-delay. Responses are seen on ``response_downloaded``, which Scrapy
 sends before the slot picks its next request. Slots are per host, so the origins of one host
-pause together.
+pause together. The plugin's own policy fetches start no pause: a robots.txt that fails
+already disallows its origin (RFC 9309 2.3.1.4).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from scrapy import signals
 from scrapy.core.downloader import Downloader
 from twisted.web.http import stringToDatetime
 
+from scrapy_ccsignals.policy.download import POLICY_META
 from scrapy_ccsignals.policy.origin import origin_of
 from scrapy_ccsignals.records.audit import iso_time
 from scrapy_ccsignals.scrapy_compat import pause_slot, set_slot_floor, slot_of
@@ -115,6 +117,11 @@ class OriginBackoff:
 
     def _response_downloaded(self, response: Response, request: Request, **kwargs: Any) -> None:
         status = response.status
+        if request.meta.get(POLICY_META):
+            # A policy file's failure has its own outcome (robots.txt unreachable: the
+            # origin is disallowed and fetched again later, RFC 9309 2.3.1.4); pausing
+            # the slot would also stop the other origins of its host.
+            return
         if status >= 500 or status == 429:
             self._error(response, request)
         elif self._streaks:
@@ -149,7 +156,9 @@ class OriginBackoff:
         origin = origin_of(response.url) or response.url
         header = response.headers.get(b"Retry-After") if status in RETRY_AFTER_STATUSES else None
         if header is not None:
+            # Server text: control characters escaped before it reaches a log or terminal.
             said = header[:MAX_VALUE].decode("latin-1")
+            said = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in said)
             seconds = retry_after_seconds(said, time.time())
             if seconds is None:
                 runtime.inc("ccsignals/backoff/retry_after_invalid")
