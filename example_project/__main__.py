@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     server = TestServer().start()
     try:
         sites = demoweb.start(server)
-        print("Demo web on 127.0.0.1:")
+        print("Demo web on loopback:")
         for name, url in sites.items():
             print(f"  {name:<13} {url}/")
         crawl = subprocess.run(

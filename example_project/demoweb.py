@@ -585,6 +585,11 @@ ABOUT = {
 }
 
 
+#: Sites on a loopback address of their own. Scrapy paces requests per host (its download
+#: slots), so the busy archive's pause holds it alone while the sites on 127.0.0.1 go on.
+HOSTS = {"busy-archive": "127.0.0.2"}
+
+
 def start(server: TestServer) -> dict[str, str]:
     """Open every demo site on the running server; returns {site name: base URL}."""
-    return {name: server.add_origin(build()) for name, build in SITES.items()}
+    return {name: server.add_origin(build(), host=HOSTS.get(name)) for name, build in SITES.items()}

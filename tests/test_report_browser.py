@@ -37,7 +37,7 @@ def example(tmp_path_factory):
         cwd=ROOT, capture_output=True, text=True, timeout=300, env=ENV,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    sites = dict(re.findall(r"^  (\S+)\s+(http://127\.0\.0\.1:\d+)/$", out.stdout, re.M))
+    sites = dict(re.findall(r"^  (\S+)\s+(http://127\.0\.0\.\d+:\d+)/$", out.stdout, re.M))
     return sites, output
 
 
