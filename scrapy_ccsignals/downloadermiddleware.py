@@ -454,6 +454,8 @@ class CCSignalsDownloaderMiddleware:
             return docs, records
         url = facts.url
         urls = rsl_urls(facts, policy)
+        if not urls:
+            return docs, records  # licences, none of them RSL: nothing to fetch or wait for
         if len(urls) > MAX_RSL_PER_RESPONSE:
             # A page cannot make the crawler fetch any number of URLs for it.
             self.runtime.inc("ccsignals/rsl/skipped", len(urls) - MAX_RSL_PER_RESPONSE)

@@ -313,6 +313,8 @@ def cap_signals(
     verdict (effect and conditions) is kept first, then the first others: the decision
     and its conditions are the ones all the signals give; only its reasons get shorter.
     Returns the signals kept, in order, and how many were left out per family and layer."""
+    if len(signals) <= limit:
+        return signals, {}  # the common case: no family and layer can be over
     counts = Counter((s.family, s.layer) for s in signals)
     over = {key for key, n in counts.items() if n > limit}
     if not over:
