@@ -222,7 +222,7 @@ def _content_layer(
     cfg: Config, facts: ResponseFacts, page: html_meta.HtmlMeta, found: _Gathered
 ) -> None:
     """The HTML page: ``<meta http-equiv>`` counts as the header; ``<meta name>``
-    (TDMRep, robots and our token); licence links; JSON-LD licences."""
+    (TDMRep, robots and our token); then its licences."""
     url, purpose = facts.url, cfg.purpose
     for name, content, tag in page.http_equiv:
         if name == "content-usage":
@@ -259,6 +259,12 @@ def _content_layer(
         found.tdm.append(
             TdmStatement(LAYER_HTML, url, reservation_value(reservation), tdm_policy, " ".join(raw))
         )
+    _html_licences(url, page, found)
+
+
+def _html_licences(url: str, page: html_meta.HtmlMeta, found: _Gathered) -> None:
+    """The page's licence links (``<link>``, ``<a>``, ``<meta property>``) and JSON-LD
+    licences."""
     for how, href, kind, text in page.licenses:
         found.licenses.append(
             make_license(_absolute(url, href), f"html {how}", text, rsl=rsl.is_rsl_type(kind))

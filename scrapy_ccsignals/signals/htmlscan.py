@@ -6,9 +6,10 @@ read from the first ``CCSIGNALS_HTML_SCAN_BYTES`` bytes.
 A full HTML parse per response would cost more than the rest of the plugin; instead one
 byte regex over the lower-cased body (a case-insensitive regex costs twice as much) finds
 the tags that may matter, and their attributes are read from the original bytes at the same
-offsets. The work follows what the page holds, not its size in tags: ``<a>`` tags are only
-looked at when the page mentions a licence (then only those whose attributes do), and
-``<span>``/``<div>``/... only when it names a ccREL or Dublin Core term. Attribution's
+offsets. The work follows what the page holds, not its size in tags: an ``<a>`` tag is only
+looked at when its attributes mention a licence (the regex checks that, so a page's many
+other links cost no Python), and ``<span>``/``<div>``/... only when the page names a ccREL
+or Dublin Core term. Attribution's
 candidates are kept raw and read only when an item needs them
 (:func:`~scrapy_ccsignals.signals.attribution.page_attribution`).
 
@@ -39,7 +40,7 @@ _STYLE_END_RE = re.compile(rb"</style\s*>")
 #: The start tags the scan reads. ``<a>`` only when its attributes, up to the next ``<``
 #: or ``>``, say "license" (checked by the regex, so the many other ``<a>`` tags of a page
 #: cost no Python; each span is looked at once, so the check stays linear).
-_names = (b"meta", b"link", b"script", b"style", b"title", rb"a(?=\b[^<>]*license)")
+_TAGS = (b"meta", b"link", b"script", b"style", b"title", rb"a(?=\b[^<>]*license)")
 _JSONLD_MAX = 65536
 _LICENSE_RELS = frozenset({"license", "dcterms:license", "dc:license", "cc:license", "dct:license"})
 _LICENSE_PROPS = frozenset({"dcterms:license", "dc:license", "cc:license", "dct:license"})
@@ -47,7 +48,7 @@ _LICENSE_PROPS = frozenset({"dcterms:license", "dc:license", "cc:license", "dct:
 RDFA_TAGS = (b"a", b"span", b"div", b"p", b"small", b"footer", b"cite")
 _RDFA_TERMS = (b"cc:attribution", b"dc:", b"dct:", b"dcterms:")
 #: ... and on a page that names a ccREL / Dublin Core term, every element that may carry it.
-_names_rdfa = (b"meta", b"link", b"script", b"style", b"title", *RDFA_TAGS)
+_TAGS_RDFA = (b"meta", b"link", b"script", b"style", b"title", *RDFA_TAGS)
 #: ``<meta>`` attributes attribution reads (Open Graph, author, Dublin Core, ccREL).
 _ATTRIBUTION_META = re.compile(rb"og:|author|dc|cc:attribution|&")
 #: Entries of one kind (meta names, http-equivs, licences) kept as found; past this many,
@@ -133,7 +134,7 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
     skipped without parsing their attributes."""
     meta = HtmlMeta()
     low = body.lower()  # same offsets: only ASCII letters change
-    search = _tag_re(_names_rdfa if _has_rdfa_terms(low) else _names).search
+    search = _tag_re(_TAGS_RDFA if _has_rdfa_terms(low) else _TAGS).search
     wanted = _meta_filter(names).search if names is not None else None
     pos = 0
     while (match := search(low, pos)) is not None:
