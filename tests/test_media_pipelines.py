@@ -2,7 +2,7 @@
 ``ImagesPipeline`` download go through both gates, with no code in the user's project.
 
 One gallery page names one image per family that can deny a file (the ``Content-Usage``
-header, ``X-Robots-Tag: noai`` and ``noimageai``, IPTC in XMP, a C2PA manifest, the
+header, ``X-Robots-Tag: noai`` and ``noimageai, noindex``, IPTC in XMP, a C2PA manifest, the
 ``tdm-reservation`` header, a robots.txt usage rule), one that robots.txt disallows and one
 that says nothing. In ``enforce`` a denied file is not stored and its result is a failed
 download saying why; in ``tag`` it is stored and its result carries its own record."""
@@ -32,7 +32,7 @@ TRAINING = {"train-ai", "ai-input"}
 FAMILIES: dict[str, tuple[dict[str, str], set[str]]] = {
     "header": ({"Content-Usage": "train-ai=n, ai-use=n, search=n"}, set(PURPOSES)),
     "noai": ({"X-Robots-Tag": "noai"}, TRAINING),
-    "noimageai": ({"X-Robots-Tag": "noimageai"}, TRAINING),
+    "noimageai": ({"X-Robots-Tag": "noimageai, noindex"}, set(PURPOSES)),
     "iptc": ({}, set(PURPOSES)),
     "c2pa": ({}, TRAINING),
     "tdmrep": ({"tdm-reservation": "1"}, TRAINING),
