@@ -27,6 +27,7 @@ from twisted.internet.defer import Deferred
 
 from scrapy_ccsignals.checked import ItemRecord
 from scrapy_ccsignals.gate.provenance import copy_record, unchecked_record
+from scrapy_ccsignals.scrapy_compat import item_pipelines
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -47,10 +48,7 @@ class MediaRecords:
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
 
     def _spider_opened(self) -> None:
-        engine = self.crawler.engine
-        scraper = getattr(engine, "scraper", None)
-        pipelines = getattr(getattr(scraper, "itemproc", None), "middlewares", ())
-        for pipeline in pipelines:
+        for pipeline in item_pipelines(self.crawler.engine):
             if isinstance(pipeline, MediaPipeline):
                 self._wrap(pipeline)
 

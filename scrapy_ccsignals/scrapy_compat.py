@@ -28,6 +28,11 @@ One line per internal: what it is used for, and why no public API serves.
   serves (both of Scrapy's storages set it; undocumented, and no public API says when a
   cached response was fetched). The provenance of a cached response says when it was.
 
+- ``ExecutionEngine.scraper.itemproc.middlewares``: the item pipelines the crawl built, so
+  that the media pipelines among them (``FilesPipeline``, ``ImagesPipeline`` and subclasses)
+  get each stored file's provenance record; Scrapy gives no public list of pipeline
+  instances.
+
 ``Downloader._delay`` (``DOWNLOAD_DELAY``) was used too; the setting serves.
 """
 
@@ -122,6 +127,12 @@ def scheduler_has_pending(engine: Any) -> bool:
     else:
         scheduler = getattr(getattr(engine, "_slot", None), "scheduler", None)
     return scheduler is not None and bool(scheduler.has_pending_requests())
+
+
+def item_pipelines(engine: Any) -> tuple[Any, ...]:
+    """The item pipeline instances of a running crawl, in order (empty when unknown)."""
+    scraper = getattr(engine, "scraper", None)
+    return tuple(getattr(getattr(scraper, "itemproc", None), "middlewares", ()))
 
 
 def stats_method(stats: Any, name: str) -> Callable[..., Any]:

@@ -13,6 +13,7 @@ from scrapy.utils.test import get_crawler
 from scrapy_ccsignals.scrapy_compat import (
     floor_slot,
     floor_slot_delay,
+    item_pipelines,
     raw_header_items,
     scheduler_has_pending,
 )
@@ -88,6 +89,36 @@ async def test_scheduler_has_pending_in_a_real_crawl(server):
     )
     assert len(items) == 3
     assert seen[0] is True and seen[-1] is False
+
+
+@pytest_twisted.ensureDeferred
+async def test_item_pipelines_of_a_real_crawl(server, tmp_path):
+    """item_pipelines() reads engine.scraper.itemproc.middlewares: the media pipeline the
+    crawl was configured with is among them (its files then get provenance records)."""
+    from scrapy.pipelines.files import FilesPipeline
+
+    seen: list[tuple[type, ...]] = []
+
+    class Spider(PagesSpider):
+        name = "pipelines"
+
+        def parse(self, response):
+            seen.append(tuple(type(p) for p in item_pipelines(self.crawler.engine)))
+            yield {"url": response.url}
+
+    origin = server.add_origin(
+        {"/robots.txt": text("User-agent: *\nAllow: /\n"), "/p": {"body": page("p")}}
+    )
+    await run_crawl(
+        [f"{origin}/p"],
+        {
+            "ITEM_PIPELINES": {"scrapy.pipelines.files.FilesPipeline": 1},
+            "FILES_STORE": str(tmp_path),
+        },
+        follow=False,
+        spider_cls=Spider,
+    )
+    assert seen and FilesPipeline in seen[0]
 
 
 def test_stats_method_skips_only_scrapys_spider_argument_shim():
