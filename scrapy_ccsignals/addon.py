@@ -48,7 +48,18 @@ class Addon:
         )
         # Off must mean "as if the add-on were not there" (SIGNALS.md, Two gates, r2): Scrapy's
         # own robots.txt middleware is only replaced when ours will really run.
-        if not settings.getbool("CCSIGNALS_ENABLED", True):
+        try:
+            enabled = settings.getbool("CCSIGNALS_ENABLED", True)
+        except ValueError:
+            from scrapy_ccsignals.config import BOOLEAN, ConfigError
+            from scrapy_ccsignals.extension import config_error
+
+            raise config_error(
+                ConfigError(
+                    f"CCSIGNALS_ENABLED {BOOLEAN}; got {settings.get('CCSIGNALS_ENABLED')!r}"
+                )
+            ) from None
+        if not enabled:
             return
         if (
             _component_priority(settings, "DOWNLOADER_MIDDLEWARES", CCSignalsDownloaderMiddleware)

@@ -6,10 +6,12 @@ of failing later inside a middleware.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from scrapy_ccsignals.records.audit import CRAWL_ID
 from scrapy_ccsignals.signals.ccsignals import CC_SIGNAL_TOKENS
 from scrapy_ccsignals.signals.content_signal import DEFAULT_USE, USE_LEVELS
 from scrapy_ccsignals.signals.license import canonical_license_id
@@ -29,8 +31,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_ACCEPT_CONDITIONS": [],
     "CCSIGNALS_AIPREF_LEGACY": True,
     "CCSIGNALS_ASSET_SCAN_BYTES": 1048576,
-    "CCSIGNALS_AUDIT_LOG": None,
+    "CCSIGNALS_AUDIT_LOG": "audit/%(name)s-%(time)s.jsonl",
+    "CCSIGNALS_AUDIT_LOG_ROTATE_BYTES": 0,
+    "CCSIGNALS_AUDIT_LOG_ROTATE_LINES": 0,
     "CCSIGNALS_CONTENT_USE": None,
+    "CCSIGNALS_CRAWL_ID": None,
     "CCSIGNALS_DEFAULT": "allow",
     "CCSIGNALS_EXCLUDE": {},
     "CCSIGNALS_HEADER_MAX_BYTES": 8192,
@@ -67,11 +72,27 @@ def names_crawler_page(user_agent: str) -> bool:
     return CRAWLER_PAGE_URL.search(user_agent) is not None
 
 
+#: What a boolean setting may be, as Scrapy's ``getbool`` reads it.
+BOOLEAN = "must be a boolean: True/False, true/false or 1/0"
+
+
+def unknown_settings(settings: BaseSettings) -> list[str]:
+    """``CCSIGNALS_*`` names that are no setting of the plugin, each with the closest
+    known name when there is one: a typo must not silently run a different crawl."""
+    found = []
+    for name in sorted(n for n in settings if isinstance(n, str) and n.startswith("CCSIGNALS_")):
+        if name in DEFAULT_SETTINGS:
+            continue
+        close = difflib.get_close_matches(name, DEFAULT_SETTINGS, n=1, cutoff=0.6)
+        found.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return found
+
+
 class ConfigError(ValueError):
     """A ``CCSIGNALS_*`` setting has a value the plugin cannot use."""
 
 
-__all__ = ["DEFAULT_SETTINGS", "Config", "ConfigError", "product_token"]
+__all__ = ["DEFAULT_SETTINGS", "Config", "ConfigError", "product_token", "unknown_settings"]
 
 
 @dataclass(frozen=True)
@@ -81,9 +102,12 @@ class Config:
     aipref_legacy: bool
     asset_scan_bytes: int
     audit_log: str | None
+    audit_log_rotate_bytes: int
+    audit_log_rotate_lines: int
     #: the Content-Signal ``use=`` level the crawl needs (CCSIGNALS_CONTENT_USE, or the
     #: purpose's default)
     content_use: str
+    crawl_id: str | None
     default: str
     exclude: tuple[tuple[str, str], ...]  # (label, path) of each exclusion list
     header_max_bytes: int
@@ -127,7 +151,8 @@ class Config:
                     raise TypeError
                 result = kind(value)
             except (TypeError, ValueError):
-                raise ConfigError(f"{name} must be a {kind.__name__}; got {value!r}") from None
+                what = "an integer" if kind is int else "a number"
+                raise ConfigError(f"{name} must be {what} >= {minimum}; got {value!r}") from None
             if result < minimum:
                 raise ConfigError(f"{name} must be >= {minimum}; got {value!r}")
             return result
@@ -146,7 +171,7 @@ class Config:
             try:
                 return settings.getbool(name, DEFAULT_SETTINGS[name])
             except ValueError:
-                raise ConfigError(f"{name} must be a boolean; got {settings.get(name)!r}") from None
+                raise ConfigError(f"{name} {BOOLEAN}; got {settings.get(name)!r}") from None
 
         enabled = flag("CCSIGNALS_ENABLED")
 
@@ -171,17 +196,43 @@ class Config:
                 )
             licenses = frozenset(spdx for spdx in ids if spdx is not None)
 
-        audit_log = get("CCSIGNALS_AUDIT_LOG")
+        # On by default; None (or "") turns it off, so "set to None" is not "not set".
+        if "CCSIGNALS_AUDIT_LOG" in settings:
+            audit_log = settings["CCSIGNALS_AUDIT_LOG"]
+        else:
+            audit_log = DEFAULT_SETTINGS["CCSIGNALS_AUDIT_LOG"]
         if audit_log is not None and not isinstance(audit_log, str):
-            raise ConfigError(f"CCSIGNALS_AUDIT_LOG must be a path or URI; got {audit_log!r}")
+            raise ConfigError(
+                f"CCSIGNALS_AUDIT_LOG must be a path or URI, or None (no log); got {audit_log!r}"
+            )
+        rotate_lines = number("CCSIGNALS_AUDIT_LOG_ROTATE_LINES", int, 0)
+        rotate_bytes = number("CCSIGNALS_AUDIT_LOG_ROTATE_BYTES", int, 0)
         if audit_log:
             try:
-                audit_log % {"name": "spider", "time": "t"}
+                audit_log % {"name": "spider", "time": "t", "batch_id": 1, "batch_time": "t"}
             except (KeyError, ValueError, TypeError) as exc:
                 raise ConfigError(
-                    f"CCSIGNALS_AUDIT_LOG {audit_log!r}: only %(name)s and %(time)s may be "
-                    f"used, and a literal % is written %%; {type(exc).__name__}: {exc}"
+                    f"CCSIGNALS_AUDIT_LOG {audit_log!r}: only %(name)s, %(time)s, "
+                    "%(batch_id)d and %(batch_time)s may be used, and a literal % is written "
+                    f"%%; {type(exc).__name__}: {exc}"
                 ) from None
+            if (rotate_lines or rotate_bytes) and not (
+                "%(batch_id)" in audit_log or "%(batch_time)" in audit_log
+            ):
+                raise ConfigError(
+                    f"CCSIGNALS_AUDIT_LOG {audit_log!r} must contain %(batch_id)d or "
+                    "%(batch_time)s when CCSIGNALS_AUDIT_LOG_ROTATE_LINES or _ROTATE_BYTES is "
+                    "set (each part needs a name of its own)"
+                )
+        crawl_id = settings.get("CCSIGNALS_CRAWL_ID")
+        if crawl_id is not None and crawl_id != "":
+            if not isinstance(crawl_id, str) or not CRAWL_ID.fullmatch(crawl_id):
+                raise ConfigError(
+                    "CCSIGNALS_CRAWL_ID must be 1-100 letters, digits, '.', '_', ':' or '-'; "
+                    f"got {crawl_id!r}"
+                )
+        else:
+            crawl_id = None
 
         item_field = get("CCSIGNALS_ITEM_FIELD")
         if not isinstance(item_field, str) or not item_field:
@@ -238,7 +289,10 @@ class Config:
             accept_conditions=frozenset(accept),
             aipref_legacy=flag("CCSIGNALS_AIPREF_LEGACY"),
             audit_log=audit_log or None,
+            audit_log_rotate_bytes=rotate_bytes,
+            audit_log_rotate_lines=rotate_lines,
             content_use=content_use,
+            crawl_id=crawl_id,
             default=choice("CCSIGNALS_DEFAULT", DEFAULTS),
             header_max_bytes=number("CCSIGNALS_HEADER_MAX_BYTES", int, 1),
             html_scan_bytes=number("CCSIGNALS_HTML_SCAN_BYTES", int, 0),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import scrapy
@@ -22,7 +23,7 @@ from twisted.python.threadpool import ThreadPool
 
 from scrapy_ccsignals import __version__
 from scrapy_ccsignals.checked import CheckedItems
-from scrapy_ccsignals.config import Config, ConfigError, names_crawler_page
+from scrapy_ccsignals.config import Config, ConfigError, names_crawler_page, unknown_settings
 from scrapy_ccsignals.gate.exclusion import Exclusions
 from scrapy_ccsignals.gate.filemeta import read_file_metadata
 from scrapy_ccsignals.policy.backoff import OriginBackoff
@@ -30,7 +31,7 @@ from scrapy_ccsignals.policy.documents import RslDocuments
 from scrapy_ccsignals.policy.fetcher import PolicyFetcher
 from scrapy_ccsignals.policy.origin import origin_of
 from scrapy_ccsignals.policy.store import open_store
-from scrapy_ccsignals.records.audit import AuditLog, resolve_path
+from scrapy_ccsignals.records.audit import AuditLog, fill_template, new_crawl_id
 from scrapy_ccsignals.records.report import summary_from_stats
 from scrapy_ccsignals.scrapy_compat import stats_method
 from scrapy_ccsignals.signals.c2pa import c2pa_installed
@@ -106,6 +107,13 @@ class CCSignalsExtension:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.cfg = Config.from_settings(crawler.settings)
+        unknown = unknown_settings(crawler.settings)
+        if unknown:
+            logger.warning(
+                "scrapy-ccsignals: unknown setting(s) %s: ignored; the known ones are listed "
+                "in the documentation's settings reference",
+                ", ".join(unknown),
+            )
         self.version = __version__
         self.audit = AuditLog(None)
         self._inc: Any = None  # the stats collector's inc_value, once there is one
@@ -132,12 +140,22 @@ class CCSignalsExtension:
         self.backoff = OriginBackoff(self, self.fetcher.crawl_delay.floor)
         self._c2pa_available: bool | None = None
         self._pool: ThreadPool | None = None
+        #: the id every audit line of this crawl starts with (CCSIGNALS_CRAWL_ID, or new)
+        self.crawl_id = self.cfg.crawl_id or new_crawl_id()
         if self.cfg.audit_log:
             # Opened now, not at spider_opened: a log that cannot be written stops the crawl
             # before it starts, instead of a crawl with no audit trail.
-            path = resolve_path(self.cfg.audit_log, crawler.spidercls.name or "spider")
+            template, name = self.cfg.audit_log, crawler.spidercls.name or "spider"
+            start = datetime.now(timezone.utc)
+            path = fill_template(template, name, start)
             try:
-                self.audit = AuditLog(path)
+                self.audit = AuditLog(
+                    path,
+                    crawl=self.crawl_id,
+                    next_path=lambda batch_id: fill_template(template, name, start, batch_id),
+                    rotate_lines=self.cfg.audit_log_rotate_lines,
+                    rotate_bytes=self.cfg.audit_log_rotate_bytes,
+                )
             except OSError as exc:
                 self.store.close()
                 raise ConfigError(
@@ -277,11 +295,11 @@ class CCSignalsExtension:
             self.inc("ccsignals/exclude/skipped_lines", skipped)
         if self.audit.enabled:
             self._audit_crawl(spider, "started", self.crawl_facts(spider))
+        summary = self.cfg.summary()
+        summary["audit_log"] = str(self.audit.path) if self.audit.enabled else None
+        summary["crawl"] = self.crawl_id
         logger.info(
-            "scrapy-ccsignals %s enabled: %s",
-            self.version,
-            self.cfg.summary(),
-            extra={"spider": spider},
+            "scrapy-ccsignals %s enabled: %s", self.version, summary, extra={"spider": spider}
         )
         if not names_crawler_page(self.cfg.user_agent):
             # The crawler best-practices draft: a crawler MUST be identifiable by its user

@@ -24,6 +24,9 @@ BASE_SETTINGS: dict[str, Any] = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
     "DOWNLOAD_TIMEOUT": 10,
     "RETRY_ENABLED": False,
+    # On by default (audit/<spider>-<time>.jsonl in the working folder): a test that wants
+    # one names its path.
+    "CCSIGNALS_AUDIT_LOG": None,
 }
 
 

@@ -44,20 +44,27 @@ def _entry_points_dir(base: Path) -> Path:
 
 
 def run_scrapy(
-    args: list[str], cwd: Path, timeout: float = 600
+    args: list[str], cwd: Path, timeout: float = 600, stdin: bytes | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``scrapy ARGS...`` from *cwd* (a temporary folder, outside any Scrapy project)."""
+    """``scrapy ARGS...`` from *cwd* (a temporary folder, outside any Scrapy project), with
+    *stdin* as its standard input (else none)."""
     eps = _entry_points_dir(cwd / ".entry-points")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(eps), str(ROOT), *filter(None, [env.get("PYTHONPATH")])]
     )
     env.pop("SCRAPY_SETTINGS_MODULE", None)
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "scrapy", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
-        text=True,
+        input=stdin if stdin is not None else b"",
         timeout=timeout,
+    )
+    return subprocess.CompletedProcess(
+        result.args,
+        result.returncode,
+        result.stdout.decode("utf-8", "replace"),
+        result.stderr.decode("utf-8", "replace"),
     )

@@ -100,14 +100,6 @@ async def test_tag_mode_logs_tagged_items(server, tmp_path):
 
 
 @pytest_twisted.ensureDeferred
-async def test_no_audit_log_by_default(server, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    origin = server.add_origin({"/robots.txt": text(""), "/p": {"body": page("P")}})
-    await run_crawl([origin + "/p"])
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest_twisted.ensureDeferred
 async def test_end_of_crawl_summary(server, caplog):
     import logging
 

@@ -45,6 +45,11 @@ def runspider(tmp_path, *settings: str) -> subprocess.CompletedProcess[str]:
         ("CCSIGNALS_POLICY_STORE=mysql://x", "CCSIGNALS_POLICY_STORE"),
         ("CCSIGNALS_AUDIT_LOG=audit-%d.jsonl", "CCSIGNALS_AUDIT_LOG"),
         ("CCSIGNALS_AUDIT_LOG=blocker/audit.jsonl", "CCSIGNALS_AUDIT_LOG"),
+        # issue 28 item 3: read by the add-on, before the extension (was a traceback)
+        ("CCSIGNALS_ENABLED=flase", "CCSIGNALS_ENABLED must be a boolean: True/False"),
+        ("CCSIGNALS_HTML_SCAN_BYTES=lots", "CCSIGNALS_HTML_SCAN_BYTES must be an integer >= 0"),
+        ("CCSIGNALS_AUDIT_LOG_ROTATE_LINES=10", "must contain %(batch_id)d or %(batch_time)s"),
+        ("CCSIGNALS_CRAWL_ID=a b", "CCSIGNALS_CRAWL_ID must be 1-100 letters"),
     ],
 )
 def test_bad_setting_is_one_line_and_exit_1(tmp_path, setting, named):
@@ -56,6 +61,20 @@ def test_bad_setting_is_one_line_and_exit_1(tmp_path, setting, named):
     assert named in errors[0]
     assert "Traceback" not in result.stderr
     assert "Spider opened" not in result.stderr
+
+
+def test_unknown_setting_is_one_warning_with_the_closest_name(tmp_path):
+    result = runspider(
+        tmp_path, "CCSIGNALS_PURPUSE=search", "CCSIGNALS_AUDIT_LOGG=x.jsonl", "CCSIGNALS_ZZZ=1"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    warnings = [line for line in result.stderr.splitlines() if "unknown setting" in line]
+    assert len(warnings) == 1, result.stderr[-3000:]
+    assert "WARNING" in warnings[0]
+    assert "CCSIGNALS_PURPUSE (did you mean CCSIGNALS_PURPOSE?)" in warnings[0]
+    assert "CCSIGNALS_AUDIT_LOGG (did you mean CCSIGNALS_AUDIT_LOG?)" in warnings[0]
+    assert "CCSIGNALS_ZZZ" in warnings[0]
+    assert "CCSIGNALS_PURPOSE" not in result.stderr.replace("mean CCSIGNALS_PURPOSE", "")
 
 
 def test_good_settings_still_crawl(tmp_path):

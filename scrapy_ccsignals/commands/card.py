@@ -15,6 +15,7 @@ from scrapy_ccsignals import __version__
 from scrapy_ccsignals.commands.base import FileCommand
 from scrapy_ccsignals.records.card import build_card, read_dataset
 from scrapy_ccsignals.records.feeds import Progress
+from scrapy_ccsignals.records.inputs import AUDIT, ITEMS
 from scrapy_ccsignals.records.summary import read_audit
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class Command(FileCommand):
 
     def add_options(self, parser: ArgumentParser) -> None:
         super().add_options(parser)
+        self.add_crawl_options(parser)
         parser.add_argument("--audit", nargs="+", default=[], metavar="AUDIT", required=True)
         parser.add_argument("-o", "--output", metavar="FILE", required=True)
         parser.add_argument("--name", default="", help="dataset name (default: the card's)")
@@ -45,10 +47,19 @@ class Command(FileCommand):
     def run(self, args: list[str], opts: Namespace) -> None:
         if not args:
             raise UsageError("give at least one item feed file")
-        if self.inputs_missing([*args, *opts.audit]):
+        items = self.inputs(args, ITEMS)
+        if items is None:
             return
-        dataset = read_dataset(args, opts.field, Progress("ccsignals-card: items"))
-        summary, _ = read_audit(opts.audit, Progress("ccsignals-card: audit", unit="lines"))
+        audit = self.inputs(opts.audit, AUDIT)
+        if audit is None:
+            return
+        selection = self.select(audit, opts)
+        if selection is None:
+            return
+        dataset = read_dataset(items, opts.field, Progress("ccsignals-card: items"))
+        summary, _ = read_audit(
+            audit, Progress("ccsignals-card: audit", unit="lines"), selection=selection
+        )
         out = Path(opts.output)
         card = build_card(
             dataset,

@@ -10,6 +10,7 @@ from scrapy.exceptions import UsageError
 from scrapy_ccsignals.commands.base import FileCommand
 from scrapy_ccsignals.records.credits import FORMATS, write_credits
 from scrapy_ccsignals.records.feeds import Progress
+from scrapy_ccsignals.records.inputs import ITEMS
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
@@ -35,16 +36,17 @@ class Command(FileCommand):
     def run(self, args: list[str], opts: Namespace) -> None:
         if not args:
             raise UsageError("give at least one item feed file")
-        if self.inputs_missing(args):
+        paths = self.inputs(args, ITEMS)
+        if paths is None:
             return
         progress = Progress("ccsignals-credits")
         if opts.output:
             with open(opts.output, "w", encoding="utf-8", newline="") as out:
-                credits = write_credits(args, out, opts.format, opts.field, progress)
+                credits = write_credits(paths, out, opts.format, opts.field, progress)
             print(
                 f"Credits for {credits.credited:,} works from {len(credits.collections):,} "
                 f"collections written to {opts.output}",
                 file=sys.stderr,
             )
         else:
-            write_credits(args, sys.stdout, opts.format, opts.field, progress)
+            write_credits(paths, sys.stdout, opts.format, opts.field, progress)

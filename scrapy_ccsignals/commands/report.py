@@ -1,5 +1,6 @@
-"""``scrapy ccsignals-report AUDIT.jsonl [AUDIT2.jsonl ...|-]``: summarise audit logs,
-merged (one per worker of a distributed crawl; ``-`` reads standard input)."""
+"""``scrapy ccsignals-report AUDIT.jsonl [AUDIT2.jsonl.gz 'audit/*.jsonl' ...|-]``:
+summarise audit logs, merged (one per worker of a distributed crawl, rotated parts, plain or
+gzip; ``-`` reads standard input), for the latest crawl they hold unless told otherwise."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import UsageError
 
 from scrapy_ccsignals.commands.base import FileCommand
+from scrapy_ccsignals.records.inputs import AUDIT
 from scrapy_ccsignals.records.report import normalise_origin, summarise_files
 from scrapy_ccsignals.records.report_html import render_html
 from scrapy_ccsignals.records.report_text import render_text
@@ -23,13 +25,14 @@ class Command(FileCommand):
     name = "ccsignals-report"
 
     def syntax(self) -> str:
-        return "[options] <audit.jsonl> [<audit.jsonl> ...]   (- reads standard input)"
+        return "[options] <audit.jsonl[.gz]|glob> [...]   (- reads standard input)"
 
     def short_desc(self) -> str:
         return "Summarise scrapy-ccsignals audit logs"
 
     def add_options(self, parser: ArgumentParser) -> None:
         super().add_options(parser)
+        self.add_crawl_options(parser)
         parser.add_argument(
             "--html", metavar="FILE", help="also write a self-contained HTML report"
         )
@@ -50,15 +53,22 @@ class Command(FileCommand):
             raise UsageError("give one or more audit log paths (- for standard input)")
         if args.count("-") > 1:
             raise UsageError("- (standard input) can be given once")
-        if self.inputs_missing(args):
-            return
         if opts.origin:
             try:
                 normalise_origin(opts.origin)
             except ValueError as exc:
                 raise UsageError(f"--origin: {exc}") from None
+        paths = self.inputs(args, AUDIT)
+        if paths is None:
+            return
+        selection = self.select(paths, opts)
+        if selection is None:
+            return
         urls = opts.urls if opts.urls is not None else (1000 if opts.origin else 25)
-        summary = summarise_files(args, origin=opts.origin, urls_per_outcome=max(0, urls))
+        summary = summarise_files(
+            paths, origin=opts.origin, urls_per_outcome=max(0, urls), selection=selection
+        )
+        summary.sources = [(self.shown(path), n) for path, n in summary.sources]
         if opts.json:
             json.dump(summary.as_dict(), sys.stdout, indent=2)
             sys.stdout.write("\n")

@@ -12,6 +12,7 @@ from scrapy.exceptions import UsageError
 from scrapy_ccsignals.commands.base import FileCommand
 from scrapy_ccsignals.records.crawler_page import render_crawler_page
 from scrapy_ccsignals.records.feeds import Progress
+from scrapy_ccsignals.records.inputs import AUDIT
 from scrapy_ccsignals.records.summary import Crawler, read_audit, render_summary
 
 if TYPE_CHECKING:
@@ -22,13 +23,14 @@ class Command(FileCommand):
     name = "ccsignals-summary"
 
     def syntax(self) -> str:
-        return "[options] <audit.jsonl> [<audit2.jsonl> ...]"
+        return "[options] <audit.jsonl[.gz]|glob> [...]"
 
     def short_desc(self) -> str:
         return "Write the crawl's part of the EU AI Act training-content summary"
 
     def add_options(self, parser: ArgumentParser) -> None:
         super().add_options(parser)
+        self.add_crawl_options(parser)
         parser.add_argument("-o", "--output", metavar="FILE", help="Markdown file (default stdout)")
         parser.add_argument(
             "--crawler-page", metavar="FILE", help="also write a public HTML page about the crawler"
@@ -58,9 +60,15 @@ class Command(FileCommand):
     def run(self, args: list[str], opts: Namespace) -> None:
         if not args:
             raise UsageError("give at least one audit log")
-        if self.inputs_missing(args):
+        paths = self.inputs(args, AUDIT)
+        if paths is None:
             return
-        summary, facts = read_audit(args, Progress("ccsignals-summary", unit="lines"))
+        selection = self.select(paths, opts)
+        if selection is None:
+            return
+        summary, facts = read_audit(
+            paths, Progress("ccsignals-summary", unit="lines"), selection=selection
+        )
         token = opts.token
         if not token and opts.user_agent:
             from scrapy_ccsignals.config import product_token

@@ -1,24 +1,33 @@
 """The audit log: one JSON line per decision, written off the reactor thread.
 
-The crawl serialises each record to its JSON line (a few microseconds of CPU, no I/O) and
-appends it to a list under a lock. A background thread takes the list every
-``FLUSH_INTERVAL`` seconds, or sooner when ``BATCH`` lines wait, and writes and flushes
-whole lines, so a crash leaves every written line readable and loses at most the last
-interval. ``close()`` writes what is left and waits for the thread. Handing lines over one
-by one instead would wake the thread for every line and cost more than the rest of the
-plugin.
+The crawl serialises each record to its JSON line (a few microseconds of CPU, no I/O),
+prefixed with the crawl's id so every line says which crawl wrote it, and appends it to a
+list under a lock. A background thread takes the list every ``FLUSH_INTERVAL`` seconds, or
+sooner when ``BATCH`` lines wait, and writes and flushes whole lines, so a crash leaves
+every written line readable and loses at most the last interval. ``close()`` writes what is
+left and waits for the thread. Handing lines over one by one instead would wake the thread
+for every line and cost more than the rest of the plugin.
+
+A path ending in ``.gz`` is written as gzip, one gzip member per batch (a crash leaves every
+flushed member readable; ``records.inputs`` reads them as one stream). With a rotation limit
+the thread starts the next file, named by the ``%(batch_id)d``/``%(batch_time)s``
+placeholders as in Scrapy's ``FEEDS``, before a file would exceed the limit.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import math
+import re
+import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 logger = logging.getLogger(__name__)
 
@@ -51,29 +60,85 @@ def utc_now() -> str:
     return iso_time(time.time())
 
 
-def resolve_path(template: str, spider_name: str) -> Path:
-    """A ``FEEDS``-like URI or path with ``%(name)s``/``%(time)s`` placeholders, as a path."""
+PLACEHOLDERS = ("name", "time", "batch_id", "batch_time")
+#: A crawl id: what ``CCSIGNALS_CRAWL_ID`` may hold (it is written unescaped).
+CRAWL_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+
+
+def new_crawl_id(timestamp: float | None = None) -> str:
+    """A crawl id, sortable by start time and unique: ``20261203T111542Z-3fa9c1``."""
+    stamp = time.gmtime(time.time() if timestamp is None else timestamp)
+    return f"{time.strftime('%Y%m%dT%H%M%SZ', stamp)}-{secrets.token_hex(3)}"
+
+
+def fill_template(template: str, spider_name: str, start: datetime, batch_id: int = 1) -> Path:
+    """A ``FEEDS``-like URI or path with its placeholders filled: ``%(name)s`` (spider),
+    ``%(time)s`` (the crawl's UTC start), ``%(batch_id)d`` (the rotated part, from 1) and
+    ``%(batch_time)s`` (when the part was started, UTC, microseconds)."""
     if template.startswith("file://"):
         template = template[len("file://") :]
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%S")
-    return Path(template % {"name": spider_name, "time": stamp})
+    now = datetime.now(timezone.utc) if batch_id > 1 else start
+    return Path(
+        template
+        % {
+            "name": spider_name,
+            "time": start.strftime("%Y-%m-%dT%H-%M-%S"),
+            "batch_id": batch_id,
+            "batch_time": now.strftime("%Y-%m-%dT%H-%M-%S.%f"),
+        }
+    )
+
+
+def resolve_path(template: str, spider_name: str) -> Path:
+    """The first file of *template* for a crawl starting now."""
+    return fill_template(template, spider_name, datetime.now(timezone.utc))
 
 
 class AuditLog:
-    """Append-only JSON-lines writer; a no-op when no path is configured."""
+    """Append-only JSON-lines writer; a no-op when no path is configured.
 
-    def __init__(self, path: Path | None):
+    *crawl* is the id written first on every line. *next_path* names the file of each
+    rotated part (``batch_id`` 2, 3...), started before the current one would hold more
+    than *rotate_lines* lines or *rotate_bytes* bytes (counted before compression; a file
+    holds at least one line)."""
+
+    def __init__(
+        self,
+        path: Path | None,
+        *,
+        crawl: str | None = None,
+        next_path: Callable[[int], Path] | None = None,
+        rotate_lines: int = 0,
+        rotate_bytes: int = 0,
+    ):
         self.path = path
+        self.crawl = crawl if crawl is not None else new_crawl_id()
+        self._prefix = '{"crawl": "' + self.crawl + '", '
+        #: every file written so far, in order
+        self.paths: list[Path] = []
+        self._next_path = next_path
+        self._rotate_lines = rotate_lines if next_path is not None else 0
+        self._rotate_bytes = rotate_bytes if next_path is not None else 0
+        self._batch_id = 1
+        self._lines = 0
+        self._bytes = 0
         self._pending: list[str] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closing = False
         self._thread: threading.Thread | None = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("a", encoding="utf-8")
+            self._file = self._open(path)
             self._thread = threading.Thread(target=self._run, name="ccsignals-audit", daemon=True)
             self._thread.start()
+
+    def _open(self, path: Path) -> IO[bytes]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("ab")
+        self.path = path
+        self.paths.append(path)
+        self._gzip = path.name.endswith(".gz")
+        return handle
 
     @property
     def enabled(self) -> bool:
@@ -112,10 +177,13 @@ class AuditLog:
             return
         if "time" not in record:
             record["time"] = utc_now()
+        record.pop("crawl", None)  # the writer's own id comes first
         # Serialised now: the line says what was decided at this moment even if the
         # spider or a pipeline later changes the lists it shares with the item, and a
         # string waiting for the writer costs the garbage collector nothing.
-        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+        body = json.dumps(record, ensure_ascii=False, default=str)
+        # The crawl id first, so a reader tells crawls apart without parsing each line.
+        line = self._prefix + body[1:] + "\n" if len(body) > 2 else self._prefix[:-2] + "}\n"
         with self._lock:
             self._pending.append(line)
             if len(self._pending) >= BATCH:
@@ -127,14 +195,44 @@ class AuditLog:
             self._wake.clear()
         return batch
 
+    def _emit(self, data: bytes) -> None:
+        if not data:
+            return
+        if self._gzip:
+            data = gzip.compress(data, compresslevel=6, mtime=0)
+        self._file.write(data)
+        self._file.flush()
+
     def _write_batch(self, batch: list[str]) -> None:
         if not batch:
             return
         try:
-            self._file.writelines(batch)
-            self._file.flush()
+            if not (self._rotate_lines or self._rotate_bytes):
+                self._emit("".join(batch).encode("utf-8"))
+                return
+            chunk: list[bytes] = []
+            for line in batch:
+                data = line.encode("utf-8")
+                if self._lines and (
+                    (self._rotate_lines and self._lines >= self._rotate_lines)
+                    or (self._rotate_bytes and self._bytes + len(data) > self._rotate_bytes)
+                ):
+                    self._emit(b"".join(chunk))
+                    chunk = []
+                    self._rotate()
+                chunk.append(data)
+                self._lines += 1
+                self._bytes += len(data)
+            self._emit(b"".join(chunk))
         except OSError:
             logger.exception("Cannot write the ccsignals audit log %s", self.path)
+
+    def _rotate(self) -> None:
+        assert self._next_path is not None
+        self._file.close()
+        self._batch_id += 1
+        self._lines = self._bytes = 0
+        self._file = self._open(self._next_path(self._batch_id))
 
     def _run(self) -> None:
         while not self._closing:

@@ -2,7 +2,7 @@
 
 Scrapy's feed exports write JSON lines (``.jsonl``, ``.jl``), a JSON array (``.json``,
 one item per line unless ``FEED_EXPORT_INDENT`` is set) or CSV, where a dict field such as
-the provenance record is written as its Python ``repr``. All three are streamed: memory
+the provenance record is written as its Python ``repr``. All three are streamed, plain or gzip (Scrapy's ``GzipPlugin``): memory
 holds one item (capped at ``MAX_ITEM_BYTES``), never the file. A line or item that does not
 parse is counted, not fatal: a dataset with one torn line still gets its credits.
 Also the progress line the dataset commands print on long inputs.
@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import ast
 import csv
+import io
 import json
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
+
+from scrapy_ccsignals.records.inputs import open_binary
 
 MAX_ITEM_BYTES = 64 * 1024 * 1024
 _CHUNK = 1 << 20
@@ -62,19 +66,31 @@ class Progress:
 
 
 def feed_format(path: str) -> str:
-    """``jsonl``, ``json`` or ``csv``: by extension, else by the first byte."""
-    lower = path.lower()
+    """``jsonl``, ``json`` or ``csv``: by extension (under a ``.gz``), else by the first
+    byte."""
+    lower = path.lower().removesuffix(".gz")
     for suffix, kind in ((".jsonl", "jsonl"), (".jl", "jsonl"), (".ndjson", "jsonl"),
                          (".json", "json"), (".csv", "csv")):  # fmt: skip
         if lower.endswith(suffix):
             return kind
-    with open(path, "rb") as handle:
+    with open_binary(path) as handle:
         first = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     return {b"[": "json", b"{": "jsonl"}.get(first, "csv")
 
 
+@contextmanager
+def _text(path: str, newline: str | None = None) -> Iterator[IO[str]]:
+    """*path* (plain or gzip) as text; bytes that are not UTF-8 are replaced."""
+    with open_binary(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline=newline)
+        try:
+            yield text
+        finally:
+            text.detach()
+
+
 def _jsonl(path: str, stats: FeedStats) -> Iterator[Any]:
-    with open(path, "rb") as handle:
+    with open_binary(path) as handle:
         for raw in handle:
             if not raw.strip():
                 continue
@@ -88,7 +104,7 @@ def _json_array(path: str, stats: FeedStats) -> Iterator[Any]:
     """A JSON array, one element at a time, however it is laid out: the buffer holds the
     element being decoded and the rest of one read."""
     decoder = json.JSONDecoder()
-    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+    with _text(path) as handle:
         buf, pos, eof, started = "", 0, False, False
         while True:
             while True:  # skip blanks (and the commas between elements), reading as needed
@@ -123,7 +139,7 @@ def _json_array(path: str, stats: FeedStats) -> Iterator[Any]:
 
 
 def _csv(path: str, stats: FeedStats) -> Iterator[Any]:
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+    with _text(path, newline="") as handle:
         for row in csv.DictReader(handle):
             item: dict[str, Any] = {}
             for key, value in row.items():

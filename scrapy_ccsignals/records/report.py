@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from scrapy_ccsignals.records.crawls import LineCounts, Selection, read_records
+from scrapy_ccsignals.records.inputs import ReadStats
+
+if TYPE_CHECKING:
+    from scrapy_ccsignals.records.feeds import Progress
 
 #: Outcomes in display order; every request has one.
 OUTCOMES = ("allowed", "conditional", "denied", "unchecked", "forbidden", "error", "ignored")
@@ -119,9 +124,11 @@ class Tally:
     conditions: Counter[str] = field(default_factory=Counter)
     licenses: Counter[str] = field(default_factory=Counter)
     policies: Counter[str] = field(default_factory=Counter)
-    #: the last line seen per policy kind: outcome, status, url, cached, detail
+    #: the last line seen per policy kind: outcome, status, url, cached, detail; an
+    #: origin's own fact, so the overall tally (``per_origin`` False) keeps none
     policy_files: dict[str, dict[str, Any]] = field(default_factory=dict)
     rsl: Counter[str] = field(default_factory=Counter)  # RSL licence URLs seen
+    per_origin: bool = True
 
     def count(self, outcome: str) -> int:
         return getattr(self, _FIELD[outcome])
@@ -134,7 +141,7 @@ class Tally:
                 return
             kind = _text(policy.get("kind", "?"))
             bump(self.policies, f"{kind} {_text(policy.get('outcome', '?'))}")
-            if kind in self.policy_files or len(self.policy_files) < 8:
+            if self.per_origin and (kind in self.policy_files or len(self.policy_files) < 8):
                 self.policy_files[kind] = {
                     k: _text(policy[k]) if isinstance(policy.get(k), str) else policy.get(k)
                     for k in ("outcome", "status", "url", "cached", "fetched_at", "detail")
@@ -185,6 +192,8 @@ class Tally:
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
+        if not data.pop("per_origin"):
+            del data["policy_files"]
         for key, value in data.items():
             if isinstance(value, Counter):
                 data[key] = dict(value.most_common())
@@ -219,7 +228,7 @@ class Summary:
     bad_lines: int = 0
     sources: list[tuple[str, int]] = field(default_factory=list)  # (log, lines read)
     origin_filter: str | None = None
-    overall: Tally = field(default_factory=Tally)
+    overall: Tally = field(default_factory=lambda: Tally(per_origin=False))
     origins: dict[str, Tally] = field(default_factory=dict)
     crawls: list[dict[str, Any]] = field(default_factory=list)  # `crawl` `started` lines
     finished: list[dict[str, Any]] = field(default_factory=list)  # `crawl` `finished` lines
@@ -231,6 +240,11 @@ class Summary:
     urls_per_outcome: int = 25
     samples: dict[str, dict[str, list[Sample]]] = field(default_factory=dict)
     sampled: int = 0
+    #: crawls the logs hold, and the ids reported on (None: all of them)
+    crawls_in_logs: int = 0
+    selected: list[str] | None = None
+    other_crawl_lines: int = 0  # lines of crawls not reported on
+    truncated: list[str] = field(default_factory=list)  # gzip files cut short
 
     @property
     def items_kept(self) -> int | None:
@@ -261,6 +275,10 @@ class Summary:
             "bad_lines": self.bad_lines,
             "sources": [{"log": s, "lines": n} for s, n in self.sources],
             "origin": self.origin_filter,
+            "crawls_in_logs": self.crawls_in_logs,
+            "selected_crawls": self.selected,
+            "other_crawl_lines": self.other_crawl_lines,
+            "truncated_logs": self.truncated,
             "crawls": self.crawls,
             "period": [self.first_time, self.last_time] if self.first_time else None,
             "items_kept": self.items_kept,
@@ -366,24 +384,38 @@ def summarise(
     return summary
 
 
-def _read(path: str) -> Iterator[bytes]:
-    if path == "-":
-        yield from sys.stdin.buffer
-        return
-    with open(path, "rb") as handle:  # iterating a file streams it line by line
-        yield from handle
-
-
 def summarise_files(
-    paths: Iterable[str], origin: str | None = None, urls_per_outcome: int = 25
+    paths: Iterable[str],
+    origin: str | None = None,
+    urls_per_outcome: int = 25,
+    selection: Selection | None = None,
+    also: Callable[[dict[str, Any]], None] | None = None,
+    progress: Progress | None = None,
 ) -> Summary:
-    """One summary of several logs (``-`` is standard input), e.g. one per worker."""
+    """One summary of several logs (plain or gzip; ``-`` is standard input), e.g. one per
+    worker or the rotated parts of one log: the crawls *selection* names (all without
+    one). *also* sees each line of those crawls too (one pass for several summaries)."""
     summary = Summary(urls_per_outcome=urls_per_outcome)
     summary.origin_filter = normalise_origin(origin) if origin else None
-    for path in paths:
-        before = summary.lines
-        summarise(_read(path), summary=summary)
-        summary.sources.append((path, summary.lines - before))
+    paths = list(paths)
+    counts = LineCounts()
+    read = ReadStats()
+    for _path, line in read_records(paths, selection, read, counts):
+        if progress is not None:
+            progress.tick()
+        summary.add(line)
+        if also is not None:
+            also(line)
+    if progress is not None:
+        progress.done()
+    summary.lines = sum(counts.lines.values())
+    summary.bad_lines = counts.bad
+    summary.other_crawl_lines = counts.skipped
+    summary.sources = [(path, counts.lines.get(path, 0)) for path in paths]
+    summary.truncated = read.truncated
+    if selection is not None:
+        summary.crawls_in_logs = len(selection.found)
+        summary.selected = sorted(selection.chosen) if selection.chosen is not None else None
     return summary
 
 

@@ -10,9 +10,9 @@ respect reservations of rights under Article 4(3) of the DSM Directive. The audi
 holds every fact for those parts; the fields it cannot know (provider, model, other
 sources, signatory status...) are placeholders marked ``[PROVIDER: ...]``.
 
-Counts come from :func:`scrapy_ccsignals.records.report.summarise` over the same lines,
-so they equal what ``scrapy ccsignals-report`` prints; sizes come from the ``bytes`` field
-of ``response`` lines. Both passes stream: memory grows with origins and hosts, not lines.
+Counts come from :func:`scrapy_ccsignals.records.report.summarise_files` over the same
+lines, so they equal what ``scrapy ccsignals-report`` prints; sizes come from the ``bytes``
+field of ``response`` lines. The pass streams: memory grows with origins and hosts, not lines.
 The public page describing the crawler is written by :mod:`.crawler_page`.
 """
 
@@ -21,13 +21,16 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy_ccsignals.records.feeds import Progress
-from scrapy_ccsignals.records.report import Summary, summarise
+from scrapy_ccsignals.records.report import Summary, summarise_files
+
+if TYPE_CHECKING:
+    from scrapy_ccsignals.records.crawls import Selection
 
 PLACEHOLDER = "[PROVIDER: {}]"
 TOP_SHARE = 0.10  # the template: top 10 % of domain names by size of content
@@ -154,15 +157,6 @@ def host_of(origin_or_url: str) -> str:
         return "?"
 
 
-def _lines(paths: list[str], progress: Progress | None) -> Iterator[bytes]:
-    for path in paths:
-        with open(path, "rb") as handle:
-            for raw in handle:
-                if progress is not None:
-                    progress.tick()
-                yield raw
-
-
 def facts_of(lines: Iterable[str | bytes]) -> AuditFacts:
     facts = AuditFacts()
     for raw in lines:
@@ -177,17 +171,14 @@ def facts_of(lines: Iterable[str | bytes]) -> AuditFacts:
     return facts
 
 
-def read_audit(paths: list[str], progress: Progress | None = None) -> tuple[Summary, AuditFacts]:
-    """The report's summary of one or more audit logs (as ``summarise_files`` folds them,
-    with progress) and their sizes: two streamed passes, so the counts are the report's."""
-    summary = Summary()
-    for path in paths:
-        before = summary.lines
-        summarise(_lines([path], progress), summary=summary)
-        summary.sources.append((path, summary.lines - before))
-    facts = facts_of(_lines(paths, None))
-    if progress is not None:
-        progress.done()
+def read_audit(
+    paths: list[str], progress: Progress | None = None, selection: Selection | None = None
+) -> tuple[Summary, AuditFacts]:
+    """The report's summary of one or more audit logs (plain or gzip; the crawls of
+    *selection*, all without one) and their sizes, in one streamed pass, so the counts are
+    the report's."""
+    facts = AuditFacts()
+    summary = summarise_files(paths, selection=selection, also=facts.add, progress=progress)
     return summary, facts
 
 
