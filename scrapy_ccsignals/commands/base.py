@@ -5,9 +5,11 @@ logs that hold several (``--crawl ID``, ``--all-crawls``, else the latest, said 
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
@@ -24,7 +26,7 @@ from scrapy_ccsignals.records.inputs import (
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
 #: What each kind of input is, for the line that says which one a command expected.
 EXPECTED = {
@@ -33,6 +35,19 @@ EXPECTED = {
     ITEMS: "an items feed (the items a crawl exported, e.g. with -O items.jsonl)",
 }
 WHAT = {AUDIT: "an audit log", ITEMS: "an items feed"}
+
+
+@contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """Standard output to a reader that may stop early (``| head``): what it did not read
+    is dropped quietly, instead of a ``BrokenPipeError`` traceback at exit."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's advice: point stdout at devnull so the flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 class FileCommand(ScrapyCommand):
@@ -45,6 +60,18 @@ class FileCommand(ScrapyCommand):
     def __init__(self) -> None:
         super().__init__()
         self._spool: tempfile._TemporaryFileWrapper[bytes] | None = None
+
+    def run(self, args: list[str], opts: Namespace) -> None:
+        try:
+            with reader_may_leave():
+                self.main(args, opts)
+        finally:
+            if self._spool is not None:
+                self._spool.close()
+
+    def main(self, args: list[str], opts: Namespace) -> None:
+        """The command itself; its standard output may go to a reader that stops early."""
+        raise NotImplementedError
 
     def fail(self, message: str) -> None:
         """One line on stderr, exit code 2."""

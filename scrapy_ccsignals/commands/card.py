@@ -17,9 +17,21 @@ from scrapy_ccsignals.records.card import build_card, read_dataset
 from scrapy_ccsignals.records.feeds import Progress
 from scrapy_ccsignals.records.inputs import AUDIT, ITEMS
 from scrapy_ccsignals.records.summary import read_audit
+from scrapy_ccsignals.records.words import counted
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
+
+    from scrapy_ccsignals.records.report import Summary
+
+
+def crawl_name(summary: Summary, items: list[str]) -> str:
+    """The dataset's default name: the crawl's (its spider's) name, else the first feed's."""
+    spiders = [s for s in summary.facts().get("spider", []) if s != "-"] if summary.crawls else []
+    if spiders:
+        return ", ".join(spiders)
+    first = Path(items[0]).name
+    return first.split(".", 1)[0] or first
 
 
 class Command(FileCommand):
@@ -36,7 +48,9 @@ class Command(FileCommand):
         self.add_crawl_options(parser)
         parser.add_argument("--audit", nargs="+", default=[], metavar="AUDIT", required=True)
         parser.add_argument("-o", "--output", metavar="FILE", required=True)
-        parser.add_argument("--name", default="", help="dataset name (default: the card's)")
+        parser.add_argument(
+            "--name", default="", help="dataset name (default: the crawl's spider name)"
+        )
         parser.add_argument("--description", default="")
         parser.add_argument("--url", default="", help="the dataset's web page")
         parser.add_argument(
@@ -44,7 +58,7 @@ class Command(FileCommand):
         )
         parser.add_argument("--field", default="ccsignals", help="the provenance field")
 
-    def run(self, args: list[str], opts: Namespace) -> None:
+    def main(self, args: list[str], opts: Namespace) -> None:
         if not args:
             raise UsageError("give at least one item feed file")
         items = self.inputs(args, ITEMS)
@@ -64,7 +78,7 @@ class Command(FileCommand):
         card = build_card(
             dataset,
             summary,
-            name=opts.name or out.stem,
+            name=opts.name or crawl_name(summary, items),
             description=opts.description,
             url=opts.url,
             license=opts.license,
@@ -74,6 +88,6 @@ class Command(FileCommand):
         )
         out.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(
-            f"Croissant card for {dataset.read.items:,} items written to {opts.output}",
+            f"Croissant card for {counted(dataset.read.items, 'item')} written to {opts.output}",
             file=sys.stderr,
         )

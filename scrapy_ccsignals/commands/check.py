@@ -18,6 +18,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from w3lib.url import is_url
 
+from scrapy_ccsignals.commands.base import reader_may_leave
 from scrapy_ccsignals.config import Config, ConfigError
 from scrapy_ccsignals.downloadermiddleware import ATTRIBUTION_PENDING, ForbiddenByRobots
 from scrapy_ccsignals.extension import CCSignalsExtension
@@ -118,11 +119,12 @@ class Command(ScrapyCommand):
         record = result.get("record") or self._failed_record(
             url, result.get("error"), crawler, agent
         )
-        if opts.json:
-            json.dump(record, sys.stdout, indent=2)
-            sys.stdout.write("\n")
-        else:
-            print(explain_text(record, cfg.purpose))
+        with reader_may_leave():
+            if opts.json:
+                json.dump(record, sys.stdout, indent=2)
+                sys.stdout.write("\n")
+            else:
+                print(explain_text(record, cfg.purpose))
         self.exitcode = exit_code(record)
 
     def _fail(self, line: str) -> None:
@@ -145,8 +147,10 @@ class Command(ScrapyCommand):
             if error.policy.get("status") is None and error.policy.get("outcome") == UNREACHABLE:
                 # The origin could not be reached at all: an error, not a publisher's "no".
                 detail = str(error.policy.get("detail") or "unreachable")
-                kind = detail.split(":", 1)[0] if ":" in detail else "Unreachable"
-                return error_record(url, kind, detail, agent, policies)
+                kind, _, message = detail.partition(": ")
+                if not message:  # no "Type: message" form: the detail is the message
+                    kind, message = "Unreachable", detail
+                return error_record(url, kind, message, agent, policies)
             return forbidden_record(url, error.reason, error.policy, agent)
         if error is None:
             return error_record(

@@ -11,6 +11,7 @@ from scrapy_ccsignals.commands.base import FileCommand
 from scrapy_ccsignals.records.credits import FORMATS, write_credits
 from scrapy_ccsignals.records.feeds import Progress
 from scrapy_ccsignals.records.inputs import ITEMS
+from scrapy_ccsignals.records.words import counted
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
@@ -33,7 +34,7 @@ class Command(FileCommand):
             "--field", default="ccsignals", help="the items' provenance field (default ccsignals)"
         )
 
-    def run(self, args: list[str], opts: Namespace) -> None:
+    def main(self, args: list[str], opts: Namespace) -> None:
         if not args:
             raise UsageError("give at least one item feed file")
         paths = self.inputs(args, ITEMS)
@@ -44,8 +45,8 @@ class Command(FileCommand):
             with open(opts.output, "w", encoding="utf-8", newline="") as out:
                 credits = write_credits(paths, out, opts.format, opts.field, progress)
             print(
-                f"Credits for {credits.credited:,} works from {len(credits.collections):,} "
-                f"collections written to {opts.output}",
+                f"Credits for {counted(credits.credited, 'work')} from "
+                f"{counted(len(credits.collections), 'collection')} written to {opts.output}",
                 file=sys.stderr,
             )
         else:

@@ -48,7 +48,7 @@ class Command(FileCommand):
             help="held-back URLs listed per origin and outcome (default 25; 1000 with --origin)",
         )
 
-    def run(self, args: list[str], opts: Namespace) -> None:
+    def main(self, args: list[str], opts: Namespace) -> None:
         if not args:
             raise UsageError("give one or more audit log paths (- for standard input)")
         if args.count("-") > 1:

@@ -57,7 +57,7 @@ class Command(FileCommand):
             "--rendered", action="store_true", help="the crawler renders pages (runs JavaScript)"
         )
 
-    def run(self, args: list[str], opts: Namespace) -> None:
+    def main(self, args: list[str], opts: Namespace) -> None:
         if not args:
             raise UsageError("give at least one audit log")
         paths = self.inputs(args, AUDIT)

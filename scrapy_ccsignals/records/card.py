@@ -24,6 +24,7 @@ from typing import Any
 from scrapy_ccsignals.records.feeds import FeedStats, Progress, feed_format, iter_items
 from scrapy_ccsignals.records.report import Summary
 from scrapy_ccsignals.records.summary import measures
+from scrapy_ccsignals.records.words import counted
 
 CROISSANT = "http://mlcommons.org/croissant/1.1"
 RAI = "http://mlcommons.org/croissant/RAI/1.0"
@@ -222,7 +223,7 @@ def _record_set(feed: FeedFacts, file_id: str, field_name: str) -> dict[str, Any
         "@type": "cr:RecordSet",
         "@id": rs_id,
         "name": f"{file_id} items",
-        "description": f"{feed.items:,} items of {file_id}",
+        "description": f"{counted(feed.items, 'item')} of {file_id}",
         "field": fields,
     }
 
@@ -249,14 +250,16 @@ def build_card(
     kept = o.allowed + o.allowed_with_conditions
     collection = (
         f"Web crawl by {agents} with Scrapy and scrapy-ccsignals {plugin}, for {purpose}. "
-        f"{o.requests:,} requests to {len(summary.origins):,} sites: {o.fetched:,} responses "
-        f"fetched, {o.forbidden:,} requests not sent because robots.txt forbade them, "
-        f"{kept:,} responses kept and {o.denied:,} withheld because their use was "
-        f"reserved. The dataset holds {dataset.read.items:,} items, each with its "
+        f"{counted(o.requests, 'request')} to {counted(len(summary.origins), 'site')}: "
+        f"{counted(o.fetched, 'response')} fetched, {counted(o.forbidden, 'request')} not sent "
+        f"because robots.txt forbade them, {counted(kept, 'response')} kept and "
+        f"{o.denied:,} withheld because their use was reserved. The dataset holds "
+        f"{counted(dataset.read.items, 'item')}, each with its "
         f"provenance (URL, fetch time, SHA-256, licence, signals, decision and reasons)."
     )
     preprocessing = [
-        f"{name_} ({spec}): {requests:,} requests not sent, {responses:,} responses withheld"
+        f"{name_} ({spec}): {counted(requests, 'request')} not sent, "
+        f"{counted(responses, 'response')} withheld"
         for name_, spec, requests, responses in measures(summary)
     ]
     preprocessing.append(
@@ -264,7 +267,9 @@ def build_card(
         f"{o.items_tagged:,}."
     )
     if o.conditions or dataset.conditions:
-        conditions = ", ".join(f"{k} ({v:,} items)" for k, v in dataset.conditions.most_common())
+        conditions = ", ".join(
+            f"{k} ({counted(v, 'item')})" for k, v in dataset.conditions.most_common()
+        )
         limitations = [
             "CC-signal conditions accepted by the crawl, which every user of the dataset must "
             f"honour: {conditions or 'none in the items'}. cc-cr (Credit) asks at a minimum "

@@ -26,6 +26,7 @@ from typing import IO, Any
 from urllib.parse import quote, urlsplit
 
 from scrapy_ccsignals.records.feeds import FeedStats, Progress, iter_items
+from scrapy_ccsignals.records.words import counted
 
 FORMATS = ("md", "csv", "json")
 MAX_NAMES = 32  # distinct site names / licences kept per collection (hostile pages vary them)
@@ -318,8 +319,8 @@ def _write_head(credits: Credits, out: IO[str], fmt: str, paths: list[str]) -> N
         return
     out.write("# Credits\n\n")
     out.write(
-        f"This dataset holds {credits.credited:,} works from {len(credits.collections):,} "
-        "collections (web sites). Cite the dataset, and each collection and work as below.\n\n"
+        f"This dataset holds {counted(credits.credited, 'work')} from "
+        f"{counted(len(credits.collections), 'collection')} (web sites). Cite the dataset, and each collection and work as below.\n\n"
     )
     out.write("## Collections\n\n")
     out.write("| collection | site | works | licences | conditions accepted |\n")
@@ -330,11 +331,11 @@ def _write_head(credits: Credits, out: IO[str], fmt: str, paths: list[str]) -> N
         out.write("| " + " | ".join(_md(cell) for cell in cells) + " |\n")
     skipped = []
     if credits.denied:
-        skipped.append(f"{credits.denied:,} items marked `deny` in their provenance")
+        skipped.append(f"{counted(credits.denied, 'item')} marked `deny` in their provenance")
     if credits.without_provenance:
-        skipped.append(f"{credits.without_provenance:,} items without provenance")
+        skipped.append(f"{counted(credits.without_provenance, 'item')} without provenance")
     if credits.feeds.bad:
-        skipped.append(f"{credits.feeds.bad:,} unreadable entries")
+        skipped.append(f"{counted(credits.feeds.bad, 'unreadable entry')}")
     if skipped:
         out.write(f"\nNot credited: {'; '.join(skipped)}.\n")
     out.write("\n## Works\n\n")

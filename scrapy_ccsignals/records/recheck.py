@@ -22,6 +22,7 @@ from typing import Any
 
 from scrapy_ccsignals.records.feeds import FeedStats, Progress, iter_items
 from scrapy_ccsignals.records.report import printable
+from scrapy_ccsignals.records.words import counted
 from scrapy_ccsignals.signals.base import LAYER_FILE, LAYER_HEADER, LAYER_HTML, Signal
 
 #: Layers of a response's own signals, kept from the item's provenance.
@@ -239,7 +240,7 @@ def render_changes(
         for note, count in entry.notes.most_common():
             out.append(f"  note {count}: {printable(note)}")
     out.append(
-        f"Total: {total.kept + total.withdrawn} items, {total.kept} kept, "
+        f"Total: {counted(total.kept + total.withdrawn, 'item')}, {total.kept} kept, "
         f"{total.withdrawn} withdrawn ({total.newly_withdrawn} newly withdrawn)"
     )
     return "\n".join(out)

@@ -27,6 +27,7 @@ from scrapy_ccsignals.records.report_svg import (
     timeline,
 )
 from scrapy_ccsignals.records.report_text import label, ranked
+from scrapy_ccsignals.records.words import counted
 
 MEANING = {
     "allowed": "fetched; no signal reserves the purpose, or one allows it",
@@ -57,7 +58,9 @@ def _header(summary: Summary) -> str:
         shown = ", ".join(values) if values else "not recorded"
         return f"<dt>{esc(name)}</dt><dd>{_t(shown)}</dd>"
 
-    logs = "".join(f"<li><code>{_t(s)}</code> ({n} lines)</li>" for s, n in summary.sources)
+    logs = "".join(
+        f"<li><code>{_t(s)}</code> ({counted(n, 'line')})</li>" for s, n in summary.sources
+    )
     period = f"{esc(summary.first_time)} to {esc(summary.last_time)}" if summary.first_time else "-"
     missing = (
         ""
@@ -77,8 +80,8 @@ def _header(summary: Summary) -> str:
         + fact("Licences required", "licenses")
         + fact("Plugin version", "plugin")
         + f"<dt>Period</dt><dd>{period}</dd>"
-        + f"<dt>Audit logs</dt><dd><ul>{logs}</ul>{summary.lines} lines, "
-        f"{summary.bad_lines} unreadable, {len(summary.origins)} origins</dd>"
+        + f"<dt>Audit logs</dt><dd><ul>{logs}</ul>{counted(summary.lines, 'line')}, "
+        f"{summary.bad_lines:,} unreadable, {counted(len(summary.origins), 'origin')}</dd>"
         + "</dl>"
         + missing
         + "</section>"

@@ -8,6 +8,7 @@ from collections import Counter
 from typing import IO
 
 from scrapy_ccsignals.records.report import Summary, Tally, printable
+from scrapy_ccsignals.records.words import counted
 
 #: (Tally attribute, column header); allowed + with conditions + denied + unchecked = fetched,
 #: fetched + forbidden + ignored + errors = requests.
@@ -41,9 +42,9 @@ def ranked(summary: Summary) -> list[tuple[str, Tally]]:
 
 def header_lines(summary: Summary) -> list[str]:
     """Where the numbers come from: logs, crawls, period."""
-    logs = ", ".join(f"{printable(s)} ({n} lines)" for s, n in summary.sources) or "-"
-    total = f"; {summary.lines} lines in all" if len(summary.sources) > 1 else ""
-    lines = [f"Audit log(s): {logs}{total} ({summary.bad_lines} unreadable)"]
+    logs = ", ".join(f"{printable(s)} ({counted(n, 'line')})" for s, n in summary.sources) or "-"
+    total = f"; {counted(summary.lines, 'line')} in all" if len(summary.sources) > 1 else ""
+    lines = [f"Audit log(s): {logs}{total} ({summary.bad_lines:,} unreadable)"]
     if summary.origin_filter:
         lines.append(f"Origin: {printable(summary.origin_filter)}")
     if summary.crawls:

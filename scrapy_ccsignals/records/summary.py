@@ -271,7 +271,7 @@ def render_summary(summary: Summary, facts: AuditFacts, crawler: Crawler, out: I
       "Text in `[PROVIDER: ...]` is for the provider to complete.\n\n")  # fmt: skip
     w(f"- Provider: {PLACEHOLDER.format('name and contact of the provider')}\n")
     w(f"- Model(s): {PLACEHOLDER.format('model names and versions trained on this content')}\n")
-    w(f"- Audit log: {summary.lines:,} lines ({summary.bad_lines:,} unreadable)\n\n")
+    w(f"- Audit log: {_n(summary.lines, 'line')} ({summary.bad_lines:,} unreadable)\n\n")
     w("## 2.3 Data crawled and scraped from online sources\n\n")
     w("Were crawlers used by the provider or on its behalf? **Yes.**\n\n")
     w("| crawler | user agent | purpose |\n|---|---|---|\n")
