@@ -131,4 +131,3 @@ def test_items_feed_may_be_gzip(crawled, tmp_path):
     b = scrapy("ccsignals-credits", "--format", "json", str(packed))
     assert b.returncode == 0, b.stderr
     assert json.loads(a.stdout)["works"] == json.loads(b.stdout)["works"]
-
