@@ -1,5 +1,5 @@
 """One worker of a distributed crawl: scrapy-redis scheduler and dupefilter, the plugin with
-the Redis policy store. Run: python -m tests.redis_worker REDIS_URL AUDIT_LOG URL..."""
+the Redis policy store. Run: python -m tests.redis_worker REDIS_URL AUDIT_LOG CRAWL_ID URL..."""
 
 from __future__ import annotations
 
@@ -28,12 +28,13 @@ class Worker(scrapy.Spider):
 
 
 def main() -> None:
-    redis_url, audit, *urls = sys.argv[1:]
+    redis_url, audit, crawl_id, *urls = sys.argv[1:]
     process = CrawlerProcess(
         {
             "ADDONS": {"scrapy_ccsignals.Addon": 100},
             "CCSIGNALS_POLICY_STORE": redis_url,
             "CCSIGNALS_AUDIT_LOG": audit,
+            "CCSIGNALS_CRAWL_ID": crawl_id,  # the workers' logs are one crawl
             "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "SCHEDULER_PERSIST": True,  # a worker that finishes first must not clear the shared dupefilter

@@ -19,6 +19,8 @@ from scrapy_ccsignals.policy.store import (
     StoredPolicy,
     open_store,
 )
+from scrapy_ccsignals.records.crawls import select_crawls
+from scrapy_ccsignals.records.report import summarise_files
 from tests.crawling import page, run_crawl, stats, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +180,7 @@ def test_redis_workers_fetch_each_policy_once(server, redis_url, tmp_path):
                 "tests.redis_worker",
                 redis_url,
                 str(tmp_path / f"audit-{i}.jsonl"),
+                "books-1",
                 *urls,
             ],
             cwd=ROOT,
@@ -220,6 +223,12 @@ def test_redis_workers_fetch_each_policy_once(server, redis_url, tmp_path):
     assert fetched_by == dict.fromkeys(origins, 1)
     # Items: 9 pages per origin, minus /p/0 (Content-Usage n) and /p/1 (TDMRep) dropped.
     assert sum(r.get("item_scraped_count", 0) for r in results) == 7 * len(origins)
+    # One CCSIGNALS_CRAWL_ID: the three logs are one crawl, which the report counts whole.
+    logs = sorted(str(p) for p in tmp_path.glob("audit-*.jsonl"))
+    selection = select_crawls(logs)
+    assert list(selection.found.crawls) == ["books-1"]
+    summary = summarise_files(logs, selection=selection)
+    assert summary.overall.fetched == 9 * len(origins) and summary.items_kept == 7 * len(origins)
 
 
 @pytest_twisted.ensureDeferred

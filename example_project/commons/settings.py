@@ -25,8 +25,9 @@ CCSIGNALS_ACCEPT_CONDITIONS = ["cc-cr"]
 # Where no family says anything: "allow" (default) or "deny".
 # CCSIGNALS_DEFAULT = "allow"
 
-# One JSON line per decision; the example runner sets it to output/audit.jsonl.
-# CCSIGNALS_AUDIT_LOG = "output/audit-%(name)s-%(time)s.jsonl"
+# One JSON line per decision, by default audit/<spider>-<UTC start time>.jsonl (None: off);
+# the example runner sets it to output/audit.jsonl.
+# CCSIGNALS_AUDIT_LOG = "output/audit-%(name)s-%(time)s.jsonl.gz"
 
 # Keep only items under these licences (SPDX ids); None keeps every licence.
 # CCSIGNALS_LICENSES = ["CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0"]
