@@ -165,3 +165,19 @@ def test_report_reads_gzip_from_standard_input(tmp_path):
     out = run_scrapy(["ccsignals-report", "--json", "-"], tmp_path, stdin=gzip.compress(data))
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["overall"]["errors"] == 3
+
+
+def test_a_part_that_cannot_be_opened_is_one_error_and_the_writer_goes_on(tmp_path, caplog):
+    (tmp_path / "blocked").write_text("a file where the next part's folder would be")
+    log = AuditLog(
+        tmp_path / "a-1.jsonl",
+        crawl="c1",
+        next_path=lambda n: tmp_path / "blocked" / f"a-{n}.jsonl",
+        rotate_lines=2,
+    )
+    for i in range(10):
+        log.write({"stage": "request", "action": "error", "url": f"http://x/{i}"})
+    log.close()
+    assert len(lines_of(tmp_path / "a-1.jsonl")) == 2
+    errors = [r for r in caplog.records if "Cannot write the ccsignals audit log" in r.message]
+    assert len(errors) == 1 and errors[0].levelname == "ERROR"

@@ -41,6 +41,9 @@ def test_item_commands_refuse_an_audit_log(crawled):
     one_line_error(
         scrapy("ccsignals-credits", audit), audit, "is an audit log; expected an items feed"
     )
+    one_line_error(
+        scrapy("ccsignals-recheck", audit), audit, "is an audit log; expected an items feed"
+    )
 
 
 def test_inputs_that_name_no_file(crawled, tmp_path):

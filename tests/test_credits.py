@@ -113,7 +113,7 @@ def test_denied_and_unprovenanced_items_are_counted_not_credited(tmp_path):
     assert [w["url"] for w in result["works"]] == ["http://a.example/"]
     out = io.StringIO()
     write_credits([str(feed)], out, "md")
-    assert "Not credited: 1 items marked `deny` in their provenance; 1 items without " \
+    assert "Not credited: 1 item marked `deny` in its provenance; 1 item without " \
            "provenance; 2 unreadable entries." in out.getvalue()  # fmt: skip
 
 

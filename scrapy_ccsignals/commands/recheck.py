@@ -28,6 +28,7 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import DeferredList
 
+from scrapy_ccsignals.commands.base import EXPECTED, reader_may_leave
 from scrapy_ccsignals.config import Config, ConfigError
 from scrapy_ccsignals.extension import CCSignalsExtension
 from scrapy_ccsignals.gate.recheck import Fresh, Outcome, recheck_record, refetched_outcome
@@ -35,6 +36,14 @@ from scrapy_ccsignals.gate.usegate import ResponseFacts, rsl_urls
 from scrapy_ccsignals.policy.origin import origin_of
 from scrapy_ccsignals.records.audit import AuditLog, utc_now
 from scrapy_ccsignals.records.feeds import Progress
+from scrapy_ccsignals.records.inputs import (
+    AUDIT,
+    ITEMS,
+    STDIN,
+    InputError,
+    expand_paths,
+    sniff_kind,
+)
 from scrapy_ccsignals.records.recheck import (
     POLICY_KINDS,
     FeedError,
@@ -190,7 +199,20 @@ class Command(ScrapyCommand):
         if not args:
             raise UsageError("give at least one items file")
         try:
-            self.exitcode = self._run([Path(a) for a in args], opts)
+            paths = expand_paths(args)
+        except InputError as exc:
+            self._fail(f"{exc.path}: cannot open (no such file)")
+            return
+        for path in paths:
+            if path == STDIN:
+                self._fail("- (standard input) cannot be re-checked: it is read twice")
+                return
+            if sniff_kind(path) == AUDIT:
+                self._fail(f"{path} is an audit log; expected {EXPECTED[ITEMS]}")
+                return
+        try:
+            with reader_may_leave():
+                self.exitcode = self._run([Path(a) for a in paths], opts)
         except (FeedError, ConfigError) as exc:
             self._fail(str(exc))
 
@@ -237,7 +259,10 @@ class Command(ScrapyCommand):
                     raise ConfigError("the re-check crawl did not run (see the error above)")
                 extension = crawler.get_extension(CCSignalsExtension)
                 audit_path = extension.audit.path if extension is not None else None
-                return self._second_pass(paths, cfg, survey, fresh, pages, opts, audit_path)
+                crawl_id = extension.crawl_id if extension is not None else None
+                return self._second_pass(
+                    paths, cfg, survey, fresh, pages, opts, audit_path, crawl_id
+                )
             finally:
                 if pages is not None:
                     pages.close()
@@ -279,11 +304,13 @@ class Command(ScrapyCommand):
         pages: PageRecords | None,
         opts: Namespace,
         audit_path: Path | None,
+        crawl_id: str | None = None,
     ) -> int:
         now = utc_now()
         changes: dict[str, OriginChanges] = {}
         total = OriginChanges()
-        audit = AuditLog(audit_path) if audit_path is not None else None
+        # The re-check's lines continue its crawl's log, under the same crawl id.
+        audit = AuditLog(audit_path, crawl=crawl_id) if audit_path is not None else None
         kept_out = _open(opts.output)
         withdrawn_out = _open(opts.withdrawn)
         progress = Progress("ccsignals-recheck: re-checked")

@@ -126,6 +126,7 @@ class AuditLog:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closing = False
+        self._failed = False  # a write or the next part's file failed: said once, then no more
         self._thread: threading.Thread | None = None
         if path is not None:
             self._file = self._open(path)
@@ -204,7 +205,7 @@ class AuditLog:
         self._file.flush()
 
     def _write_batch(self, batch: list[str]) -> None:
-        if not batch:
+        if not batch or self._failed:
             return
         try:
             if not (self._rotate_lines or self._rotate_bytes):
@@ -224,8 +225,15 @@ class AuditLog:
                 self._lines += 1
                 self._bytes += len(data)
             self._emit(b"".join(chunk))
-        except OSError:
-            logger.exception("Cannot write the ccsignals audit log %s", self.path)
+        except (OSError, ValueError) as exc:
+            # A full disk or a part that cannot be opened: one ERROR, not one per batch; the
+            # crawl goes on (its decisions do not depend on the log).
+            self._failed = True
+            logger.error(
+                "Cannot write the ccsignals audit log %s (%s); no more lines are written",
+                self.path,
+                exc,
+            )
 
     def _rotate(self) -> None:
         assert self._next_path is not None

@@ -331,7 +331,8 @@ def _write_head(credits: Credits, out: IO[str], fmt: str, paths: list[str]) -> N
         out.write("| " + " | ".join(_md(cell) for cell in cells) + " |\n")
     skipped = []
     if credits.denied:
-        skipped.append(f"{counted(credits.denied, 'item')} marked `deny` in their provenance")
+        its = "its" if credits.denied == 1 else "their"
+        skipped.append(f"{counted(credits.denied, 'item')} marked `deny` in {its} provenance")
     if credits.without_provenance:
         skipped.append(f"{counted(credits.without_provenance, 'item')} without provenance")
     if credits.feeds.bad:

@@ -31,6 +31,10 @@ STDIN = "-"
 class InputError(ValueError):
     """An input that names no file; the message says which."""
 
+    def __init__(self, path: str):
+        super().__init__(f"no such file: {path}")
+        self.path = path
+
 
 @dataclass
 class ReadStats:
@@ -58,7 +62,7 @@ def expand_paths(patterns: Iterable[str]) -> list[str]:
             continue
         matches = sorted((p for p in glob(pattern) if Path(p).is_file()), key=_natural)
         if not matches or not has_magic(pattern):
-            raise InputError(f"no such file: {pattern}")
+            raise InputError(pattern)
         for match in matches:
             found.setdefault(match)
     return list(found)

@@ -10,4 +10,7 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     """*count* (with thousands separators) and *noun*, singular or plural."""
     if count == 1:
         return f"1 {noun}"
-    return f"{count:,} {plural or _PLURALS.get(noun) or noun + 's'}"
+    if plural is None:
+        head, _, last = noun.rpartition(" ")
+        plural = (f"{head} " if head else "") + _PLURALS.get(last, last + "s")
+    return f"{count:,} {plural}"
