@@ -314,3 +314,24 @@ def test_redirect_hops_are_not_counted_as_unchecked():
     hop = {"stage": "response", "action": "redirected", "decision": None, "url": "http://a/x"}
     assert outcome_of(hop) is None
     assert outcome_of({**hop, "action": "fetched"}) == "unchecked"
+
+
+def test_denied_by_an_unaccepted_condition_names_its_layer():
+    """An RSL licence or a CC signal whose conditions the crawl did not accept denies with a
+    signal of effect 'conditional': the layer of that signal is the one that denied, not '?'."""
+    signals = [
+        {"family": "rsl", "layer": "robots.txt", "effect": "conditional", "raw": "payment"},
+        {"family": "aipref", "layer": "header", "effect": "unknown", "raw": "search=y"},
+    ]
+    denied = {
+        "stage": "response",
+        "action": "denied",
+        "decision": "deny",
+        "url": "http://a/x",
+        "origin": "http://a",
+        "families": ["rsl"],
+        "reasons": ["rsl robots.txt: a licence is needed (rsl-license not accepted)"],
+        "signals": signals,
+    }
+    summary = summarise([json.dumps(denied)])
+    assert summary.overall.denied_by_layer == {"rsl robots.txt": 1}

@@ -80,6 +80,11 @@ def _text(value: Any) -> str:
     return str(value)[:MAX_TEXT]
 
 
+# A denied response's families denied through a signal of one of these effects: an outright
+# deny, or a conditional whose conditions the crawl did not accept (RSL, CC signals).
+_DENYING = frozenset({"deny", "conditional"})
+
+
 def outcome_of(line: dict[str, Any]) -> str | None:
     """The outcome of a ``request`` or ``response`` line; None for other stages."""
     stage, action = line.get("stage"), line.get("action")
@@ -177,7 +182,9 @@ class Tally:
             layers = {
                 f"{s.get('family')} {s.get('layer')}"
                 for s in line.get("signals") or ()
-                if isinstance(s, dict) and s.get("effect") == "deny" and s.get("family") in families
+                if isinstance(s, dict)
+                and s.get("effect") in _DENYING
+                and s.get("family") in families
             }
             for key in layers or {f"{f} ?" for f in families}:
                 bump(self.denied_by_layer, _text(key))
