@@ -81,7 +81,17 @@ def url_path_of_parts(parts: SplitResult | ParseResult) -> str:
 
 def pattern_matches(pattern: str, path: str) -> bool:
     """True when *pattern* matches *path*, a path in comparison form from :func:`url_path`
-    (a raw path is normalised here too; normalising twice changes nothing)."""
+    (a raw path is normalised here too; normalising twice changes nothing).
+
+    A pattern without ``*`` (most lines of a real file) is a prefix, or with a final ``$``
+    the whole path: compared as strings, so a file of many lines does not cycle the
+    compiled-pattern cache for every page."""
+    if "*" not in pattern:
+        if not pattern.startswith("/"):
+            return False
+        if pattern.endswith("$"):
+            return normalise(path) == normalise(pattern[:-1])
+        return normalise(path).startswith(normalise(pattern))
     compiled = compile_pattern(pattern)
     return compiled is not None and compiled.match(normalise(path)) is not None
 
