@@ -97,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     output.mkdir(parents=True, exist_ok=True)
     items, audit, report = output / "items.jsonl", output / "audit.jsonl", output / "report.html"
     log = output / "crawl.log"
-    audit.unlink(missing_ok=True)
-    log.unlink(missing_ok=True)
+    evidence = output / "audit.warc.gz"  # beside the audit log (CCSIGNALS_EVIDENCE_WARC)
+    for old in (audit, evidence, log):
+        old.unlink(missing_ok=True)
 
     server = TestServer().start()
     try:
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     render_text(summary, sys.stdout, labels=labels)
     _site_by_site(audit, sites, args.purpose)
     report.write_text(render_html(summary, labels=labels), encoding="utf-8")
-    paperwork = _dataset_paperwork(output, items, audit)
+    paperwork = _dataset_paperwork(output, items, audit, args.accept)
     if paperwork is None:
         return 1
     print()
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, path, what in [
         ("Dataset", items, "the items, each with its provenance record"),
         ("Audit log", audit, "one JSON line per decision: what was fetched, used, held back, why"),
+        ("Evidence", evidence, "every policy document fetched, as WARC records provenance names"),
         ("Report", report, "open in a browser: what the crawl did with each site and why"),
         ("Crawl log", log, "Scrapy's log of the crawl"),
         *paperwork,
@@ -153,12 +155,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dataset_paperwork(
-    output: Path, items: Path, audit: Path
+    output: Path, items: Path, audit: Path, accept: str
 ) -> list[tuple[str, Path, str]] | None:
     """Run the dataset commands on the crawl's output, as a user would, one step a line."""
     credits, card = output / "credits.md", output / "croissant.json"
+    replayed = output / "replay.jsonl"
     summary, page = output / "summary.md", output / "crawler.html"
     steps = [
+        (
+            "replay of every decision from the evidence",
+            [
+                "ccsignals-replay", str(items), "--evidence", str(audit.with_name("audit.warc.gz")),
+                "--details", str(replayed), "-s", f"CCSIGNALS_ACCEPT_CONDITIONS={accept}",
+            ],
+        ),
         ("credits", ["ccsignals-credits", str(items), "-o", str(credits)]),
         (
             "Croissant card",
@@ -189,10 +199,18 @@ def _dataset_paperwork(
             text=True,
         )
         if done.returncode != 0:
-            print(f" failed (exit code {done.returncode}):\n{done.stderr[-2000:]}", file=sys.stderr)
+            print(
+                f" failed (exit code {done.returncode}):\n{(done.stdout + done.stderr)[-2000:]}",
+                file=sys.stderr,
+            )
             return None
         print(" done")
     return [
+        (
+            "Replay",
+            replayed,
+            "each item's decision made again offline from the evidence: all reproduced",
+        ),
         (
             "Credits",
             credits,

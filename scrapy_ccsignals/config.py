@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 MODES = ("enforce", "tag")
 PURPOSES = ("train-ai", "ai-input", "search")
 DEFAULTS = ("allow", "deny")
+EVIDENCE_RESPONSES = ("none", "kept", "all")
 
 #: Every setting with its default, enable flag first and the rest alphabetical.
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -37,6 +38,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_CONTENT_USE": None,
     "CCSIGNALS_CRAWL_ID": None,
     "CCSIGNALS_DEFAULT": "allow",
+    "CCSIGNALS_EVIDENCE_RESPONSES": "none",
+    "CCSIGNALS_EVIDENCE_WARC": None,
     "CCSIGNALS_EXCLUDE": {},
     "CCSIGNALS_HEADER_MAX_BYTES": 8192,
     "CCSIGNALS_HTML_SCAN_BYTES": 262144,
@@ -109,6 +112,9 @@ class Config:
     content_use: str
     crawl_id: str | None
     default: str
+    #: "" (off), "auto" (beside the audit log when there is one) or a path template
+    evidence_warc: str
+    evidence_responses: str  # none, kept or all
     exclude: tuple[tuple[str, str], ...]  # (label, path) of each exclusion list
     header_max_bytes: int
     html_scan_bytes: int
@@ -234,6 +240,29 @@ class Config:
         else:
             crawl_id = None
 
+        evidence_warc = settings.get("CCSIGNALS_EVIDENCE_WARC")
+        if evidence_warc is None:
+            evidence_warc = "auto"
+        elif (
+            evidence_warc is False
+            or evidence_warc == ""
+            or (isinstance(evidence_warc, str) and evidence_warc.lower() in ("false", "0", "off"))
+        ):
+            evidence_warc = ""
+        elif not isinstance(evidence_warc, str):
+            raise ConfigError(
+                f"CCSIGNALS_EVIDENCE_WARC must be a path, None (beside the audit log) or False; "
+                f"got {evidence_warc!r}"
+            )
+        else:
+            try:
+                evidence_warc % {"name": "spider", "time": "t"}
+            except (KeyError, ValueError, TypeError) as exc:
+                raise ConfigError(
+                    f"CCSIGNALS_EVIDENCE_WARC {evidence_warc!r}: only %(name)s and %(time)s may "
+                    f"be used, and a literal % is written %%; {type(exc).__name__}: {exc}"
+                ) from None
+
         item_field = get("CCSIGNALS_ITEM_FIELD")
         if not isinstance(item_field, str) or not item_field:
             raise ConfigError(
@@ -285,6 +314,8 @@ class Config:
 
         return cls(
             enabled=enabled,
+            evidence_warc=evidence_warc,
+            evidence_responses=choice("CCSIGNALS_EVIDENCE_RESPONSES", EVIDENCE_RESPONSES),
             exclude=_exclusion_lists(get("CCSIGNALS_EXCLUDE")),
             accept_conditions=frozenset(accept),
             aipref_legacy=flag("CCSIGNALS_AIPREF_LEGACY"),
@@ -333,6 +364,8 @@ class Config:
             "audit_log": self.audit_log,
             "policy_store": self.policy_store,
             "exclude": [label for label, _ in self.exclude],
+            "evidence_warc": self.evidence_warc or None,
+            "evidence_responses": self.evidence_responses,
         }
 
 

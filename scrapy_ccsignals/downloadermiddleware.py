@@ -14,14 +14,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import DeferredList
 
 from scrapy_ccsignals.extension import CCSignalsExtension
-from scrapy_ccsignals.gate.facts import SIGNAL_HEADERS, ResponseFacts, is_html, scan_page
+from scrapy_ccsignals.gate.facts import ResponseFacts, facts_of_response
 from scrapy_ccsignals.gate.filemeta import file_attribution, wants_file_metadata
 from scrapy_ccsignals.gate.provenance import build_record
 from scrapy_ccsignals.gate.usegate import MAX_SIGNALS, Evaluation, evaluate, rsl_urls
@@ -34,10 +34,11 @@ from scrapy_ccsignals.meta import (
     response_url_parts,
 )
 from scrapy_ccsignals.policy.download import POLICY_META
+from scrapy_ccsignals.policy.evidence import archive_exchange
 from scrapy_ccsignals.policy.hold import WAITED_FOR, RequestHold
 from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
 from scrapy_ccsignals.records.audit import iso_time, utc_now
-from scrapy_ccsignals.scrapy_compat import cached_at, raw_header_items
+from scrapy_ccsignals.scrapy_compat import cached_at
 from scrapy_ccsignals.signals.pathmatch import url_path_of_parts
 from scrapy_ccsignals.signals.robots import UNREACHABLE
 
@@ -291,32 +292,13 @@ class CCSignalsDownloaderMiddleware:
         )
 
     def _facts(self, request: Request, response: Response, parts: ParseResult) -> ResponseFacts:
-        """The signal headers and content type (one pass over the raw header dict, whose
-        keys are Scrapy-normalised bytes, instead of a ``getlist()`` per name) and, for
-        HTML, the page scan."""
-        cap = self.cfg.header_max_bytes
-        wanted: dict[str, list[str]] = {}
-        content_type = ""
-        for key, values in raw_header_items(response.headers):
-            name = key.decode("latin-1").lower()
-            if name in SIGNAL_HEADERS:
-                wanted[name] = [v[:cap].decode("latin-1") for v in values]
-            elif name == "content-type" and values:
-                content_type = values[-1].decode("latin-1").lower()  # as Headers.get()
-        facts = ResponseFacts(
-            response.url,
+        facts = facts_of_response(
+            self.cfg,
+            response,
             url_path_of_parts(parts),
-            wanted,
-            content_type,
             access_checked=request.meta.get(ACCESS_CHECKED) == response.url,
         )
-        # Trust the class Scrapy chose: it sniffs bodies that come without a Content-Type
-        # (SIGNALS.md, HTML scanning r2).
-        facts.html = isinstance(response, HtmlResponse) or (
-            isinstance(response, TextResponse) and is_html(content_type)
-        )
-        if facts.html and response.body:
-            facts.page = scan_page(self.cfg, response.body)
+        if facts.page is not None:
             # What Credit needs (SIGNALS.md, Attribution r2) is read when the page's first
             # item is attached: a page with no item, or whose items are dropped, never
             # pays for it.
@@ -364,6 +346,12 @@ class CCSignalsDownloaderMiddleware:
         )
         if rsl_records:
             record["policies"] += rsl_records
+        if self._archived(record["decision"]):
+            record_id = archive_exchange(
+                self.runtime.evidence, "response", request, response, response.body
+            )
+            if record_id is not None:
+                record["warc_record_id"] = record_id
         attribution = file_attribution(facts.asset) if facts.asset is not None else {}
         if attribution:
             record["attribution"] = attribution
@@ -374,6 +362,15 @@ class CCSignalsDownloaderMiddleware:
             record["cached"] = True
         request.meta[META_KEY] = record
         return record
+
+    def _archived(self, decision: str) -> bool:
+        """Whether this response goes to the evidence archive
+        (``CCSIGNALS_EVIDENCE_RESPONSES``): all, or those whose items are kept (allowed;
+        in ``tag`` mode every checked response, since its items pass)."""
+        keep = self.cfg.evidence_responses
+        if keep == "none" or not self.runtime.evidence.enabled:
+            return False
+        return keep == "all" or decision == "allow" or self.cfg.mode == "tag"
 
     def _account(
         self,
@@ -412,6 +409,7 @@ class CCSignalsDownloaderMiddleware:
             license=record["license"],
             # A cached response's line says when it was read back; its record, when fetched.
             **({"cached": True, "time": utc_now()} if cached else {"time": record["fetched_at"]}),
+            **({"warc_record_id": record["warc_record_id"]} if "warc_record_id" in record else {}),
         )
         if self.runtime.debug_enabled:
             logger.debug(

@@ -33,6 +33,7 @@ from scrapy_ccsignals.policy.origin import origin_of
 from scrapy_ccsignals.policy.store import open_store
 from scrapy_ccsignals.records.audit import AuditLog, fill_template, new_crawl_id
 from scrapy_ccsignals.records.report import summary_from_stats
+from scrapy_ccsignals.records.warc import EvidenceArchive, path_beside
 from scrapy_ccsignals.scrapy_compat import stats_method
 from scrapy_ccsignals.signals.c2pa import c2pa_installed
 
@@ -162,8 +163,39 @@ class CCSignalsExtension:
                     f"CCSIGNALS_AUDIT_LOG {self.cfg.audit_log!r}: cannot open {str(path)!r} "
                     f"({exc.strerror or exc})"
                 ) from None
+        self.evidence = self._open_evidence(crawler.spidercls.name or "spider")
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    def _open_evidence(self, spider_name: str) -> EvidenceArchive:
+        """The WARC evidence archive (``CCSIGNALS_EVIDENCE_WARC``): beside the audit log by
+        default, opened now so a path that cannot be written stops the crawl at once."""
+        cfg = self.cfg
+        if cfg.evidence_warc == "auto":
+            path = path_beside(self.audit.path) if self.audit.path is not None else None
+        elif cfg.evidence_warc:
+            path = fill_template(cfg.evidence_warc, spider_name, datetime.now(timezone.utc))
+        else:
+            path = None
+        if path is None:
+            return EvidenceArchive(None)
+        info = {
+            "operator": cfg.user_agent,
+            "robots": f"obeyed for the token {cfg.token}",
+            "description": f"policy documents{'' if cfg.evidence_responses == 'none' else ' and responses'} "
+            f"of a scrapy-ccsignals crawl (spider {spider_name}, purpose {cfg.purpose})",
+            "software": f"scrapy-ccsignals {self.version} (warcio)",
+            "audit-log": self.audit.path.name if self.audit.path is not None else "",
+            "isPartOf": self.crawl_id,
+        }
+        try:
+            return EvidenceArchive(path, info, remember=max(cfg.policy_cache_size, 1024))
+        except OSError as exc:
+            self.audit.close()
+            self.store.close()
+            raise ConfigError(
+                f"CCSIGNALS_EVIDENCE_WARC: cannot open {str(path)!r} ({exc.strerror or exc})"
+            ) from None
 
     def _load_exclusions(self) -> Exclusions:
         """The operator's exclusion lists (``CCSIGNALS_EXCLUDE``), read once at start-up:
@@ -328,6 +360,7 @@ class CCSignalsExtension:
             "plugin": self.version,
             "scrapy": scrapy.__version__,
             "exclusion_lists": [lst.as_dict() for lst in self.exclusions.lists],
+            "evidence_warc": str(self.evidence.path) if self.evidence.path else None,
         }
 
     def _audit_crawl(self, spider: Spider, action: str, extra: dict[str, Any]) -> None:
@@ -357,6 +390,7 @@ class CCSignalsExtension:
                 extra={"spider": spider},
             )
         self.audit.close()
+        self.evidence.close()
         self.store.close()
         if self._pool is not None:
             self._pool.stop()

@@ -9,10 +9,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from scrapy.http import HtmlResponse, TextResponse
+
 from scrapy_ccsignals.signals import htmlscan
 from scrapy_ccsignals.signals.pathmatch import url_path
 
 if TYPE_CHECKING:
+    from scrapy.http import Response
+
     from scrapy_ccsignals.config import Config
     from scrapy_ccsignals.signals.assets import AssetMetadata
     from scrapy_ccsignals.signals.c2pa import C2paResult
@@ -64,3 +68,31 @@ def _meta_names(token: str) -> tuple[bytes, ...]:
 def scan_page(cfg: Config, body: bytes) -> htmlscan.HtmlMeta:
     """The page-level metadata the use gate reads from an HTML body."""
     return htmlscan.extract(body[: cfg.html_scan_bytes], _meta_names(cfg.token))
+
+
+def facts_of_response(
+    cfg: Config, response: Response, path: str, access_checked: bool = False
+) -> ResponseFacts:
+    """The facts of a Scrapy response: the signal headers and content type (one pass over
+    the raw header dict, whose keys are Scrapy-normalised bytes, instead of a ``getlist()``
+    per name) and, for HTML, the page scan. The crawl and ``ccsignals-replay`` (which
+    rebuilds the response from the evidence archive) read a response alike."""
+    cap = cfg.header_max_bytes
+    wanted: dict[str, list[str]] = {}
+    content_type = ""
+    # The raw dict items (as scrapy_compat.raw_header_items), without Headers' per-key work.
+    for key, values in dict.items(response.headers):
+        name = key.decode("latin-1").lower()
+        if name in SIGNAL_HEADERS:
+            wanted[name] = [v[:cap].decode("latin-1") for v in values]
+        elif name == "content-type" and values:
+            content_type = values[-1].decode("latin-1").lower()  # as Headers.get()
+    facts = ResponseFacts(response.url, path, wanted, content_type, access_checked=access_checked)
+    # Trust the class Scrapy chose: it sniffs bodies that come without a Content-Type
+    # (SIGNALS.md, HTML scanning r2).
+    facts.html = isinstance(response, HtmlResponse) or (
+        isinstance(response, TextResponse) and is_html(content_type)
+    )
+    if facts.html and response.body:
+        facts.page = scan_page(cfg, response.body)
+    return facts

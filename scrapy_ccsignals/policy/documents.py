@@ -130,6 +130,7 @@ class RslDocuments:
             outcome,
             detail,
             cached,
+            raw.warc_record_id,
         )
         self.host.audit_policy(origin, record)
         return LicenseDocument(

@@ -15,6 +15,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import StopDownload
 from scrapy.http.request import NO_CALLBACK
 
+from scrapy_ccsignals.policy.evidence import archive_exchange
 from scrapy_ccsignals.policy.store import RawFile
 from scrapy_ccsignals.signals import robots
 
@@ -99,6 +100,18 @@ class PolicyDownloader:
                 return RawFile(first, None, None, f"{type(exc).__name__}: {exc}", url)
             finally:
                 self._track(-1)
+            body = response.body[:max_bytes]
+            # Every answer, each redirect hop and 4xx/5xx included, goes to the evidence
+            # archive (once per distinct content); the final one's record id travels with
+            # the file, to the store and to provenance.
+            record_id = archive_exchange(
+                self.runtime.evidence,
+                kind,
+                req,
+                response,
+                body,
+                truncated=len(response.body) > max_bytes or "download_stopped" in response.flags,
+            )
             location = response.headers.get(b"Location")
             if 300 <= response.status < 400 and location:
                 url = urljoin(url, location.decode("latin-1"))
@@ -108,7 +121,7 @@ class PolicyDownloader:
                     self.runtime.inc("ccsignals/policy/bad_redirect")
                     return RawFile(first, None, None, f"{BAD_REDIRECT}: {url[:200]!r}", url)
                 continue
-            return RawFile(first, response.status, response.body[:max_bytes], "", url)
+            return RawFile(first, response.status, body, "", url, record_id)
         return RawFile(first, None, None, f"{TOO_MANY_REDIRECTS} ({robots.MAX_REDIRECTS})", url)
 
     def _track(self, change: int) -> None:

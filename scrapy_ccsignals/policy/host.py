@@ -1,5 +1,6 @@
 """What the policy layer needs from the plugin's extension (which owns the fetcher): the
-crawler, the configuration, counting, once-per-origin warnings and the audit log. A
+crawler, the configuration, counting, once-per-origin warnings, the audit log and the evidence
+archive. A
 protocol, so that ``policy/`` does not import the layer above it."""
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ if TYPE_CHECKING:
 
     from scrapy_ccsignals.config import Config
     from scrapy_ccsignals.policy.origin import PolicyRecord
+    from scrapy_ccsignals.records.warc import EvidenceArchive
 
 
 class FetcherHost(Protocol):
     crawler: Crawler
     cfg: Config
+    evidence: EvidenceArchive
 
     def inc(self, key: str, count: int = 1) -> None: ...
 

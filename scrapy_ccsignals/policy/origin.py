@@ -64,6 +64,8 @@ class PolicyRecord:
     outcome: str
     detail: str = ""
     cached: bool = False
+    #: the evidence archive's response record of this file (None: not archived)
+    warc_record_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -77,6 +79,8 @@ class PolicyRecord:
         }
         if self.detail:
             data["detail"] = self.detail
+        if self.warc_record_id:
+            data["warc_record_id"] = self.warc_record_id
         return data
 
 

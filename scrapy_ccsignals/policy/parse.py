@@ -184,6 +184,7 @@ class PolicyParser:
             outcome,
             detail,
             cached,
+            raw.warc_record_id,
         )
         self.runtime.audit_policy(origin, record)
         return record

@@ -39,6 +39,8 @@ class RawFile:
     body: bytes | None
     error: str
     final_url: str
+    #: the evidence archive's record of this response (the worker that fetched it wrote it)
+    warc_record_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -54,6 +56,7 @@ class RawFile:
             body=base64.b64decode(body) if body is not None else None,
             error=data.get("error", ""),
             final_url=data.get("final_url", data["url"]),
+            warc_record_id=data.get("warc_record_id"),
         )
 
 

@@ -1,0 +1,317 @@
+"""The evidence archive: the policy documents (and, when asked, the responses) a crawl's
+decisions rest on, as WARC records (ISO 28500, WARC/1.1), written with ``warcio``.
+
+Provenance names each document by its SHA-256; this keeps the bytes, so the hash can be
+checked and the decision replayed years later (``scrapy ccsignals-replay``). Each fetch is a
+``request`` record and a ``response`` record (HTTP status line and headers included, 4xx and
+5xx answers too), each its own gzip member, so any record can be read on its own. The
+``response`` record's ``WARC-Record-ID`` is what provenance and the audit log name
+(``warc_record_id``).
+
+The payload is the body as the plugin read it: decompressed by Scrapy, cut at the byte cap
+for policy files (``WARC-Truncated: length``), so its SHA-256 is provenance's ``sha256``.
+The HTTP headers say so: ``Content-Encoding`` and ``Transfer-Encoding`` (which no longer
+describe the stored bytes) are renamed ``X-Ccsignals-Orig-...`` and ``Content-Length`` is
+the stored length. Digests are SHA-256 (``WARC-Payload-Digest: sha256:<base32>``).
+
+A document already archived with the same URL, status and SHA-256 is not written again: the
+earlier record id is returned (remembered for the most recent ``remember`` documents). The
+records are built and compressed in a background thread, as the audit log is written; the
+record id is chosen before, so provenance has it at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from http import HTTPStatus
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.utils import Digester
+from warcio.warcwriter import WARCWriter
+
+logger = logging.getLogger(__name__)
+
+FLUSH_INTERVAL = 0.5  # seconds
+#: Headers that describe the bytes on the wire, not the stored (decoded) payload.
+_RENAMED = {"content-encoding", "transfer-encoding"}
+_DROPPED = {"content-length"}
+
+
+class _Sha256Writer(WARCWriter):
+    """warcio's writer with SHA-256 digests (its default is SHA-1): the payload digest is
+    then the provenance ``sha256``, in base32 as WARC writes digests."""
+
+    @staticmethod
+    def _create_digester() -> Digester:
+        return Digester("sha256")
+
+
+def new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def path_beside(audit_path: Path) -> Path:
+    """The archive's path beside an audit log: ``audit.jsonl`` -> ``audit.warc.gz``."""
+    name = audit_path.name
+    for suffix in (".jsonl.gz", ".jsonl", ".json", ".log", ".gz"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return audit_path.with_name(name + ".warc.gz")
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One HTTP request and its response, as the plugin saw them."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    status: int
+    response_headers: list[tuple[str, str]]
+    body: bytes
+    date: str  # ISO 8601 UTC
+    protocol: str = "HTTP/1.1"
+    truncated: bool = False
+    kind: str = ""  # robots.txt, tdmrep.json, rsl, page
+
+
+def _http_headers(status_line: str, headers: Iterable[tuple[str, str]], protocol: str) -> Any:
+    return StatusAndHeaders(status_line, list(headers), protocol=protocol)
+
+
+def _response_headers(exchange: Exchange) -> list[tuple[str, str]]:
+    out = []
+    for name, value in exchange.response_headers:
+        low = name.lower()
+        if low in _DROPPED:
+            continue
+        if low in _RENAMED:
+            name = "X-Ccsignals-Orig-" + name
+        out.append((name, value))
+    out.append(("Content-Length", str(len(exchange.body))))
+    return out
+
+
+def _request_target(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return target, parts.netloc
+
+
+class EvidenceArchive:
+    """Append-only WARC writer; a no-op (``enabled`` false) without a path."""
+
+    def __init__(
+        self, path: Path | None, info: dict[str, Any] | None = None, remember: int = 50_000
+    ):
+        self.path = path
+        self._remember = remember
+        self._seen: OrderedDict[tuple[str, int, str], str] = OrderedDict()
+        self._pending: list[tuple[str, Exchange]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self.records = 0  # response records written (or queued)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("ab")
+        self._writer = _Sha256Writer(self._file, gzip=True, warc_version="1.1")
+        fields = {"software": "scrapy-ccsignals", "format": "WARC File Format 1.1"}
+        fields.update({k: v for k, v in (info or {}).items() if v})
+        self._writer.write_record(self._writer.create_warcinfo_record(path.name, fields))
+        self._file.flush()
+        self._thread = threading.Thread(target=self._run, name="ccsignals-warc", daemon=True)
+        self._thread.start()
+
+    @property
+    def enabled(self) -> bool:
+        return self._thread is not None
+
+    def archive(self, exchange: Exchange, dedupe: bool = True) -> str | None:
+        """Queue *exchange* and return its response record's id (an earlier record's id
+        when the same URL, status and body were archived already); None when off."""
+        if self._thread is None:
+            return None
+        key = (exchange.url, exchange.status, hashlib.sha256(exchange.body).hexdigest())
+        if dedupe:
+            known = self._seen.get(key)
+            if known is not None:
+                self._seen.move_to_end(key)
+                return known
+        record_id = new_record_id()
+        if dedupe:
+            self._seen[key] = record_id
+            if len(self._seen) > self._remember:
+                self._seen.popitem(last=False)
+        with self._lock:
+            self._pending.append((record_id, exchange))
+        self.records += 1
+        return record_id
+
+    def _write(self, record_id: str, exchange: Exchange) -> None:
+        writer = self._writer
+        target, host = _request_target(exchange.url)
+        request_headers = list(exchange.request_headers)
+        if not any(name.lower() == "host" for name, _ in request_headers):
+            request_headers.insert(0, ("Host", host))
+        try:
+            reason = HTTPStatus(exchange.status).phrase
+        except ValueError:
+            reason = ""
+        response_fields = {
+            "WARC-Record-ID": record_id,
+            "WARC-Date": exchange.date,
+        }
+        if exchange.truncated:
+            response_fields["WARC-Truncated"] = "length"
+        response = writer.create_warc_record(
+            exchange.url,
+            "response",
+            payload=BytesIO(exchange.body),
+            length=len(exchange.body),
+            warc_headers_dict=response_fields,
+            http_headers=_http_headers(
+                f"{exchange.status} {reason}".strip(),
+                _response_headers(exchange),
+                exchange.protocol,
+            ),
+        )
+        request = writer.create_warc_record(
+            exchange.url,
+            "request",
+            warc_headers_dict={"WARC-Date": exchange.date},
+            http_headers=_http_headers(
+                f"{exchange.method} {target} {exchange.protocol}",
+                request_headers,
+                exchange.protocol,
+            ),
+        )
+        writer.write_request_response_pair(request, response)
+
+    def _write_batch(self, batch: list[tuple[str, Exchange]]) -> None:
+        if not batch:
+            return
+        try:
+            for record_id, exchange in batch:
+                self._write(record_id, exchange)
+            self._file.flush()
+        except Exception:
+            logger.exception("Cannot write the ccsignals evidence archive %s", self.path)
+
+    def _take(self) -> list[tuple[str, Exchange]]:
+        with self._lock:
+            batch, self._pending = self._pending, []
+            self._wake.clear()
+        return batch
+
+    def _run(self) -> None:
+        while not self._closing:
+            self._wake.wait(FLUSH_INTERVAL)
+            self._write_batch(self._take())
+        self._write_batch(self._take())
+
+    def close(self) -> None:
+        if self._thread is None:
+            return
+        self._closing = True
+        self._wake.set()
+        self._thread.join()
+        self._thread = None
+        self._file.close()
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedResponse:
+    """One response record read back: URL, HTTP status, headers and payload."""
+
+    record_id: str
+    url: str
+    status: int | None
+    headers: list[tuple[str, str]]
+    body: bytes
+    truncated: bool
+
+
+class EvidenceReader:
+    """The response records of one or more evidence archives, by record id.
+
+    One pass over the files keeps each response record's file and offset (about 100 bytes
+    per record; an archive of policy documents has one or two records per origin); a
+    record is read back, and its payload checked against its digest, when asked for."""
+
+    def __init__(self, paths: Iterable[str | Path]):
+        from warcio.archiveiterator import ArchiveIterator
+
+        self.paths = [str(p) for p in paths]
+        self._where: dict[str, tuple[int, int]] = {}
+        for index, path in enumerate(self.paths):
+            with open(path, "rb") as handle:
+                records = ArchiveIterator(handle)
+                for record in records:
+                    if record.rec_type == "response":
+                        record_id = record.rec_headers.get_header("WARC-Record-ID")
+                        self._where.setdefault(record_id, (index, records.get_record_offset()))
+        self._handles: dict[int, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __contains__(self, record_id: object) -> bool:
+        return record_id in self._where
+
+    def get(self, record_id: str) -> ArchivedResponse | None:
+        """The record, or None when no archive holds it (or it is damaged: its payload
+        does not match its digest)."""
+        from warcio.archiveiterator import ArchiveIterator
+
+        where = self._where.get(record_id)
+        if where is None:
+            return None
+        index, offset = where
+        handle = self._handles.get(index)
+        if handle is None:
+            handle = self._handles[index] = open(self.paths[index], "rb")  # noqa: SIM115
+        handle.seek(offset)
+        record = next(iter(ArchiveIterator(handle)))
+        body = record.content_stream().read()
+        digest = record.rec_headers.get_header("WARC-Payload-Digest") or ""
+        if digest.startswith("sha256:"):
+            expected = base64.b32decode(digest[len("sha256:") :]).hex()
+            if hashlib.sha256(body).hexdigest() != expected:
+                return None
+        http = record.http_headers
+        status = None
+        if http is not None:
+            try:
+                status = int(http.get_statuscode())
+            except (TypeError, ValueError):
+                status = None
+        return ArchivedResponse(
+            record_id=record_id,
+            url=record.rec_headers.get_header("WARC-Target-URI") or "",
+            status=status,
+            headers=list(http.headers) if http is not None else [],
+            body=body,
+            truncated=bool(record.rec_headers.get_header("WARC-Truncated")),
+        )
+
+    def close(self) -> None:
+        for handle in self._handles.values():
+            handle.close()
+        self._handles.clear()
