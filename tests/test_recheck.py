@@ -309,3 +309,22 @@ def test_a_large_feed_rechecks_in_bounded_memory(server, web, tmp_path):
     # Streaming: 100 times the items, nearly the same peak (loosely: 40 MB).
     print(f"peak RSS {small_mb:.0f} MB for 1,000 items, {large_mb:.0f} MB for 100,000")
     assert large_mb - small_mb < 40, (small_mb, large_mb)
+
+
+def test_a_policy_file_that_cannot_be_fetched_now_is_not_called_changed():
+    """An origin that is down during the re-check: its robots.txt did not change, it could
+    not be read; the line says so, with the hash the items rest on."""
+    from scrapy_ccsignals.records.recheck import policy_change
+
+    before = {"59406d6c608f" + "0" * 52}
+    down = {"outcome": "unreachable", "status": None, "sha256": None, "detail": "refused"}
+    line = policy_change("robots.txt", before, down)
+    assert "CHANGED" not in line
+    assert line == (
+        "robots.txt: could not be fetched now (unreachable, status None, refused); "
+        "the items rest on sha256 59406d6c608f"
+    )
+    changed = {"outcome": "parsed", "status": 200, "sha256": "1946a9bc" + "0" * 56}
+    assert "CHANGED sha256 59406d6c608f -> 1946a9bc0000" in policy_change(
+        "robots.txt", before, changed
+    )

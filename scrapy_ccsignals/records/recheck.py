@@ -219,6 +219,8 @@ def policy_change(kind: str, before: set[str | None], fresh: dict[str, Any] | No
     if before == {now}:
         return f"{kind}: unchanged ({what})"
     old = ", ".join(sorted(short_hash(h) for h in before))
+    if now is None:  # down or refused now: not a change, nothing read to compare
+        return f"{kind}: could not be fetched now ({what}); the items rest on sha256 {old}"
     return f"{kind}: CHANGED sha256 {old} -> {short_hash(now)} ({what})"
 
 
