@@ -86,8 +86,6 @@ class ForbiddenByExclusion(IgnoreRequest):
 
 #: RSL licences read for one response at most (robots.txt ``License:`` lines first).
 MAX_RSL_PER_RESPONSE = 4
-#: Request meta key: the request was given back to the scheduler once to wait for its policy.
-REQUEUED = "_ccsignals_requeued"
 #: Request meta key: the URL the access gate let through (a response under another URL is
 #: checked again by the use gate).
 ACCESS_CHECKED = "_ccsignals_access_checked"
@@ -95,9 +93,22 @@ ACCESS_CHECKED = "_ccsignals_access_checked"
 HOPS_AUDITED = "_ccsignals_hops_audited"
 
 
-def _skip(request: Request) -> bool:
+def opted_out(request: Request) -> bool:
+    """Whether *request* is exempt from both gates (meta ``dont_obey_ccsignals``). The
+    opt-out holds for the origin it was set on: a request it reached by a redirect to
+    another origin is checked (unlike Scrapy's ``dont_obey_robotstxt``, which a redirect
+    carries anywhere)."""
     meta = request.meta
-    return bool(meta.get(OPT_OUT) or meta.get(POLICY_META))
+    if not meta.get(OPT_OUT):
+        return False
+    redirected_from = meta.get("redirect_urls")
+    if not redirected_from:
+        return True
+    return origin_of(redirected_from[0]) == origin_of_parts(urlparse_cached(request))
+
+
+def _skip(request: Request) -> bool:
+    return bool(request.meta.get(POLICY_META)) or opted_out(request)
 
 
 class CCSignalsDownloaderMiddleware:
@@ -149,15 +160,16 @@ class CCSignalsDownloaderMiddleware:
             if policy is not None and policy.expires != meta[WAITED_FOR]:
                 policy = None
         if policy is None:
-            # Expired or evicted while the request sat in the scheduler (new origins are
-            # held before it, see policy/hold.py). Do not wait here, counted against the
-            # downloader's concurrency: give it back to be held until robots.txt is known.
-            # A copy with dont_filter, as RetryMiddleware does: it already passed the
-            # duplicate filter. Only once: a request that comes back again (or one sent
+            # A new origin, or a policy that expired or was evicted while the request sat
+            # in the scheduler. Do not wait here, counted against the downloader's
+            # concurrency: give it back to be held until robots.txt is known (see
+            # policy/hold.py). Only once: a copy that comes back again (or a request sent
             # with engine.download_async, which never passes the scheduler) waits here.
-            if not meta.get(REQUEUED):
-                self.runtime.inc("ccsignals/requests/requeued")
-                return request.replace(dont_filter=True, meta={**meta, REQUEUED: True})
+            hold = self.hold
+            if not hold.given_back(request):
+                if fetcher.cached(origin) is not None:
+                    self.runtime.inc("ccsignals/requests/requeued")
+                return hold.give_back(request)
             policy = await fetcher.policy_for(origin, request)
         if policy.robots.can_fetch(request.url, url_path_of_parts(parts)):
             meta[ACCESS_CHECKED] = request.url
@@ -236,7 +248,7 @@ class CCSignalsDownloaderMiddleware:
         """facts -> policy -> evaluate -> record -> account."""
         if request.meta.get(POLICY_META):
             return response
-        if request.meta.get(OPT_OUT):
+        if opted_out(request):
             self._audit_opt_out(response)
             return response
         parts = response_url_parts(request, response)

@@ -3,19 +3,27 @@
 A request whose origin has no fresh policy yet must not wait inside the downloader: there
 it counts against ``CONCURRENT_REQUESTS`` (``Downloader.active``), so one origin with a
 slow or silent robots.txt would stall every other origin, and Scrapy's engine, seeing the
-downloader full of waiting requests, would stop pacing start requests. So the request is
-taken out where it is scheduled (the ``request_scheduled`` signal, which every path into
-the scheduler passes: start requests, spider output, redirects, retries), before the
-scheduler and its duplicate filter see it; the origin's policy fetch is started; and when
-robots.txt is known, the held requests are handed to ``engine.crawl()`` again and go through
-the scheduler as if they had just been scheduled, once.
+downloader full of waiting requests, would stop pacing start requests.
+
+Access is decided where Scrapy's own ``RobotsTxtMiddleware`` decides it: in the downloader
+middleware's ``process_request``, after Scrapy's filters (``OffsiteMiddleware``, which drops
+off-site requests when they are scheduled, and the scheduler's duplicate filter), so a
+request Scrapy drops never causes a policy fetch and its origin never appears anywhere
+(SIGNALS.md r3, the plugin's own fetches). There, a request whose origin's robots.txt is
+not known is not kept waiting: it is given back (:meth:`RequestHold.give_back`, a
+``dont_filter`` copy, as RetryMiddleware makes: it already passed the duplicate filter),
+and when the engine schedules that copy, the ``request_scheduled`` signal takes it out
+here, before the scheduler; the origin's policy fetch is started; and when robots.txt is
+known, the held requests are handed to ``engine.crawl()`` again and go through the
+scheduler once more, to be checked against the policy. A request those filters never drop
+(``dont_filter``: start requests, retries) is taken out when it is first scheduled, which
+saves it the round trip and lets the start list be paced by policy fetches.
 
 Dropping a request from ``request_scheduled`` is Scrapy's documented way
 (``IgnoreRequest`` raised by a handler; the engine neither logs it nor sends
 ``request_dropped``). While requests are held the spider is kept open (``spider_idle`` ->
-``DontCloseSpider``). The access gate itself stays in the downloader middleware's
-``process_request``, which checks every request against the policy: holding is about
-where a request waits, not whether it may go (RFC 9309 section 2.4, SIGNALS.md).
+``DontCloseSpider``). Holding is about where a request waits, not whether it may go
+(RFC 9309 section 2.4): the access gate checks every request in ``process_request``.
 
 Held requests cost the engine nothing, so it would read the whole start list into the hold;
 the spider middleware's ``process_start`` paces it instead (see
@@ -27,6 +35,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from weakref import WeakSet
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
@@ -64,6 +73,8 @@ class RequestHold:
         self.fetcher = fetcher
         self._skip = skip
         self._inc = inc
+        #: copies the access gate gave back to wait for their origin's robots.txt
+        self._given_back: WeakSet[Request] = WeakSet()
         #: origin -> requests waiting for its robots.txt, in arrival order
         self._held: dict[str, list[Request]] = {}
         self._count = 0  # requests in self._held
@@ -78,13 +89,30 @@ class RequestHold:
         """How many requests are held now."""
         return self._count
 
+    def give_back(self, request: Request) -> Request:
+        """The copy of *request* (which passed Scrapy's filters and reached the access gate
+        before its origin's robots.txt was known) for the engine to schedule again: the
+        hold takes it when it is scheduled."""
+        copy = request.replace(dont_filter=True)
+        self._given_back.add(copy)
+        return copy
+
+    def given_back(self, request: Request) -> bool:
+        """Whether *request* is such a copy: if it reaches the access gate again without a
+        policy (evicted meanwhile), it waits there rather than going round again."""
+        return request in self._given_back
+
     def _scheduled(self, request: Request, **kwargs: Any) -> None:
         # Every scheduled request passes here: for an origin whose policy is known and
         # fresh this is a dictionary lookup (the LRU is touched when the request is checked).
         origin = origin_of_parts(urlparse_cached(request))
         if origin is None or self.fetcher.known(origin):
             return
-        if request is self._releasing or self._skip(request):
+        # A request Scrapy's filters may drop (off-site, duplicate) goes on to them and to
+        # the access gate, which gives it back if it gets there; one they never drop
+        # (``dont_filter``: start requests, retries, the copies given back) waits here at
+        # once, so that a start list is paced by its origins' policy fetches.
+        if not request.dont_filter or request is self._releasing or self._skip(request):
             return
         self.hold(origin, request)
         raise HeldForPolicy(f"held until the robots.txt of {origin} is known")
