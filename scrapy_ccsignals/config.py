@@ -7,6 +7,7 @@ of failing later inside a middleware.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,27 @@ MODES = ("enforce", "tag")
 PURPOSES = ("train-ai", "ai-input", "search")
 DEFAULTS = ("allow", "deny")
 EVIDENCE_RESPONSES = ("none", "kept", "all")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: Addresses the plugin's own fetches of URLs a response named never go to, unless the
+#: page's own origin is on one (CCSIGNALS_INTERNAL_NETWORKS): loopback, private (RFC 1918,
+#: unique local), shared (RFC 6598), link-local, multicast and unspecified.
+INTERNAL_NETWORKS = (
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "224.0.0.0/4",
+    "::/128",
+    "::1/128",
+    "fc00::/7",
+    "fe80::/10",
+    "ff00::/8",
+)
+#: What an unreachable tdmrep.json means: the conservative reservation, or nothing.
+TDMREP_UNREACHABLE = ("deny", "unknown")
 
 #: Every setting with its default, enable flag first and the rest alphabetical.
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -43,6 +65,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_EXCLUDE": {},
     "CCSIGNALS_HEADER_MAX_BYTES": 8192,
     "CCSIGNALS_HTML_SCAN_BYTES": 262144,
+    "CCSIGNALS_INTERNAL_NETWORKS": None,
     "CCSIGNALS_ITEM_FIELD": "ccsignals",
     "CCSIGNALS_LICENSES": None,
     "CCSIGNALS_MAX_CRAWL_DELAY": 10.0,
@@ -58,8 +81,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_POLICY_TIMEOUT": 30.0,
     "CCSIGNALS_PURPOSE": "train-ai",
     "CCSIGNALS_ROBOTSTXT_MAX_BYTES": 512000,
+    "CCSIGNALS_RSL_HOSTS": [],
     "CCSIGNALS_RSL_MAX_BYTES": 512000,
     "CCSIGNALS_TDMREP_MAX_BYTES": 512000,
+    "CCSIGNALS_TDMREP_UNREACHABLE": "deny",
     "CCSIGNALS_USER_AGENT": None,
 }
 
@@ -118,6 +143,7 @@ class Config:
     exclude: tuple[tuple[str, str], ...]  # (label, path) of each exclusion list
     header_max_bytes: int
     html_scan_bytes: int
+    internal_networks: tuple[IPNetwork, ...]
     item_field: str
     licenses: frozenset[str] | None
     max_crawl_delay: float
@@ -133,8 +159,10 @@ class Config:
     policy_timeout: float
     purpose: str
     robotstxt_max_bytes: int
+    rsl_hosts: tuple[str, ...]
     rsl_max_bytes: int
     tdmrep_max_bytes: int
+    tdmrep_unreachable: str
     token: str
     user_agent: str
 
@@ -312,6 +340,29 @@ class Config:
                 f"the purpose's default); got {content_use!r}"
             )
 
+        networks_setting = settings.get("CCSIGNALS_INTERNAL_NETWORKS")
+        networks_text = (
+            list(INTERNAL_NETWORKS)
+            if networks_setting is None
+            else string_list("CCSIGNALS_INTERNAL_NETWORKS")
+        )
+        try:
+            internal_networks = tuple(ipaddress.ip_network(n, strict=False) for n in networks_text)
+        except ValueError as exc:
+            raise ConfigError(
+                f"CCSIGNALS_INTERNAL_NETWORKS must be a list of address ranges such as "
+                f"'10.0.0.0/8' or 'fc00::/7'; {exc}"
+            ) from None
+        rsl_hosts = string_list("CCSIGNALS_RSL_HOSTS")
+        bad_hosts = [
+            h for h in rsl_hosts if not re.fullmatch(r"[A-Za-z0-9.-]+|\[?[0-9A-Fa-f:.]+\]?", h)
+        ]
+        if bad_hosts:
+            raise ConfigError(
+                "CCSIGNALS_RSL_HOSTS must be a list of host names (a host's subdomains are "
+                f"included), e.g. 'rslcollective.org'; got {', '.join(map(repr, bad_hosts))}"
+            )
+
         return cls(
             enabled=enabled,
             evidence_warc=evidence_warc,
@@ -327,6 +378,7 @@ class Config:
             default=choice("CCSIGNALS_DEFAULT", DEFAULTS),
             header_max_bytes=number("CCSIGNALS_HEADER_MAX_BYTES", int, 1),
             html_scan_bytes=number("CCSIGNALS_HTML_SCAN_BYTES", int, 0),
+            internal_networks=internal_networks,
             item_field=item_field,
             licenses=licenses,
             max_crawl_delay=number("CCSIGNALS_MAX_CRAWL_DELAY", float, 0),
@@ -343,6 +395,8 @@ class Config:
             purpose=purpose,
             robotstxt_max_bytes=number("CCSIGNALS_ROBOTSTXT_MAX_BYTES", int, 1),
             tdmrep_max_bytes=number("CCSIGNALS_TDMREP_MAX_BYTES", int, 1),
+            tdmrep_unreachable=choice("CCSIGNALS_TDMREP_UNREACHABLE", TDMREP_UNREACHABLE),
+            rsl_hosts=tuple(h.lower().strip("[].") for h in rsl_hosts),
             rsl_max_bytes=number("CCSIGNALS_RSL_MAX_BYTES", int, 1),
             asset_scan_bytes=number("CCSIGNALS_ASSET_SCAN_BYTES", int, 0),
             token=token,

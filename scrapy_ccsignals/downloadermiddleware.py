@@ -480,7 +480,7 @@ class CCSignalsDownloaderMiddleware:
             urls = urls[:MAX_RSL_PER_RESPONSE]
         documents = await maybe_deferred_to_future(
             DeferredList(
-                [deferred_from_coro(self.runtime.rsl.get(u)) for u in urls],
+                [deferred_from_coro(self.runtime.rsl.get(u, origin)) for u in urls],
                 fireOnOneErrback=True,
                 consumeErrors=True,
             )

@@ -313,7 +313,7 @@ class CCSignalsExtension:
             url=record.url,
             origin=origin,
             stage="policy",
-            action="error" if record.status is None else ("cached" if record.cached else "fetched"),
+            action=_policy_action(record),
             decision=None,
             reasons=[f"{record.kind} {record.outcome}"]
             + ([record.detail] if record.detail else []),
@@ -395,3 +395,13 @@ class CCSignalsExtension:
         if self._pool is not None:
             self._pool.stop()
             self._pool = None
+
+
+def _policy_action(record: PolicyRecord) -> str:
+    """The audit action of a policy file: refused (never sent: a URL a response named that
+    the page may not make the crawler fetch), error (no answer), cached or fetched."""
+    if record.outcome == "refused":
+        return "refused"
+    if record.status is None:
+        return "error"
+    return "cached" if record.cached else "fetched"

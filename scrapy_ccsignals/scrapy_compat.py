@@ -21,6 +21,10 @@ One line per internal: what it is used for, and why no public API serves.
   friends, per instance, in a check for a deprecated ``spider`` argument that costs more
   than the increment, with no switch to turn it off; the plugin, which never passes one,
   calls the method under it.
+- ``Downloader.middleware.middlewares``: the enabled ``OffsiteMiddleware`` instance, whose
+  public ``should_follow`` says whether a URL is within the crawl's scope (a URL a response
+  named is fetched by the plugin only if Scrapy would follow it); no public API hands out
+  a crawler's middleware instances.
 - ``dict.items(Headers)``: ``Headers`` is a ``dict`` of normalised bytes keys to lists of
   bytes values; its public ``items()``/``getlist()`` normalise and copy per call, and one
   pass over the dict is cheaper than a ``getlist()`` per header name.
@@ -133,6 +137,17 @@ def item_pipelines(engine: Any) -> tuple[Any, ...]:
     """The item pipeline instances of a running crawl, in order (empty when unknown)."""
     scraper = getattr(engine, "scraper", None)
     return tuple(getattr(getattr(scraper, "itemproc", None), "middlewares", ()))
+
+
+def offsite_middleware(engine: Any) -> Any:
+    """The crawl's enabled ``OffsiteMiddleware`` (or subclass) instance, or None."""
+    from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+
+    manager = getattr(getattr(engine, "downloader", None), "middleware", None)
+    for middleware in getattr(manager, "middlewares", ()):
+        if isinstance(middleware, OffsiteMiddleware):
+            return middleware
+    return None
 
 
 def stats_method(stats: Any, name: str) -> Callable[..., Any]:

@@ -67,7 +67,7 @@ def cases() -> list[Case]:
              ("ccsignals/robots/status/429",), warns=True),
         Case("refused", None, {"/p": "forbidden"}, ("ccsignals/robots/unreachable",), warns=True),
         Case("tdmrep-huge", {"/robots.txt": ALLOW_ALL, "/.well-known/tdmrep.json": text(huge_tdmrep), "/x1/a": PAGE},
-             {"/x1/a": "allow"}, ("ccsignals/policy/truncated/tdmrep.json", "ccsignals/tdmrep/invalid"), warns=True),
+             {"/x1/a": "deny"}, ("ccsignals/policy/truncated/tdmrep.json", "ccsignals/tdmrep/unreachable"), warns=True),
         Case("tdmrep-object", {"/robots.txt": ALLOW_ALL, "/.well-known/tdmrep.json": text('{"location": "/", "tdm-reservation": 1}'), "/p": PAGE},
              {"/p": "allow"}, ("ccsignals/tdmrep/invalid",), warns=True),
         Case("tdmrep-bad-entries",

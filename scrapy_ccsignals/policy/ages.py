@@ -6,7 +6,8 @@ A file that was read (or that the server says is absent) is kept for
 that means the server could not answer - only for ``CCSIGNALS_POLICY_ERROR_MAX_AGE`` (never
 longer than the max age), so an outage does not decide for a day (RFC 9309 section 2.4;
 SIGNALS.md r2 caching). Past the redirect limit robots.txt counts as unavailable (RFC 9309
-2.3.1.2), a definite answer, kept for the full max age.
+2.3.1.2), a definite answer, kept for the full max age; tdmrep.json that cannot be read
+(unreachable, or over its byte cap) is tried again after the error max age (SIGNALS.md r3).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from scrapy_ccsignals.policy.download import TOO_MANY_REDIRECTS
+from scrapy_ccsignals.policy.download import OVER_CAP, TOO_MANY_REDIRECTS
 from scrapy_ccsignals.signals import robots
 
 if TYPE_CHECKING:
@@ -32,10 +33,18 @@ def unreachable(raw: RawFile) -> bool:
     return raw.status is None or robots.outcome_for_status(raw.status) == robots.UNREACHABLE
 
 
+def tdmrep_unreachable(raw: RawFile) -> bool:
+    """Whether tdmrep.json could not be read (SIGNALS.md r3): unreachable as robots.txt is
+    (redirect loops included), or longer than its byte cap."""
+    return unreachable(raw) or raw.error.startswith(OVER_CAP)
+
+
 def failed(raw: RawFile, kind: str) -> bool:
     """Whether *raw* is kept only for the error max age."""
     if kind in STRICT_KINDS:
         return raw.status is None or not 200 <= raw.status < 300
+    if kind == "tdmrep.json":
+        return tdmrep_unreachable(raw)
     return unreachable(raw) and not raw.error.startswith(TOO_MANY_REDIRECTS)
 
 

@@ -22,9 +22,11 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from scrapy_ccsignals.policy import ages
+from scrapy_ccsignals.policy.download import REFUSED
+from scrapy_ccsignals.policy.guard import NamedFetchGuard
 from scrapy_ccsignals.policy.origin import PolicyRecord, origin_of
 from scrapy_ccsignals.policy.store import RawFile, StoredPolicy
-from scrapy_ccsignals.records.audit import iso_time
+from scrapy_ccsignals.records.audit import iso_time, utc_now
 from scrapy_ccsignals.signals import rsl
 
 if TYPE_CHECKING:
@@ -49,10 +51,21 @@ class RslDocuments:
     def __init__(self, fetcher: PolicyFetcher):
         self.fetcher = fetcher
         self.host = fetcher.runtime
+        self.guard = NamedFetchGuard(fetcher.runtime, fetcher)
         self._docs: dict[str, LicenseDocument] = {}
         self._waiters: dict[str, list[Deferred[LicenseDocument]]] = {}
 
-    async def get(self, url: str) -> LicenseDocument:
+    async def get(self, url: str, page_origin: str | None = None) -> LicenseDocument:
+        """The document at *url*, named by a response of *page_origin*: refused (recorded,
+        no effect) unless the page may make the crawler fetch it (:mod:`.guard`)."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() in ("http", "https"):
+            try:
+                why = await self.guard.refusal(parts, page_origin)
+            except Exception as exc:  # a bug of ours: refuse, never fetch unchecked
+                why = f"internal error: {exc!r}"
+            if why is not None:
+                return self._refused(url, why, page_origin)
         known = self._docs.get(url)
         if known is not None and known.expires > monotonic():
             return known
@@ -64,19 +77,20 @@ class RslDocuments:
         self._waiters[url] = []
         document = None
         try:
-            document = await self._load(url)
+            document = await self._load(url, page_origin)
         finally:
             if document is None:  # an unexpected error: no effect, like an unreachable file
                 failed = RawFile(url, None, None, "internal error", url)
                 document = self._document(url, failed, time.time(), False)
-            if len(self._docs) >= MAX_DOCUMENTS:
-                self._docs.pop(next(iter(self._docs)))
-            self._docs[url] = document
+            if document.record.outcome != REFUSED:  # a refusal depends on the page
+                if len(self._docs) >= MAX_DOCUMENTS:
+                    self._docs.pop(next(iter(self._docs)))
+                self._docs[url] = document
             for waiter in self._waiters.pop(url, []):
                 waiter.callback(document)
         return document
 
-    async def _load(self, url: str) -> LicenseDocument:
+    async def _load(self, url: str, page_origin: str | None) -> LicenseDocument:
         if urlsplit(url).scheme.lower() not in ("http", "https"):
             raw = RawFile(url, None, None, "not an http(s) URL", url)
             return self._document(url, raw, time.time(), False)
@@ -88,11 +102,34 @@ class RslDocuments:
         ):
             self.host.inc("ccsignals/policy/store_hit")
             return self._document(url, stored.robots, stored.fetched_at, True)
-        raw = await self.fetcher.download(KIND, url, self.host.cfg.rsl_max_bytes)
+
+        async def check(hop: str) -> str | None:
+            return await self.guard.refusal(urlsplit(hop), page_origin)
+
+        raw = await self.fetcher.download(KIND, url, self.host.cfg.rsl_max_bytes, check)
         fetched_at = time.time()
+        if raw.error.startswith(REFUSED):
+            return self._refused(url, raw.error.split(": ", 1)[-1], page_origin)
         ttl = ages.max_age(self.host.cfg, raw, KIND)
         await self.fetcher.store_call("put", key, StoredPolicy(raw, raw, fetched_at), ttl)
         return self._document(url, raw, fetched_at, False)
+
+    def _refused(self, url: str, why: str, page_origin: str | None) -> LicenseDocument:
+        """A document the page may not make the crawler fetch: recorded, counted, warned
+        about once per page origin, no effect; nothing was sent to it."""
+        origin = page_origin or url
+        self.host.inc(f"ccsignals/rsl/{REFUSED}")
+        self.host.warn_once(
+            origin,
+            "rsl_refused",
+            "RSL licence %s named by a response of %s is not fetched (%s); it has no effect",
+            url,
+            origin,
+            why,
+        )
+        record = PolicyRecord(KIND, url, None, utc_now(), None, REFUSED, why)
+        self.host.audit_policy(origin, record)
+        return LicenseDocument(url, None, record, 0.0)
 
     def _document(self, url: str, raw: RawFile, fetched_at: float, cached: bool) -> LicenseDocument:
         doc = None

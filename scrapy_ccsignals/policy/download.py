@@ -7,6 +7,7 @@ result is a :class:`~scrapy_ccsignals.policy.store.RawFile`, never an exception.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 from weakref import WeakKeyDictionary
@@ -33,6 +34,14 @@ DOWNLOAD_PRIORITY = 1000
 TOO_MANY_REDIRECTS = "too many redirects"
 #: The error text of a redirect to a scheme other than http/https.
 BAD_REDIRECT = "redirect to a non-HTTP(S) URL"
+#: The error text of a redirect hop the caller's check refused (followed by why).
+REFUSED = "refused"
+#: The error text of a file longer than its byte cap (its first bytes are kept).
+OVER_CAP = "over the byte cap"
+
+
+#: Says why a redirect target must not be fetched (None: it may).
+HopCheck = Callable[[str], Awaitable[str | None]]
 
 
 def policy_maxsize(max_bytes: int) -> int:
@@ -80,16 +89,26 @@ class PolicyDownloader:
             },
         )
 
-    async def download(self, kind: str, url: str, max_bytes: int) -> RawFile:
-        """The file at *url*, following up to 5 redirects by hand (http/https only)."""
+    async def download(
+        self, kind: str, url: str, max_bytes: int, check: HopCheck | None = None
+    ) -> RawFile:
+        """The file at *url*, following up to 5 redirects by hand (http/https only). With
+        *check*, each redirect target is first given to it: a reason it returns stops the
+        download (a failed fetch, error ``refused: <reason>``)."""
         try:
-            return await self._download(kind, url, max_bytes)
+            return await self._download(kind, url, max_bytes, check)
         except Exception as exc:
             return RawFile(url, None, None, repr(exc), url)
 
-    async def _download(self, kind: str, url: str, max_bytes: int) -> RawFile:
+    async def _download(
+        self, kind: str, url: str, max_bytes: int, check: HopCheck | None
+    ) -> RawFile:
         first = url
-        for _hop in range(robots.MAX_REDIRECTS + 1):
+        for hop in range(robots.MAX_REDIRECTS + 1):
+            if hop and check is not None:
+                why = await check(url)
+                if why is not None:
+                    return RawFile(first, None, None, f"{REFUSED}: {why}", url)
             req = self.request(kind, url, max_bytes)
             engine = self.runtime.crawler.engine
             assert engine is not None
@@ -104,13 +123,9 @@ class PolicyDownloader:
             # Every answer, each redirect hop and 4xx/5xx included, goes to the evidence
             # archive (once per distinct content); the final one's record id travels with
             # the file, to the store and to provenance.
+            truncated = len(response.body) > max_bytes or "download_stopped" in response.flags
             record_id = archive_exchange(
-                self.runtime.evidence,
-                kind,
-                req,
-                response,
-                body,
-                truncated=len(response.body) > max_bytes or "download_stopped" in response.flags,
+                self.runtime.evidence, kind, req, response, body, truncated=truncated
             )
             location = response.headers.get(b"Location")
             if 300 <= response.status < 400 and location:
@@ -121,7 +136,8 @@ class PolicyDownloader:
                     self.runtime.inc("ccsignals/policy/bad_redirect")
                     return RawFile(first, None, None, f"{BAD_REDIRECT}: {url[:200]!r}", url)
                 continue
-            return RawFile(first, response.status, body, "", url, record_id)
+            error = f"{OVER_CAP} ({max_bytes} bytes)" if truncated else ""
+            return RawFile(first, response.status, body, error, url, record_id)
         return RawFile(first, None, None, f"{TOO_MANY_REDIRECTS} ({robots.MAX_REDIRECTS})", url)
 
     def _track(self, change: int) -> None:

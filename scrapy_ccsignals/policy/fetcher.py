@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
@@ -30,7 +31,7 @@ from twisted.internet.defer import Deferred, succeed
 from scrapy_ccsignals.policy import ages
 from scrapy_ccsignals.policy.cache import PolicyCache
 from scrapy_ccsignals.policy.crawldelay import CrawlDelayFloor
-from scrapy_ccsignals.policy.download import POLICY_META, PolicyDownloader
+from scrapy_ccsignals.policy.download import POLICY_META, HopCheck, PolicyDownloader
 from scrapy_ccsignals.policy.host import FetcherHost
 from scrapy_ccsignals.policy.pacing import FetchPacer
 from scrapy_ccsignals.policy.parse import PENDING, PolicyParser
@@ -97,19 +98,27 @@ class PolicyFetcher:
         return self.policies.known(origin)
 
     def tdmrep_pending(self, origin: str) -> bool:
-        """Whether the origin's tdmrep.json is not known yet (not fetched, or in flight)."""
+        """Whether the origin's tdmrep.json is not known yet (not fetched, or in flight), or
+        is to be asked for again (it could not be read, and the error max age has passed)."""
         policy = self.policies.get(origin)
-        return policy is None or policy.tdmrep_record.outcome == PENDING
+        return (
+            policy is None
+            or policy.tdmrep_record.outcome == PENDING
+            or policy.tdmrep_expires <= monotonic()
+        )
 
-    async def policy_for(self, origin: str, request: Request) -> OriginPolicy:
+    async def policy_for(self, origin: str, request: Request, urgent: bool = False) -> OriginPolicy:
         """The origin's policy once its robots.txt is known, fetching it first when it is
-        missing or expired. Its tdmrep.json may still be in flight."""
+        missing or expired (at once if *urgent*, see :meth:`FetchPacer.queue`). Its
+        tdmrep.json may still be in flight."""
         policy = self.fresh(origin)
         if policy is not None:
             return policy
-        return await maybe_deferred_to_future(self.robots_known(origin, request))
+        return await maybe_deferred_to_future(self.robots_known(origin, request, urgent))
 
-    def robots_known(self, origin: str, request: Request) -> Deferred[OriginPolicy]:
+    def robots_known(
+        self, origin: str, request: Request, urgent: bool = False
+    ) -> Deferred[OriginPolicy]:
         """:meth:`policy_for` as a Deferred, without a coroutine: what the request hold
         uses, so that thousands of waiting origins cost a list entry each, not a task."""
         policy = self.fresh(origin)
@@ -118,8 +127,10 @@ class PolicyFetcher:
         waiters = self._waiters.get(origin)
         if waiters is None:
             waiters = self._waiters[origin] = []
-            if self.pacer.queue(origin, request):
+            if self.pacer.queue(origin, request, urgent):
                 self.runtime.inc("ccsignals/policy/queued")
+        elif urgent:
+            self.pacer.promote(origin)
         waiter: Deferred[OriginPolicy] = Deferred()
         waiters.append(waiter)
         return waiter
@@ -133,7 +144,10 @@ class PolicyFetcher:
         if policy is None:
             policy = await self.policy_for(origin, request)
         if policy.tdmrep_record.outcome != PENDING:
-            return policy
+            if policy.tdmrep_expires > monotonic():
+                return policy
+            # It could not be read: ask again (SIGNALS.md r3), the responses meanwhile wait.
+            policy.set_tdmrep(None, self.parser.pending_tdmrep_record(origin))
         waiters = self._tdmrep_waiters.get(origin)
         if waiters is None:
             waiters = self._tdmrep_waiters[origin] = []
@@ -161,10 +175,12 @@ class PolicyFetcher:
         keyed ``rsl <url>``), with the same failure handling as the origin's files."""
         return await self.shared.call(getattr(self.store, method), key, *args)
 
-    async def download(self, kind: str, url: str, max_bytes: int) -> RawFile:
+    async def download(
+        self, kind: str, url: str, max_bytes: int, check: HopCheck | None = None
+    ) -> RawFile:
         """Fetch one policy file the way robots.txt is fetched
         (:class:`~scrapy_ccsignals.policy.download.PolicyDownloader`)."""
-        return await self.downloader.download(kind, url, max_bytes)
+        return await self.downloader.download(kind, url, max_bytes, check)
 
     def _start(self, origin: str, request: Request) -> None:
         self._track(deferred_from_coro(self._run(origin, request)))
@@ -213,8 +229,7 @@ class PolicyFetcher:
         never for an origin none of whose pages were fetched. Whatever happens, nobody is
         left waiting."""
         try:
-            fetched_at = time.time()
-            raw, cached = await self._tdmrep_raw(origin, policy.tdmrep_record.url)
+            raw, fetched_at, cached = await self._tdmrep_raw(origin, policy.tdmrep_record.url)
             self.parser.add_tdmrep(policy, raw, fetched_at, cached)
         except Exception as exc:
             self._unexpected("the tdmrep.json of %s", origin, exc)
@@ -226,35 +241,45 @@ class PolicyFetcher:
                 policy.set_tdmrep(None, self.parser.failed_tdmrep_record(origin, "interrupted"))
             self._publish_tdmrep(origin, policy)
 
-    async def _tdmrep_raw(self, origin: str, url: str) -> tuple[RawFile, bool]:
-        """tdmrep.json as fetched, and whether it came from the store. With a shared
-        store, one worker fetches it (under the store's lock ``tdmrep <origin>``) and adds
-        it to the origin's entry; the others read it there."""
+    async def _tdmrep_raw(self, origin: str, url: str) -> tuple[RawFile, float, bool]:
+        """tdmrep.json as fetched, when (Unix time), and whether it came from the store.
+        With a shared store, one worker fetches it (under the store's lock
+        ``tdmrep <origin>``) and adds it to the origin's entry; the others read it there."""
         if self.shared.memory:
-            return await self._download_tdmrep(url), False
+            return await self._download_tdmrep(url), time.time(), False
         stored = await self.shared.get(origin)
-        if stored is not None and stored.tdmrep is not None:
-            return stored.tdmrep, True
+        if stored is not None and self._fresh_tdmrep(stored):
+            assert stored.tdmrep is not None
+            return stored.tdmrep, stored.tdmrep_time, True
         key = f"tdmrep {origin}"
-        stored = await self.shared.lock_or_wait(key, origin, lambda entry: entry.tdmrep is not None)
+        stored = await self.shared.lock_or_wait(key, origin, self._fresh_tdmrep)
         if stored is not None and stored.tdmrep is not None:
-            return stored.tdmrep, True
+            return stored.tdmrep, stored.tdmrep_time, True
         try:
+            fetched_at = time.time()
             raw = await self._download_tdmrep(url)
-            await self.shared.call(self._add_tdmrep, origin, raw)
+            await self.shared.call(self._add_tdmrep, origin, raw, fetched_at)
         finally:
             await self.shared.release(key)
-        return raw, False
+        return raw, fetched_at, False
+
+    def _fresh_tdmrep(self, stored: StoredPolicy) -> bool:
+        """Whether the entry has a tdmrep.json still to be used (one that could not be read
+        is used only for the error max age)."""
+        return stored.tdmrep is not None and (
+            ages.age_left(self.cfg, stored.tdmrep, stored.tdmrep_time, "tdmrep.json") > 0
+        )
 
     async def _download_tdmrep(self, url: str) -> RawFile:
         return await self.downloader.download("tdmrep.json", url, self.cfg.tdmrep_max_bytes)
 
-    def _add_tdmrep(self, origin: str, raw: RawFile) -> None:
-        """Add tdmrep.json to the origin's stored entry (in a thread), keeping its age."""
+    def _add_tdmrep(self, origin: str, raw: RawFile, fetched_at: float) -> None:
+        """Add tdmrep.json to the origin's stored entry (in a thread), keeping its age;
+        it replaces one that is due to be asked for again."""
         stored = self.store.get(origin)
-        if stored is None or stored.tdmrep is not None:
+        if stored is None or self._fresh_tdmrep(stored):
             return
-        entry = StoredPolicy(stored.robots, raw, stored.fetched_at)
+        entry = StoredPolicy(stored.robots, raw, stored.fetched_at, fetched_at)
         age_left = ages.age_left(self.cfg, stored.robots, stored.fetched_at)
         if age_left > 0:
             self.store.put(origin, entry, age_left)

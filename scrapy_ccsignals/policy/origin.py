@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -104,8 +105,11 @@ class OriginPolicy:
     tdmrep: list[TdmEntry] | None  # None: the origin does not use TDMRep
     tdmrep_record: PolicyRecord
     expires: float  # time.monotonic() after which the policy is refetched
-    #: the statement of each tdmrep.json entry, in entry order (:meth:`set_tdmrep`)
+    #: the statement of each tdmrep.json entry, in entry order (:meth:`set_tdmrep`); with
+    #: no entries, the one statement of an unreachable tdmrep.json for every path
     tdmrep_statements: tuple[TdmStatement, ...] = field(default=(), repr=False)
+    #: time.monotonic() after which tdmrep.json is asked for again (an unreachable one)
+    tdmrep_expires: float = math.inf
     #: robots.txt ``License:`` lines as licences, and the RSL documents among them
     licenses: tuple[License, ...] = field(default=(), repr=False)
     rsl_urls: tuple[str, ...] = field(default=(), repr=False)
@@ -117,18 +121,28 @@ class OriginPolicy:
             self.licenses = robots_licenses(self.robots_url, self.robots.licenses)
             self.rsl_urls = tuple(rsl_license_urls(self.licenses))
 
-    def set_tdmrep(self, entries: list[TdmEntry] | None, record: PolicyRecord) -> None:
+    def set_tdmrep(
+        self,
+        entries: list[TdmEntry] | None,
+        record: PolicyRecord,
+        unreachable: TdmStatement | None = None,
+        expires: float = math.inf,
+    ) -> None:
         """tdmrep.json is known: its entries and record, and each entry's statement made
-        once for every page that matches it."""
-        self.tdmrep, self.tdmrep_record = entries, record
+        once for every page that matches it. When it could not be read, *unreachable* is
+        the statement for every path, until *expires* (monotonic time)."""
+        self.tdmrep, self.tdmrep_record, self.tdmrep_expires = entries, record, expires
+        if unreachable is not None:
+            self.tdmrep_statements = (unreachable,)
+            return
         url = record.url
         self.tdmrep_statements = tuple(tdmrep_statement(url, e) for e in entries or ())
 
     def tdmrep_for(self, path: str) -> TdmStatement | None:
         """The statement of the first tdmrep.json entry whose location matches *path*
-        (TDMRep section 3.2), or None."""
+        (TDMRep section 3.2), the statement of an unreachable tdmrep.json, or None."""
         if self.tdmrep is None:
-            return None
+            return self.tdmrep_statements[0] if self.tdmrep_statements else None
         for entry, statement in zip(self.tdmrep, self.tdmrep_statements, strict=True):
             if pattern_matches(entry.location, path):
                 return statement

@@ -49,11 +49,27 @@ class FetchPacer:
         #: process_start waiting for the queue to shrink (see :meth:`room`)
         self._room_waiters: list[Deferred[None]] = []
 
-    def queue(self, origin: str, request: Request) -> bool:
-        """Queue *origin*'s fetch; whether it has to wait for a fetch slot."""
+    def queue(self, origin: str, request: Request, urgent: bool = False) -> bool:
+        """Queue *origin*'s fetch; whether it has to wait for a fetch slot. An *urgent*
+        one starts at once: a response in the downloader waits for it (the robots.txt of
+        a licence document the response named), so waiting for the downloader to have
+        room could wait for itself."""
+        if urgent:
+            self.running.add(origin)
+            self._start(origin, request)
+            return False
         self._queued.append((origin, request))
         self.pump()
         return origin not in self.running
+
+    def promote(self, origin: str) -> None:
+        """Start *origin*'s queued fetch at once (it became urgent)."""
+        for index, (queued, request) in enumerate(self._queued):
+            if queued == origin:
+                del self._queued[index]
+                self.running.add(origin)
+                self._start(origin, request)
+                return
 
     def finished(self, origin: str) -> None:
         """*origin*'s robots.txt is known: its fetch slot is free."""

@@ -13,13 +13,20 @@ from scrapy_ccsignals.policy.download import TOO_MANY_REDIRECTS
 from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
 from scrapy_ccsignals.records.audit import iso_time, utc_now
 from scrapy_ccsignals.signals import robots, tdmrep
+from scrapy_ccsignals.signals.base import LAYER_TDMREP
+from scrapy_ccsignals.signals.tdmrep import TdmStatement
 
 if TYPE_CHECKING:
     from scrapy_ccsignals.policy.host import FetcherHost
     from scrapy_ccsignals.policy.store import RawFile, StoredPolicy
 
+KIND = "tdmrep.json"
 #: ``tdmrep_record.outcome`` until tdmrep.json is known.
 PENDING = "pending"
+#: ``tdmrep_record.outcome`` of a tdmrep.json that could not be read.
+UNREACHABLE = "unreachable"
+#: How the statement of an unreachable tdmrep.json begins (its reason names the cause).
+UNREACHABLE_TEXT = "tdmrep.json unreachable"
 
 
 class PolicyParser:
@@ -39,9 +46,7 @@ class PolicyParser:
             rules,
             robots_record,
             None,
-            PolicyRecord(
-                "tdmrep.json", f"{origin}{tdmrep.WELL_KNOWN_PATH}", None, stamp, None, PENDING
-            ),
+            self.pending_tdmrep_record(origin, stamp),
             monotonic() + age_left,
         )
         return policy
@@ -49,19 +54,41 @@ class PolicyParser:
     def stored_policy(self, origin: str, stored: StoredPolicy, cached: bool) -> OriginPolicy:
         """The policy of a store entry: robots.txt, and tdmrep.json if it was fetched."""
         policy = self.robots_policy(origin, stored.robots, stored.fetched_at, cached)
-        if stored.tdmrep is not None:  # else fetched when the use gate first needs it
-            self.add_tdmrep(policy, stored.tdmrep, stored.fetched_at, cached)
+        tdmrep_raw, tdmrep_at = stored.tdmrep, stored.tdmrep_time
+        # Else fetched when the use gate first needs it (or again: it could not be read).
+        if tdmrep_raw is not None and ages.age_left(self.cfg, tdmrep_raw, tdmrep_at, KIND) > 0:
+            self.add_tdmrep(policy, tdmrep_raw, tdmrep_at, cached)
         return policy
+
+    def pending_tdmrep_record(self, origin: str, stamp: str = "") -> PolicyRecord:
+        """The record of a tdmrep.json not known yet."""
+        url = f"{origin}{tdmrep.WELL_KNOWN_PATH}"
+        return PolicyRecord("tdmrep.json", url, None, stamp or utc_now(), None, PENDING)
 
     def add_tdmrep(
         self, policy: OriginPolicy, raw: RawFile, fetched_at: float, cached: bool
     ) -> None:
+        """tdmrep.json (fetched at Unix time *fetched_at*) is known: its entries, or, when
+        it could not be read, the conservative statement for every path until it is tried
+        again (SIGNALS.md r3, unreachable tdmrep.json)."""
         # When the origin could not be reached at all, the robots.txt warning says it.
         origin_down = policy.robots_record.status is None
         entries, record = self._tdmrep(
             policy.origin, raw, iso_time(fetched_at), cached, origin_down
         )
-        policy.set_tdmrep(entries, record)
+        if record.outcome != UNREACHABLE:
+            policy.set_tdmrep(entries, record)
+            return
+        deny = self.cfg.tdmrep_unreachable == "deny"
+        statement = TdmStatement(
+            LAYER_TDMREP,
+            record.url,
+            1 if deny else None,
+            None,
+            f"{UNREACHABLE_TEXT} ({record.detail})",
+        )
+        expires = monotonic() + ages.age_left(self.cfg, raw, fetched_at, KIND)
+        policy.set_tdmrep(None, record, unreachable=statement, expires=expires)
 
     def failed_policy(self, origin: str, detail: str) -> OriginPolicy:
         """The policy of an origin whose fetch ended without a result (a bug of ours, or
@@ -135,10 +162,12 @@ class PolicyParser:
         url, status = raw.url, raw.status
         entries: list[tdmrep.TdmEntry] | None = None
         detail = raw.error
-        if status is None:
-            outcome = "error"
-        elif not 200 <= status < 300:
-            outcome = "absent"
+        if ages.tdmrep_unreachable(raw):
+            # 5xx, 429, no response, or past the byte cap (SIGNALS.md r3): not "absent".
+            outcome = UNREACHABLE
+            detail = str(status) if status is not None and not detail else detail[:200]
+        elif status is None or not 200 <= status < 300:
+            outcome = "absent"  # 4xx other than 429 (and a redirect to nowhere): no TDMRep
         else:
             try:
                 entries, skipped = tdmrep.parse_tdmrep_json(raw.body or b"")
@@ -150,13 +179,24 @@ class PolicyParser:
                     detail = f"{skipped} entries without a valid location skipped"
                     self.runtime.inc("ccsignals/tdmrep/entries_skipped", skipped)
                     self.runtime.warn_once(origin, "tdmrep", "tdmrep.json at %s: %s", url, detail)
-        if outcome == "invalid" or (outcome == "error" and not origin_down):
+        if outcome == "invalid":
             self.runtime.warn_once(
                 origin,
                 "tdmrep",
                 "tdmrep.json at %s is not usable (%s); the origin is taken not to use TDMRep",
                 url,
                 detail,
+            )
+        elif outcome == UNREACHABLE and not origin_down:
+            self.runtime.warn_once(
+                origin,
+                "tdmrep",
+                "tdmrep.json at %s could not be read (%s): %s until it is tried again",
+                url,
+                detail,
+                "train-ai and ai-input are denied for the origin"
+                if self.cfg.tdmrep_unreachable == "deny"
+                else "the origin's TDM reservation is unknown",
             )
         self.runtime.inc(f"ccsignals/tdmrep/{outcome}")
         record = self.record(origin, "tdmrep.json", raw, fetched_at, outcome, detail, cached)

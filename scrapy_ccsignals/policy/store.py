@@ -63,28 +63,38 @@ class RawFile:
 @dataclass(frozen=True, slots=True)
 class StoredPolicy:
     """Both policy files of an origin and when robots.txt was fetched (Unix time). tdmrep.json
-    is None until the use gate first needed it (it is fetched then, not with robots.txt)."""
+    is None until the use gate first needed it (it is fetched then, not with robots.txt);
+    ``tdmrep_fetched_at`` is when it was fetched (None: with robots.txt), so that one that
+    could not be read is tried again sooner than robots.txt."""
 
     robots: RawFile
     tdmrep: RawFile | None
     fetched_at: float
+    tdmrep_fetched_at: float | None = None
+
+    @property
+    def tdmrep_time(self) -> float:
+        return self.fetched_at if self.tdmrep_fetched_at is None else self.tdmrep_fetched_at
 
     def dumps(self) -> str:
-        return json.dumps(
-            {
-                "robots": self.robots.to_json(),
-                "tdmrep": self.tdmrep.to_json() if self.tdmrep is not None else None,
-                "fetched_at": self.fetched_at,
-            }
-        )
+        data: dict[str, Any] = {
+            "robots": self.robots.to_json(),
+            "tdmrep": self.tdmrep.to_json() if self.tdmrep is not None else None,
+            "fetched_at": self.fetched_at,
+        }
+        if self.tdmrep_fetched_at is not None:
+            data["tdmrep_fetched_at"] = self.tdmrep_fetched_at
+        return json.dumps(data)
 
     @classmethod
     def loads(cls, text: str | bytes) -> StoredPolicy:
         data = json.loads(text)
+        tdmrep_at = data.get("tdmrep_fetched_at")
         return cls(
             RawFile.from_json(data["robots"]),
             RawFile.from_json(data["tdmrep"]) if data.get("tdmrep") else None,
             float(data["fetched_at"]),
+            float(tdmrep_at) if tdmrep_at is not None else None,
         )
 
 
