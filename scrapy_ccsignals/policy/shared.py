@@ -60,11 +60,21 @@ class SharedStore:
         self, key: str, origin: str, ready: Callable[[StoredPolicy], bool]
     ) -> StoredPolicy | None:
         """Take the shared store's fetch lock *key* (None: fetch it yourself, then
-        :meth:`release` it). If another worker holds it, poll the origin's entry until
+        :meth:`release` it; what is already there once the lock is taken is returned). If another worker holds it, poll the origin's entry until
         *ready* says what that worker fetched is there (returned), or until the lock
         expires (a dead worker: None, fetch it yourself)."""
         lock_timeout = self.runtime.cfg.policy_lock_timeout
         if await self.call(self.store.acquire, key, lock_timeout, default=True):
+            # Another worker may have fetched it and let go of the lock since the caller
+            # last looked: look again now that nobody else can be fetching it. (A store
+            # failing here failed for the caller already: counted and warned once.)
+            try:
+                stored = await maybe_deferred_to_future(deferToThread(self.store.get, origin))
+            except Exception:
+                stored = None
+            if stored is not None and ready(stored):
+                await self.release(key)
+                return stored
             return None
         self.runtime.inc("ccsignals/policy/lock_wait")
         deadline = monotonic() + lock_timeout
