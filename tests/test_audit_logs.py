@@ -80,6 +80,8 @@ async def test_two_crawls_in_one_log_are_never_counted_as_one(server, tmp_path):
     assert "2 crawls" in notice and ids[1] in notice and "--all-crawls" in notice
     first, _ = report(tmp_path, str(log), "--crawl", ids[0])
     assert first["overall"]["requests"] == 3
+    text = run_scrapy(["ccsignals-report", str(log)], tmp_path).stdout
+    assert f"Crawl id: {ids[1]} (the logs hold 2 crawls)" in text
     both, notice = report(tmp_path, str(log), "--all-crawls")
     assert both["overall"]["requests"] == 8 and both["selected_crawls"] is None
     assert "2 crawls" in notice

@@ -171,7 +171,11 @@ def test_warned_set_is_bounded():
     from scrapy_ccsignals.extension import CCSignalsExtension
 
     crawler = get_crawler(
-        settings_dict={"USER_AGENT": "TestBot/1.0", "CCSIGNALS_POLICY_CACHE_SIZE": 10}
+        settings_dict={
+            "USER_AGENT": "TestBot/1.0",
+            "CCSIGNALS_POLICY_CACHE_SIZE": 10,
+            "CCSIGNALS_AUDIT_LOG": None,  # on by default: no log in the working folder
+        }
     )
     ext = CCSignalsExtension(crawler)
     for i in range(100):

@@ -45,6 +45,10 @@ def header_lines(summary: Summary) -> list[str]:
     logs = ", ".join(f"{printable(s)} ({counted(n, 'line')})" for s, n in summary.sources) or "-"
     total = f"; {counted(summary.lines, 'line')} in all" if len(summary.sources) > 1 else ""
     lines = [f"Audit log(s): {logs}{total} ({summary.bad_lines:,} unreadable)"]
+    if summary.crawls_in_logs:
+        held = counted(summary.crawls_in_logs, "crawl")
+        chosen = "all" if summary.selected is None else printable(", ".join(summary.selected))
+        lines.append(f"Crawl id: {chosen} (the logs hold {held})")
     if summary.origin_filter:
         lines.append(f"Origin: {printable(summary.origin_filter)}")
     if summary.crawls:
