@@ -120,10 +120,12 @@ def test_example_end_to_end(tmp_path):
     assert re.search(r"Denied per family: .*noai 4", out.stdout)
     # The progress extension's last line, written in its own spider_closed handler, has
     # the plugin's final counts (they reach the stats collector as they happen).
-    last = out.stderr.rsplit("crawling: ", 1)[-1].splitlines()[0]  # text mode: \r is \n
+    # Not a terminal here: no redrawn line, only the final one, once.
+    assert out.stderr.count("crawling: ") == 1
+    last = out.stderr.split("crawling: ", 1)[-1].splitlines()[0]  # text mode: \r is \n
     assert last == (
         f"{len(denied) + len(items)} pages, {len(items)} items kept, "
-        f"{len(forbidden)} requests forbidden by robots.txt, {len(denied)} items held back"
+        f"{len(forbidden)} forbidden by robots.txt, {len(denied)} held back"
     )
 
 

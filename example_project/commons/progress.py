@@ -1,4 +1,7 @@
-"""A one-line progress display on stderr: pages, items, and what the plugin held back."""
+"""A one-line progress display on stderr: pages, items, and what the plugin held back.
+
+On a terminal the line is redrawn every half second; when stderr is a file or a pipe only
+the final line is written (a redrawn line there is one long line of ``\\r``-glued text)."""
 
 from __future__ import annotations
 
@@ -29,7 +32,8 @@ class Progress:
         return cls(crawler)
 
     def opened(self) -> None:
-        self.loop.start(0.5)
+        if sys.stderr.isatty():
+            self.loop.start(0.5)
 
     def closed(self) -> None:
         if self.loop.running:
@@ -40,10 +44,12 @@ class Progress:
     def show(self) -> None:
         assert self.crawler.stats is not None
         get = self.crawler.stats.get_value
+        pages = get("ccsignals/responses/allow", 0) + get("ccsignals/responses/deny", 0)
+        kept = get("item_scraped_count", 0)
         sys.stderr.write(
-            f"\rcrawling: {get('ccsignals/responses/allow', 0) + get('ccsignals/responses/deny', 0)} pages, "
-            f"{get('item_scraped_count', 0)} items kept, "
-            f"{get('ccsignals/forbidden/robots.txt', 0)} requests forbidden by robots.txt, "
-            f"{get('ccsignals/items/dropped', 0)} items held back"
+            f"\rcrawling: {pages} {'page' if pages == 1 else 'pages'}, "
+            f"{kept} {'item' if kept == 1 else 'items'} kept, "
+            f"{get('ccsignals/forbidden/robots.txt', 0)} forbidden by robots.txt, "
+            f"{get('ccsignals/items/dropped', 0)} held back"
         )
         sys.stderr.flush()
