@@ -2,8 +2,8 @@
 
 The crawl serialises each record to its JSON line (a few microseconds of CPU, no I/O),
 prefixed with the crawl's id so every line says which crawl wrote it, and appends it to a
-list under a lock. A background thread takes the list every ``FLUSH_INTERVAL`` seconds, or
-sooner when ``BATCH`` lines wait, and writes and flushes whole lines, so a crash leaves
+list under a lock. A background thread (:mod:`.batches`) takes the list every
+``FLUSH_INTERVAL`` seconds, or sooner when ``BATCH`` lines wait, and writes and flushes whole lines, so a crash leaves
 every written line readable and loses at most the last interval. ``close()`` writes what is
 left and waits for the thread. Handing lines over one by one instead would wake the thread
 for every line and cost more than the rest of the plugin.
@@ -22,16 +22,16 @@ import logging
 import math
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from scrapy_ccsignals.records.batches import BatchWriter
+
 logger = logging.getLogger(__name__)
 
-FLUSH_INTERVAL = 0.5  # seconds
 BATCH = 2000  # records
 
 
@@ -94,7 +94,7 @@ def resolve_path(template: str, spider_name: str) -> Path:
     return fill_template(template, spider_name, datetime.now(timezone.utc))
 
 
-class AuditLog:
+class AuditLog(BatchWriter[str]):
     """Append-only JSON-lines writer; a no-op when no path is configured.
 
     *crawl* is the id written first on every line. *next_path* names the file of each
@@ -111,6 +111,7 @@ class AuditLog:
         rotate_lines: int = 0,
         rotate_bytes: int = 0,
     ):
+        super().__init__()
         self.path = path
         self.crawl = crawl if crawl is not None else new_crawl_id()
         self._prefix = '{"crawl": "' + self.crawl + '", '
@@ -122,16 +123,10 @@ class AuditLog:
         self._batch_id = 1
         self._lines = 0
         self._bytes = 0
-        self._pending: list[str] = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._closing = False
         self._failed = False  # a write or the next part's file failed: said once, then no more
-        self._thread: threading.Thread | None = None
         if path is not None:
             self._file = self._open(path)
-            self._thread = threading.Thread(target=self._run, name="ccsignals-audit", daemon=True)
-            self._thread.start()
+            self._start("ccsignals-audit")
 
     def _open(self, path: Path) -> IO[bytes]:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -140,10 +135,6 @@ class AuditLog:
         self.paths.append(path)
         self._gzip = path.name.endswith(".gz")
         return handle
-
-    @property
-    def enabled(self) -> bool:
-        return self._thread is not None
 
     def event(
         self,
@@ -185,16 +176,7 @@ class AuditLog:
         body = json.dumps(record, ensure_ascii=False, default=str)
         # The crawl id first, so a reader tells crawls apart without parsing each line.
         line = self._prefix + body[1:] + "\n" if len(body) > 2 else self._prefix[:-2] + "}\n"
-        with self._lock:
-            self._pending.append(line)
-            if len(self._pending) >= BATCH:
-                self._wake.set()
-
-    def _take(self) -> list[str]:
-        with self._lock:
-            batch, self._pending = self._pending, []
-            self._wake.clear()
-        return batch
+        self._put(line, flush_at=BATCH)
 
     def _emit(self, data: bytes) -> None:
         if not data:
@@ -241,18 +223,3 @@ class AuditLog:
         self._batch_id += 1
         self._lines = self._bytes = 0
         self._file = self._open(self._next_path(self._batch_id))
-
-    def _run(self) -> None:
-        while not self._closing:
-            self._wake.wait(FLUSH_INTERVAL)
-            self._write_batch(self._take())
-        self._write_batch(self._take())
-
-    def close(self) -> None:
-        if self._thread is None:
-            return
-        self._closing = True
-        self._wake.set()
-        self._thread.join()
-        self._thread = None
-        self._file.close()

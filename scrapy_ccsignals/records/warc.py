@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -40,9 +39,10 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
+from scrapy_ccsignals.records.batches import BatchWriter
+
 logger = logging.getLogger(__name__)
 
-FLUSH_INTERVAL = 0.5  # seconds
 #: Headers that describe the bytes on the wire, not the stored (decoded) payload.
 _RENAMED = {"content-encoding", "transfer-encoding"}
 _DROPPED = {"content-length"}
@@ -112,7 +112,7 @@ def _request_target(url: str) -> tuple[str, str]:
     return target, parts.netloc
 
 
-class EvidenceArchive:
+class EvidenceArchive(BatchWriter[tuple[str, "Exchange"]]):
     """Append-only WARC writer; a no-op (``enabled`` false) without a path."""
 
     def __init__(
@@ -121,11 +121,7 @@ class EvidenceArchive:
         self.path = path
         self._remember = remember
         self._seen: OrderedDict[tuple[str, int, str], str] = OrderedDict()
-        self._pending: list[tuple[str, Exchange]] = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._closing = False
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self.records = 0  # response records written (or queued)
         if path is None:
             return
@@ -136,12 +132,7 @@ class EvidenceArchive:
         fields.update({k: v for k, v in (info or {}).items() if v})
         self._writer.write_record(self._writer.create_warcinfo_record(path.name, fields))
         self._file.flush()
-        self._thread = threading.Thread(target=self._run, name="ccsignals-warc", daemon=True)
-        self._thread.start()
-
-    @property
-    def enabled(self) -> bool:
-        return self._thread is not None
+        self._start("ccsignals-warc")
 
     def archive(self, exchange: Exchange, dedupe: bool = True) -> str | None:
         """Queue *exchange* and return its response record's id (an earlier record's id
@@ -159,8 +150,7 @@ class EvidenceArchive:
             self._seen[key] = record_id
             if len(self._seen) > self._remember:
                 self._seen.popitem(last=False)
-        with self._lock:
-            self._pending.append((record_id, exchange))
+        self._put((record_id, exchange))
         self.records += 1
         return record_id
 
@@ -213,27 +203,6 @@ class EvidenceArchive:
             self._file.flush()
         except Exception:
             logger.exception("Cannot write the ccsignals evidence archive %s", self.path)
-
-    def _take(self) -> list[tuple[str, Exchange]]:
-        with self._lock:
-            batch, self._pending = self._pending, []
-            self._wake.clear()
-        return batch
-
-    def _run(self) -> None:
-        while not self._closing:
-            self._wake.wait(FLUSH_INTERVAL)
-            self._write_batch(self._take())
-        self._write_batch(self._take())
-
-    def close(self) -> None:
-        if self._thread is None:
-            return
-        self._closing = True
-        self._wake.set()
-        self._thread.join()
-        self._thread = None
-        self._file.close()
 
 
 @dataclass(frozen=True, slots=True)
