@@ -48,7 +48,6 @@ from scrapy_ccsignals.signals.tdmrep import (
     reservation_value,
     tdmrep_signals,
 )
-from scrapy_ccsignals.signals.usage_lines import usage_signals
 
 if TYPE_CHECKING:
     from scrapy_ccsignals.config import Config
@@ -161,17 +160,11 @@ def _origin_layer(
     Dis/AllowAITraining) as one path-scoped set, the longest path across families
     (draft-ietf-aipref-attach section 4.2; rulebook r3: :mod:`usage_lines`), and RSL
     ``License:`` lines; then tdmrep.json: the first matching entry (TDMRep section 3.2)."""
-    robots_url, path, purpose = policy.robots_url, facts.path, cfg.purpose
-    if policy.robots.extensions:
-        found.signals += usage_signals(
-            policy.robots,
-            path,
-            purpose,
-            robots_url,
-            legacy=cfg.aipref_legacy,
-            content_use=cfg.content_use,
-        )
+    path = facts.path
     # Made once per origin, when the policy was parsed; per page only the path is matched.
+    if policy.robots.extensions or policy.robots.usage_lines_dropped:
+        usage = policy.usage_lines(cfg.purpose, cfg.aipref_legacy, cfg.content_use)
+        found.signals += usage.signals_for(path)
     if policy.licenses:
         found.licenses += policy.licenses
     statement = policy.tdmrep_for(path)

@@ -11,10 +11,11 @@ from urllib.parse import ParseResult, SplitResult, urljoin, urlsplit
 
 from scrapy_ccsignals.signals.base import LAYER_TDMREP
 from scrapy_ccsignals.signals.license import License, make_license
-from scrapy_ccsignals.signals.pathmatch import pattern_matches
+from scrapy_ccsignals.signals.pathmatch import PathPattern, prepare_pattern
 from scrapy_ccsignals.signals.robots import RobotsRules
 from scrapy_ccsignals.signals.rsl import rsl_license_urls
 from scrapy_ccsignals.signals.tdmrep import TdmEntry, TdmStatement
+from scrapy_ccsignals.signals.usage_lines import UsageLines
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -113,6 +114,10 @@ class OriginPolicy:
     #: robots.txt ``License:`` lines as licences, and the RSL documents among them
     licenses: tuple[License, ...] = field(default=(), repr=False)
     rsl_urls: tuple[str, ...] = field(default=(), repr=False)
+    #: each tdmrep.json entry's location, compiled once (:meth:`set_tdmrep`)
+    tdmrep_patterns: tuple[PathPattern, ...] = field(default=(), repr=False)
+    #: robots.txt's usage lines made ready for one reading (:meth:`usage_lines`)
+    _usage: tuple[tuple[str, bool, str | None], UsageLines] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.tdmrep and not self.tdmrep_statements:
@@ -137,16 +142,30 @@ class OriginPolicy:
             return
         url = record.url
         self.tdmrep_statements = tuple(tdmrep_statement(url, e) for e in entries or ())
+        self.tdmrep_patterns = tuple(prepare_pattern(e.location) for e in entries or ())
 
     def tdmrep_for(self, path: str) -> TdmStatement | None:
-        """The statement of the first tdmrep.json entry whose location matches *path*
-        (TDMRep section 3.2), the statement of an unreachable tdmrep.json, or None."""
+        """The statement of the first tdmrep.json entry whose location matches *path* (in
+        comparison form; TDMRep section 3.2), the statement of an unreachable tdmrep.json,
+        or None."""
         if self.tdmrep is None:
             return self.tdmrep_statements[0] if self.tdmrep_statements else None
-        for entry, statement in zip(self.tdmrep, self.tdmrep_statements, strict=True):
-            if pattern_matches(entry.location, path):
+        for pattern, statement in zip(self.tdmrep_patterns, self.tdmrep_statements, strict=True):
+            if pattern.matches(path):
                 return statement
         return None
+
+    def usage_lines(self, purpose: str, legacy: bool, content_use: str | None) -> UsageLines:
+        """robots.txt's usage lines for the crawl's reading (purpose,
+        ``CCSIGNALS_AIPREF_LEGACY``, ``CCSIGNALS_CONTENT_USE``), made ready the first time
+        (when the policy is parsed) and kept with the policy."""
+        key = (purpose, legacy, content_use)
+        if self._usage is None or self._usage[0] != key:
+            lines = UsageLines(
+                self.robots, purpose, self.robots_url, legacy=legacy, content_use=content_use
+            )
+            self._usage = (key, lines)
+        return self._usage[1]
 
     @property
     def robots_url(self) -> str:

@@ -49,6 +49,10 @@ class PolicyParser:
             self.pending_tdmrep_record(origin, stamp),
             monotonic() + age_left,
         )
+        if rules.extensions or rules.usage_lines_dropped:
+            # Origin work once per origin: the usage lines made ready for every page.
+            cfg = self.cfg
+            policy.usage_lines(cfg.purpose, cfg.aipref_legacy, cfg.content_use)
         return policy
 
     def stored_policy(self, origin: str, stored: StoredPolicy, cached: bool) -> OriginPolicy:
@@ -153,6 +157,18 @@ class PolicyParser:
                     "disallowing all requests to the origin (RFC 9309 2.3.1.4)",
                 )
         self.runtime.inc(f"ccsignals/robots/{rules.outcome}")
+        if rules.usage_lines_dropped:
+            self.runtime.inc("ccsignals/robots/usage_lines_capped")
+            self.runtime.warn_once(
+                origin,
+                "robots_usage",
+                "robots.txt at %s has %d usage lines (Content-Usage, Content-Signal, "
+                "AI-training rules) for the crawler, more than %d: the rest is not read and "
+                "every page of the origin is denied",
+                url,
+                len(rules.extensions) + rules.usage_lines_dropped,
+                robots.MAX_USAGE_LINES,
+            )
         record = self.record(origin, "robots.txt", raw, fetched_at, rules.outcome, error, cached)
         return rules, record
 

@@ -20,6 +20,7 @@ so a literal one is written ``%24`` / ``%2A`` (``/path/foo-%24`` matches the pat
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import ParseResult, SplitResult, urlsplit
 
@@ -94,6 +95,41 @@ def pattern_matches(pattern: str, path: str) -> bool:
         return normalise(path).startswith(normalise(pattern))
     compiled = compile_pattern(pattern)
     return compiled is not None and compiled.match(normalise(path)) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PathPattern:
+    """A pattern made ready once for the many paths it is matched against (the lines of an
+    origin's robots.txt or tdmrep.json are matched against every page of the origin):
+    compiled when the policy is read, so no page compiles or looks one up."""
+
+    pattern: str
+    #: the normalised pattern (``$`` dropped) for a plain one; None for a wildcard one
+    plain: str | None
+    exact: bool  # a plain pattern with a final ``$``: the whole path
+    regex: re.Pattern[str] | None
+    length: int  # :func:`match_length`
+
+    def matches(self, path: str) -> bool:
+        """:func:`pattern_matches` for *path* in comparison form (:func:`url_path`)."""
+        plain = self.plain
+        if plain is not None:
+            return path == plain if self.exact else path.startswith(plain)
+        regex = self.regex
+        return regex is not None and regex.match(path) is not None
+
+
+def prepare_pattern(pattern: str) -> PathPattern:
+    """*pattern* as a :class:`PathPattern` (a pattern that is no path pattern matches
+    nothing, as in :func:`pattern_matches`)."""
+    length = match_length(pattern)
+    if "*" in pattern:
+        return PathPattern(pattern, None, False, compile_pattern(pattern), length)
+    if not pattern.startswith("/"):
+        return PathPattern(pattern, None, False, None, length)
+    anchored = pattern.endswith("$")
+    plain = normalise(pattern[:-1] if anchored else pattern)
+    return PathPattern(pattern, plain, anchored, None, length)
 
 
 def match_length(pattern: str) -> int:

@@ -36,6 +36,10 @@ UNAVAILABLE = "unavailable"
 UNREACHABLE = "unreachable"
 
 MAX_REDIRECTS = 5  # RFC 9309 section 2.3.1.2
+#: Usage lines read from the crawler's group (and the top-level ``Content-Signal`` lines):
+#: each is matched against every page of the origin, so past it the rest is not read and
+#: the origin's pages are denied (fail closed: the unread lines may say anything).
+MAX_USAGE_LINES = 512
 
 _UA_KEYS = frozenset({"user-agent", "useragent", "user agent"})
 _RULE_KEYS = {
@@ -95,6 +99,8 @@ class RobotsRules:
     crawl_delay: float | None = None
     extensions: tuple[ScopedLine, ...] = ()
     licenses: tuple[str, ...] = ()
+    #: usage lines past :data:`MAX_USAGE_LINES`, not kept (the origin is denied for them)
+    usage_lines_dropped: int = 0
     _matcher: Protego | None = None
 
     def can_fetch(self, url: str, path: str) -> bool:
@@ -243,8 +249,9 @@ def parse_robots(text: str, token: str) -> RobotsRules:
         token=token,
         group=name,
         crawl_delay=crawl_delay,
-        extensions=tuple(extensions),
+        extensions=tuple(extensions[:MAX_USAGE_LINES]),
         licenses=tuple(licenses),
+        usage_lines_dropped=max(0, len(extensions) - MAX_USAGE_LINES),
         _matcher=matcher,
     )
 

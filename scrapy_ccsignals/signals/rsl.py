@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
@@ -29,7 +29,7 @@ from defusedxml.ElementTree import iterparse
 
 from scrapy_ccsignals.signals.base import ALLOW, CONDITIONAL, DENY, UNKNOWN, Signal
 from scrapy_ccsignals.signals.license import RSL_TYPE, License, link_header_licenses
-from scrapy_ccsignals.signals.pathmatch import pattern_matches, url_path_of_parts
+from scrapy_ccsignals.signals.pathmatch import PathPattern, prepare_pattern, url_path_of_parts
 
 FAMILY = "rsl"
 NAMESPACE = "https://rslstandard.org/rsl"
@@ -124,6 +124,30 @@ class Content:
     lastmod: str | None = None
     copyright: Copyright | None = None
     terms: str | None = None
+    #: the origin a full ``url`` names (None: a path pattern, any origin) and its path
+    #: pattern, made once when the document is parsed (a document serves many pages);
+    #: None when ``url`` is a URL that cannot be read (it covers nothing)
+    scope: tuple[_Origin | None, PathPattern] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scope", _scope(self.url))
+
+
+_Origin = tuple[str, str, int | None]
+
+
+def _scope(pattern: str) -> tuple[_Origin | None, PathPattern] | None:
+    if "://" not in pattern:
+        return None, prepare_pattern(pattern)
+    try:
+        target = urlsplit(pattern)
+        origin = _origin(target.scheme, target.hostname, target.port)
+    except ValueError:
+        return None
+    path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+    return origin, prepare_pattern(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +297,7 @@ def parse_rsl(
 # --- matching --------------------------------------------------------------------------
 
 
-def _origin(scheme: str, host: str | None, port: int | None) -> tuple[str, str, int | None]:
+def _origin(scheme: str, host: str | None, port: int | None) -> _Origin:
     scheme = scheme.lower()
     return scheme, (host or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
 
@@ -293,16 +317,10 @@ def match_content(doc: RslDocument, page_url: str) -> Content | None:
         return None
     path = url_path_of_parts(parts)
     for content in doc.contents:
-        pattern = content.url
-        if "://" in pattern:
-            try:
-                target = urlsplit(pattern)
-                if _origin(target.scheme, target.hostname, target.port) != origin:
-                    continue
-            except ValueError:
-                continue
-            pattern = (target.path or "/") + (f"?{target.query}" if target.query else "")
-        if pattern_matches(pattern, path):
+        scope = content.scope
+        if scope is None or (scope[0] is not None and scope[0] != origin):
+            continue
+        if scope[1].matches(path):
             return content
     return None
 

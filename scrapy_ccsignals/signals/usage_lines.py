@@ -11,22 +11,27 @@ silent about the purpose does not hide a shorter one that speaks: so a site-wide
 ``Content-Signal: ai-train=no`` with ``Content-Usage: /blog/ train-ai=y`` allows train-ai
 under ``/blog/`` only. When no matching line speaks, the longest ones are still recorded
 (their signals are all unknown).
+
+At most :data:`~.robots.MAX_USAGE_LINES` lines are read per file; past them, every page of
+the origin is denied (family ``robots``): the unread lines may say anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache, partial
+from functools import partial
 
 from scrapy_ccsignals.signals.ai_control import ai_control_signals
 from scrapy_ccsignals.signals.aipref import preference_signals
-from scrapy_ccsignals.signals.base import LAYER_ROBOTS, UNKNOWN, Signal
+from scrapy_ccsignals.signals.base import DENY, LAYER_ROBOTS, UNKNOWN, Signal
 from scrapy_ccsignals.signals.content_signal import content_signal_signals
-from scrapy_ccsignals.signals.pathmatch import match_length, pattern_matches
-from scrapy_ccsignals.signals.robots import RobotsRules, ScopedLine
+from scrapy_ccsignals.signals.pathmatch import PathPattern, normalise, prepare_pattern
+from scrapy_ccsignals.signals.robots import MAX_USAGE_LINES, RobotsRules, ScopedLine
+
+#: The family of the denial an origin gets when its usage lines are past the cap.
+CAPPED_FAMILY = "robots"
 
 
-@lru_cache(maxsize=4096)  # a line's signals are the same for every page in its scope
 def line_signals(
     line: ScopedLine, purpose: str, source: str, legacy: bool, content_use: str | None
 ) -> tuple[Signal, ...]:
@@ -41,6 +46,70 @@ def line_signals(
     return tuple(family(line.value, purpose, LAYER_ROBOTS, source, line.raw))
 
 
+def capped_signal(rules: RobotsRules, source: str) -> Signal:
+    """The denial of an origin whose usage lines were not all read (:data:`MAX_USAGE_LINES`):
+    the lines past the cap may say anything for the purpose, so nothing is allowed."""
+    total = len(rules.extensions) + rules.usage_lines_dropped
+    return Signal(
+        CAPPED_FAMILY,
+        LAYER_ROBOTS,
+        source,
+        DENY,
+        f"{total} usage lines, more than {MAX_USAGE_LINES}: the rest not read (conservative)",
+        value="usage lines over the cap",
+    )
+
+
+class UsageLines:
+    """The usage lines of one robots.txt for one purpose, made ready once per origin (each
+    line's pattern compiled and its signals read when the policy is parsed); per page only
+    the path is matched."""
+
+    __slots__ = ("_capped", "_lines")
+
+    def __init__(
+        self,
+        rules: RobotsRules,
+        purpose: str,
+        source: str,
+        *,
+        legacy: bool = True,
+        content_use: str | None = None,
+    ):
+        lines: list[tuple[PathPattern, tuple[Signal, ...], bool]] = []
+        for line in rules.extensions:
+            signals = line_signals(line, purpose, source, legacy, content_use)
+            if signals:  # a line with nothing for the purpose is never chosen
+                speaks = any(s.effect != UNKNOWN for s in signals)
+                lines.append((prepare_pattern(line.path), signals, speaks))
+        self._lines = tuple(lines)
+        self._capped = capped_signal(rules, source) if rules.usage_lines_dropped else None
+
+    def signals_for(self, path: str) -> list[Signal]:
+        """The signals of the lines that decide *path* (the module docstring), path in
+        comparison form; with the lines past the cap unread, also the denial that says so."""
+        best_speaking, speaking = -1, []
+        best_any, silent = -1, []
+        for pattern, signals, speaks in self._lines:
+            if not pattern.matches(path):
+                continue
+            length = pattern.length
+            if speaks:
+                if length > best_speaking:
+                    best_speaking, speaking = length, list(signals)
+                elif length == best_speaking:
+                    speaking += signals
+            elif not speaking:
+                if length > best_any:
+                    best_any, silent = length, list(signals)
+                elif length == best_any:
+                    silent += signals
+        found = speaking or silent
+        if self._capped is not None:
+            found.append(self._capped)
+        return found
+
+
 def usage_signals(
     rules: RobotsRules,
     path: str,
@@ -52,24 +121,7 @@ def usage_signals(
 ) -> list[Signal]:
     """The signals of the usage lines that decide *path* for *purpose* (module docstring).
     *source* is the robots.txt URL; *legacy* is ``CCSIGNALS_AIPREF_LEGACY``; *content_use*
-    ``CCSIGNALS_CONTENT_USE`` (None: the purpose's default)."""
-    best_speaking, speaking = -1, []
-    best_any, silent = -1, []
-    for line in rules.extensions:
-        if not pattern_matches(line.path, path):
-            continue
-        signals = line_signals(line, purpose, source, legacy, content_use)
-        if not signals:
-            continue
-        length = match_length(line.path)
-        if any(s.effect != UNKNOWN for s in signals):
-            if length > best_speaking:
-                best_speaking, speaking = length, list(signals)
-            elif length == best_speaking:
-                speaking += signals
-        elif not speaking:
-            if length > best_any:
-                best_any, silent = length, list(signals)
-            elif length == best_any:
-                silent += signals
-    return speaking or silent
+    ``CCSIGNALS_CONTENT_USE`` (None: the purpose's default). For one page: a crawl prepares
+    an origin's :class:`UsageLines` once."""
+    lines = UsageLines(rules, purpose, source, legacy=legacy, content_use=content_use)
+    return lines.signals_for(normalise(path))

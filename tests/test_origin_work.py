@@ -1,0 +1,119 @@
+"""Origin work once per origin, bounded per page: a robots.txt or tdmrep.json with
+thousands of path patterns costs its parse once, not a pass over every pattern's
+compilation for every page (the compiled-pattern cache used to cycle past 4,096 patterns:
+seconds per page on the reactor). Counted, not timed: the calls of the pattern compiler
+during a crawl."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+import pytest_twisted
+
+from scrapy_ccsignals.signals.pathmatch import compile_pattern
+from scrapy_ccsignals.signals.robots import MAX_USAGE_LINES
+from tests.crawling import ccsignals_of, page, run_crawl, stats, text
+
+PAGES = [f"/page/{n}" for n in range(20)]
+
+
+def compilations() -> int:
+    info = compile_pattern.cache_info()
+    return info.hits + info.misses
+
+
+async def crawl(server: Any, routes: dict[str, Any], **settings: Any) -> tuple[Any, list, int]:
+    """Crawl :data:`PAGES` (and whatever else *routes* serves that is listed first) on one
+    origin in tag mode; returns the crawler, the items and the pattern compilations."""
+    paths = [p for p in routes if p.startswith("/page") or p.startswith("/p-")]
+    for path in PAGES:
+        routes.setdefault(path, {"body": page(path)})
+        if path not in paths:
+            paths.append(path)
+    origin = server.add_origin(routes)
+    before = compilations()
+    crawler, items = await run_crawl(
+        [origin + p for p in paths], {"CCSIGNALS_MODE": "tag", **settings}, follow=False
+    )
+    return crawler, items, compilations() - before
+
+
+def decisions(items: list) -> dict[str, str]:
+    return {item["url"].split("/", 3)[3]: ccsignals_of(item)["decision"] for item in items}
+
+
+@pytest_twisted.ensureDeferred
+async def test_usage_lines_are_compiled_once_per_origin(server):
+    lines = [f"Content-Usage: /*x{n}y train-ai=n" for n in range(400)]
+    robots = "User-agent: *\n" + "\n".join(lines) + "\nContent-Usage: /*-keep train-ai=n\n"
+    crawler, items, compiled = await crawl(
+        server, {"/robots.txt": text(robots), "/p-keep": {"body": page("keep")}}
+    )
+    # Each pattern once, when the policy is parsed; none per page (was 401 per page).
+    assert compiled <= len(lines) + 10
+    found = decisions(items)
+    assert found.pop("p-keep") == "deny"
+    assert set(found.values()) == {"allow"}
+    assert not stats(crawler).get("ccsignals/robots/usage_lines_capped")
+
+
+@pytest_twisted.ensureDeferred
+async def test_tdmrep_locations_are_compiled_once_per_origin(server):
+    entries = [{"location": f"/*x{n}y", "tdm-reservation": 1} for n in range(400)]
+    entries.append({"location": "/*-keep", "tdm-reservation": 1})
+    routes = {
+        "/.well-known/tdmrep.json": {
+            "body": json.dumps(entries),
+            "headers": {"Content-Type": "application/json"},
+        },
+        "/p-keep": {"body": page("keep")},
+    }
+    _crawler, items, compiled = await crawl(server, routes)
+    assert compiled <= 2 * len(entries) + 10  # parsed (validated, then prepared): not per page
+    found = decisions(items)
+    assert found.pop("p-keep") == "deny"
+    assert set(found.values()) == {"allow"}
+
+
+@pytest.mark.parametrize("purpose", ["train-ai", "ai-input", "search"])
+@pytest_twisted.ensureDeferred
+async def test_usage_lines_past_the_cap_deny_every_page(server, caplog, purpose):
+    """Past :data:`MAX_USAGE_LINES` usage lines in the crawler's group, the rest is not read
+    and may say anything: every page of the origin is denied (fail closed), once warned
+    and counted; the per-page work stops growing with the file."""
+    caplog.set_level(logging.WARNING)
+    count = MAX_USAGE_LINES * 8
+    lines = [f"Content-Usage: /*x{n}y train-ai=y, search=y" for n in range(count)]
+    robots = "User-agent: *\n" + "\n".join(lines) + "\n"
+    crawler, items, compiled = await crawl(
+        server, {"/robots.txt": text(robots)}, CCSIGNALS_PURPOSE=purpose
+    )
+    assert compiled <= MAX_USAGE_LINES + 10
+    assert len(items) == len(PAGES)
+    assert set(decisions(items).values()) == {"deny"}
+    record = ccsignals_of(items[0])
+    assert any("usage lines" in reason for reason in record["reasons"])
+    assert stats(crawler)["ccsignals/robots/usage_lines_capped"] == 1
+    robots_url = items[0]["url"].split("/page/")[0] + "/robots.txt"
+    warned = [r.getMessage() for r in caplog.records if robots_url in r.getMessage()]
+    assert len(warned) == 1 and str(count) in warned[0], warned
+
+
+def test_rsl_content_patterns_are_compiled_once_per_document():
+    """An RSL document serves every page that points at it: its ``<content>`` patterns
+    are compiled when it is parsed, not for each page."""
+    from scrapy_ccsignals.signals.rsl import match_content, parse_rsl
+
+    contents = "".join(f'<content url="/*x{n}y"/>' for n in range(400))
+    body = f'<rsl xmlns="https://rslstandard.org/rsl">{contents}<content url="/*-keep"/></rsl>'
+    before = compilations()
+    doc = parse_rsl(body.encode(), "https://a.example/license.xml")
+    parsed = compilations() - before
+    assert parsed <= 401
+    for n in range(20):
+        assert match_content(doc, f"https://a.example/page/{n}") is None
+    assert match_content(doc, "https://a.example/p-keep").url == "/*-keep"
+    assert compilations() - before == parsed
