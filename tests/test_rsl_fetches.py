@@ -183,3 +183,60 @@ async def test_rsl_document_on_an_internal_address_allowed_for_an_internal_page(
     _crawler, items = await run_crawl([f"{home}/p"], {"CCSIGNALS_MODE": "tag"}, follow=False)
     (record,) = rsl_records(items[0])
     assert record["outcome"] == "parsed"
+
+
+# --- a document kept for one page, reused for another (hostile #2) ------------------------
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+@pytest_twisted.ensureDeferred
+async def test_kept_rsl_document_is_refused_for_a_page_its_redirect_may_not_reach(
+    server, tmp_path, store
+):
+    """A licence URL that redirects to an internal address: a page on an internal origin
+    may make the crawler follow it (and does), a page on another origin may not. The
+    document kept for the first page (in memory, or in the policy store) is refused for the
+    second: its redirect hops are checked for every page that uses it, not only for the page
+    that fetched it, and it is not fetched again."""
+    target = server.add_origin({"/robots.txt": text(ALLOW_ALL), "/l.xml": RSL}, host="127.0.0.2")
+    named = server.add_origin(
+        {
+            "/robots.txt": text(ALLOW_ALL),
+            "/l.xml": {"status": 302, "headers": {"Location": f"{target}/l.xml"}},
+        }
+    )
+    outside = server.add_origin(
+        {"/robots.txt": text(ALLOW_ALL), "/p": {"body": page("p", head=rsl_link(f"{named}/l.xml"))}}
+    )
+    inside = server.add_origin(
+        {
+            "/robots.txt": text(ALLOW_ALL),
+            "/p": {
+                "body": page(
+                    "p", body=f'<a href="{outside}/p">on</a>', head=rsl_link(f"{named}/l.xml")
+                )
+            },
+        },
+        host="127.0.0.2",
+    )
+    settings: dict[str, Any] = {
+        "CCSIGNALS_MODE": "tag",
+        "CCSIGNALS_INTERNAL_NETWORKS": ["127.0.0.2/32"],
+    }
+    if store == "sqlite":
+        settings["CCSIGNALS_POLICY_STORE"] = f"sqlite:///{tmp_path / 'store.db'}"
+        # The first crawl fetches the document for the internal page and stores it.
+        _crawler, items = await run_crawl([f"{inside}/p"], settings, follow=False)
+        assert [r["outcome"] for r in rsl_records(items[0])] == ["parsed"]
+        starts = [f"{outside}/p"]
+    else:
+        starts = [f"{inside}/p"]
+    crawler, items = await run_crawl(starts, settings, follow=True)
+    by_page = {item["url"]: rsl_records(item) for item in items}
+    if store == "memory":
+        assert [r["outcome"] for r in by_page[f"{inside}/p"]] == ["parsed"]
+    (record,) = by_page[f"{outside}/p"]
+    assert record["outcome"] == "refused"
+    assert "127.0.0.2" in record["detail"] and "internal" in record["detail"]
+    assert server.paths(target).count("/l.xml") == 1  # fetched once, for the internal page
+    assert stats(crawler)["ccsignals/rsl/refused"] == 1

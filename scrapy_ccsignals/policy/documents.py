@@ -45,6 +45,8 @@ class LicenseDocument:
     doc: rsl.RslDocument | None
     record: PolicyRecord
     expires: float
+    #: the redirect targets followed to fetch it, checked again for every page reusing it
+    hops: tuple[str, ...] = ()
 
 
 class RslDocuments:
@@ -58,26 +60,44 @@ class RslDocuments:
     async def get(self, url: str, page_origin: str | None = None) -> LicenseDocument:
         """The document at *url*, named by a response of *page_origin*: refused (recorded,
         no effect) unless the page may make the crawler fetch it (:mod:`.guard`)."""
-        parts = urlsplit(url)
-        if parts.scheme.lower() in ("http", "https"):
-            try:
-                why = await self.guard.refusal(parts, page_origin)
-            except Exception as exc:  # a bug of ours: refuse, never fetch unchecked
-                why = f"internal error: {exc!r}"
+        if urlsplit(url).scheme.lower() in ("http", "https"):
+            why = await self._refusal(url, page_origin)
             if why is not None:
                 return self._refused(url, why, page_origin)
+        document, checked = await self._kept_or_loaded(url, page_origin)
+        if not checked:
+            # Kept for another page (or another worker): its redirects must be ones this
+            # page may make the crawler follow too, or it is refused for this page.
+            for hop in document.hops:
+                why = await self._refusal(hop, page_origin)
+                if why is not None:
+                    return self._refused(url, f"redirected to {hop[:200]}: {why}", page_origin)
+        return document
+
+    async def _refusal(self, url: str, page_origin: str | None) -> str | None:
+        try:
+            return await self.guard.refusal(urlsplit(url), page_origin)
+        except Exception as exc:  # a bug of ours: refuse, never fetch unchecked
+            return f"internal error: {exc!r}"
+
+    async def _kept_or_loaded(
+        self, url: str, page_origin: str | None
+    ) -> tuple[LicenseDocument, bool]:
+        """The document, and whether its redirect hops were checked for *page_origin* (it
+        was downloaded for this page) rather than kept from another's fetch."""
         known = self._docs.get(url)
         if known is not None and known.expires > monotonic():
-            return known
+            return known, False
         waiters = self._waiters.get(url)
         if waiters is not None:
             waiter: Deferred[LicenseDocument] = Deferred()
             waiters.append(waiter)
-            return await maybe_deferred_to_future(waiter)
+            return await maybe_deferred_to_future(waiter), False
         self._waiters[url] = []
         document = None
+        checked = False
         try:
-            document = await self._load(url, page_origin)
+            document, checked = await self._load(url, page_origin)
         finally:
             if document is None:  # an unexpected error: no effect, like an unreachable file
                 failed = RawFile(url, None, None, "internal error", url)
@@ -88,12 +108,14 @@ class RslDocuments:
                 self._docs[url] = document
             for waiter in self._waiters.pop(url, []):
                 waiter.callback(document)
-        return document
+        return document, checked
 
-    async def _load(self, url: str, page_origin: str | None) -> LicenseDocument:
+    async def _load(self, url: str, page_origin: str | None) -> tuple[LicenseDocument, bool]:
+        """The document from the store (hops not checked for this page) or downloaded
+        with each hop checked for *page_origin*."""
         if urlsplit(url).scheme.lower() not in ("http", "https"):
             raw = RawFile(url, None, None, "not an http(s) URL", url)
-            return self._document(url, raw, time.time(), False)
+            return self._document(url, raw, time.time(), False), True
         key = f"{KIND} {url}"
         stored = await self.fetcher.store_call("get", key)
         if (
@@ -101,7 +123,7 @@ class RslDocuments:
             and ages.age_left(self.host.cfg, stored.robots, stored.fetched_at, KIND) > 0
         ):
             self.host.inc("ccsignals/policy/store_hit")
-            return self._document(url, stored.robots, stored.fetched_at, True)
+            return self._document(url, stored.robots, stored.fetched_at, True), False
 
         async def check(hop: str) -> str | None:
             return await self.guard.refusal(urlsplit(hop), page_origin)
@@ -109,10 +131,10 @@ class RslDocuments:
         raw = await self.fetcher.download(KIND, url, self.host.cfg.rsl_max_bytes, check)
         fetched_at = time.time()
         if raw.error.startswith(REFUSED):
-            return self._refused(url, raw.error.split(": ", 1)[-1], page_origin)
+            return self._refused(url, raw.error.split(": ", 1)[-1], page_origin), True
         ttl = ages.max_age(self.host.cfg, raw, KIND)
         await self.fetcher.store_call("put", key, StoredPolicy(raw, raw, fetched_at), ttl)
-        return self._document(url, raw, fetched_at, False)
+        return self._document(url, raw, fetched_at, False), True
 
     def _refused(self, url: str, why: str, page_origin: str | None) -> LicenseDocument:
         """A document the page may not make the crawler fetch: recorded, counted, warned
@@ -170,6 +192,5 @@ class RslDocuments:
             raw.warc_record_id,
         )
         self.host.audit_policy(origin, record)
-        return LicenseDocument(
-            url, doc, record, monotonic() + ages.age_left(self.host.cfg, raw, fetched_at, KIND)
-        )
+        expires = monotonic() + ages.age_left(self.host.cfg, raw, fetched_at, KIND)
+        return LicenseDocument(url, doc, record, expires, raw.hops)

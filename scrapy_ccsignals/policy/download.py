@@ -104,6 +104,7 @@ class PolicyDownloader:
         self, kind: str, url: str, max_bytes: int, check: HopCheck | None
     ) -> RawFile:
         first = url
+        hops: list[str] = []
         for hop in range(robots.MAX_REDIRECTS + 1):
             if hop and check is not None:
                 why = await check(url)
@@ -135,9 +136,10 @@ class PolicyDownloader:
                     # failed fetch, never read.
                     self.runtime.inc("ccsignals/policy/bad_redirect")
                     return RawFile(first, None, None, f"{BAD_REDIRECT}: {url[:200]!r}", url)
+                hops.append(url)
                 continue
             error = f"{OVER_CAP} ({max_bytes} bytes)" if truncated else ""
-            return RawFile(first, response.status, body, error, url, record_id)
+            return RawFile(first, response.status, body, error, url, record_id, tuple(hops))
         return RawFile(first, None, None, f"{TOO_MANY_REDIRECTS} ({robots.MAX_REDIRECTS})", url)
 
     def _track(self, change: int) -> None:

@@ -41,22 +41,31 @@ class RawFile:
     final_url: str
     #: the evidence archive's record of this response (the worker that fetched it wrote it)
     warc_record_id: str | None = None
+    #: the redirect targets followed after ``url``, in order (the last is ``final_url``):
+    #: a file kept for one page is checked again for the next page that names it
+    hops: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["body"] = base64.b64encode(self.body).decode() if self.body is not None else None
+        data["hops"] = list(self.hops)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RawFile:
         body = data.get("body")
+        url, final_url = data["url"], data.get("final_url", data["url"])
+        hops = data.get("hops")
+        if not isinstance(hops, list):  # stored before hops were: at least where it ended
+            hops = [final_url] if final_url != url else []
         return cls(
-            url=data["url"],
+            url=url,
             status=data.get("status"),
             body=base64.b64decode(body) if body is not None else None,
             error=data.get("error", ""),
-            final_url=data.get("final_url", data["url"]),
+            final_url=final_url,
             warc_record_id=data.get("warc_record_id"),
+            hops=tuple(str(hop) for hop in hops),
         )
 
 
