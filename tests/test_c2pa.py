@@ -21,6 +21,7 @@ from scrapy_ccsignals.signals.c2pa import (
     C2paResult,
     TrainingMiningEntry,
     c2pa_installed,
+    c2pa_media_type,
     c2pa_signals,
     parse_store,
     read_c2pa,
@@ -210,6 +211,23 @@ def test_not_installed(monkeypatch):
 )
 def test_wants_c2pa(content_type, wanted):
     assert wants_c2pa(content_type) is wanted
+
+
+@pytest.mark.parametrize(
+    ("content_type", "head", "wanted"),
+    [
+        ("image/jpg", b"\xff\xd8\xff\xe0", "image/jpeg"),  # an unregistered type
+        ("application/octet-stream", b"\x89PNG\r\n\x1a\n", "image/png"),
+        ("", b"%PDF-1.7", "application/pdf"),
+        ("image/png", b"\xff\xd8\xff\xe0", "image/jpeg"),  # the bytes decide
+        ("image/svg+xml", b"<svg/>", "image/svg+xml"),  # not told by bytes: the type
+        ("video/mp4", b"\x00\x00\x00\x18ftypmp42", "video/mp4"),
+        ("text/plain", b"hello", ""),
+        ("application/octet-stream", b"PK\x03\x04", ""),
+    ],
+)
+def test_c2pa_media_type_is_told_by_the_bytes_first(content_type, head, wanted):
+    assert c2pa_media_type(content_type, head) == wanted
 
 
 # The parsing of the library's JSON, for what real signing cannot easily produce.

@@ -261,3 +261,24 @@ async def test_crawl_the_corpus(server, purpose, mode):
             )
         if case["c2pa"]["status"] == "available":
             assert record["c2pa"]["validation_state"] == case["c2pa"]["validation_state"]
+
+
+@needs_c2pa
+@pytest.mark.parametrize("served_as", ["application/octet-stream", "image/jpg", ""])
+@pytest.mark.parametrize("purpose", PURPOSES)
+@pytest_twisted.ensureDeferred
+async def test_a_wrong_or_missing_content_type_reads_the_same(server, purpose, served_as):
+    """Servers often send images as ``application/octet-stream``, ``image/jpg`` (not a
+    registered type) or with an empty Content-Type: the file is told by its bytes, for its XMP and
+    for its C2PA manifest alike, so the decisions are the stored ones."""
+    routes = _routes()
+    for path, route in routes.items():
+        if path != "/robots.txt":
+            route["headers"] = {"Content-Type": served_as}
+    origin = server.add_origin(routes)
+    urls = {origin + "/" + case["file"]: case for case in FILES}
+    _, items = await run_crawl(
+        list(urls), {"CCSIGNALS_PURPOSE": purpose, "CCSIGNALS_MODE": "tag"}, follow=False
+    )
+    got = {i["url"]: i["ccsignals"]["decision"] for i in items}
+    assert got == {url: case["expected"][purpose]["decision"] for url, case in urls.items()}

@@ -7,7 +7,7 @@ body (SIGNALS.md, Asset metadata). Reading a manifest with the native library co
 from __future__ import annotations
 
 from scrapy_ccsignals.signals.assets import AssetMetadata, asset_kind, asset_metadata
-from scrapy_ccsignals.signals.c2pa import C2paResult, read_c2pa, wants_c2pa
+from scrapy_ccsignals.signals.c2pa import C2paResult, c2pa_media_type, read_c2pa, wants_c2pa
 from scrapy_ccsignals.signals.c2pa_containers import may_carry_manifest
 
 
@@ -26,8 +26,9 @@ def read_file_metadata(
         asset_metadata(head, content_type, len(head)) if asset_kind(head, content_type) else None
     )
     manifest = None
-    if c2pa and wants_c2pa(content_type) and may_carry_manifest(head):
-        manifest = read_c2pa(head, content_type)
+    c2pa_type = c2pa_media_type(content_type, head) if c2pa else ""
+    if c2pa_type and may_carry_manifest(head):
+        manifest = read_c2pa(head, c2pa_type)
     return asset, manifest
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from scrapy_ccsignals.signals.base import ALLOW, DENY, LAYER_FILE, UNKNOWN, Signal
 from scrapy_ccsignals.signals.c2pa_containers import may_carry_manifest
+from scrapy_ccsignals.signals.xmp import sniff
 
 FAMILY = "c2pa"
 
@@ -127,6 +128,32 @@ def media_type(content_type: str) -> str:
 def wants_c2pa(content_type: str) -> bool:
     """Whether a response of this Content-Type may carry an embedded C2PA manifest."""
     return media_type(content_type) in C2PA_CONTENT_TYPES
+
+
+#: Containers told by their first bytes (:func:`~scrapy_ccsignals.signals.xmp.sniff`) and
+#: the media type the library reads them as.
+SNIFFED_TYPES = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "tiff": "image/tiff",
+    "gif": "image/gif",
+    "pdf": "application/pdf",
+}
+
+
+def c2pa_media_type(content_type: str, head: bytes) -> str:
+    """The type to read a file's manifest as, or "" when it cannot carry one.
+
+    The first bytes decide when they name a container, as they do for XMP: servers send
+    images as ``application/octet-stream``, as the unregistered ``image/jpg`` or with no
+    type, and a manifest's "notAllowed" must not be missed for it. Otherwise the
+    Content-Type decides (SVG, BMFF and audio formats the sniffer does not tell)."""
+    sniffed = SNIFFED_TYPES.get(sniff(head[:1024]), "")
+    if sniffed:
+        return sniffed
+    mime = media_type(content_type)
+    return mime if mime in C2PA_CONTENT_TYPES else ""
 
 
 @lru_cache(maxsize=1)
