@@ -40,7 +40,7 @@ from scrapy_ccsignals.policy.origin import origin_of, origin_of_parts
 from scrapy_ccsignals.records.audit import iso_time, utc_now
 from scrapy_ccsignals.scrapy_compat import cached_at
 from scrapy_ccsignals.signals.pathmatch import url_path_of_parts
-from scrapy_ccsignals.signals.robots import UNREACHABLE
+from scrapy_ccsignals.signals.robots import MAX_ACCESS_RULES, UNREACHABLE
 
 if TYPE_CHECKING:
     from urllib.parse import ParseResult
@@ -180,6 +180,8 @@ class CCSignalsDownloaderMiddleware:
             if outcome == UNREACHABLE
             else f"disallowed by robots.txt group {policy.robots.group!r}"
         )
+        if policy.robots.access_rules_dropped:
+            why += f" (more than {MAX_ACCESS_RULES} rules: all disallowed)"
         self.runtime.inc("ccsignals/forbidden/robots.txt")
         self.runtime.inc(
             "ccsignals/forbidden/robots.txt/"

@@ -14,7 +14,7 @@ import pytest
 import pytest_twisted
 
 from scrapy_ccsignals.signals.pathmatch import compile_pattern
-from scrapy_ccsignals.signals.robots import MAX_USAGE_LINES
+from scrapy_ccsignals.signals.robots import MAX_ACCESS_RULES, MAX_USAGE_LINES
 from tests.crawling import ccsignals_of, page, run_crawl, stats, text
 
 PAGES = [f"/page/{n}" for n in range(20)]
@@ -117,3 +117,40 @@ def test_rsl_content_patterns_are_compiled_once_per_document():
         assert match_content(doc, f"https://a.example/page/{n}") is None
     assert match_content(doc, "https://a.example/p-keep").url == "/*-keep"
     assert compilations() - before == parsed
+
+
+@pytest_twisted.ensureDeferred
+async def test_access_rules_past_the_cap_disallow_the_origin(server, caplog):
+    """protego matches a URL against the group's Allow/Disallow rules one by one, so a
+    file of thousands of wildcard rules costs milliseconds per request. Past
+    :data:`MAX_ACCESS_RULES` the rest is not read and may disallow anything: the origin is
+    disallowed (fail closed), warned once, counted."""
+    caplog.set_level(logging.WARNING)
+    count = MAX_ACCESS_RULES + 1
+    robots = "User-agent: *\n" + "\n".join(f"Disallow: /*x{n}y" for n in range(count)) + "\n"
+    origin = server.add_origin(
+        {"/robots.txt": text(robots), **{p: {"body": page(p)} for p in PAGES}}
+    )
+    log_crawler, items = await run_crawl(
+        [origin + p for p in PAGES], {"CCSIGNALS_MODE": "tag"}, follow=False
+    )
+    assert items == []
+    assert server.paths(origin) == ["/robots.txt"]
+    s = stats(log_crawler)
+    assert s["ccsignals/robots/rules_capped"] == 1
+    assert s["ccsignals/forbidden/robots.txt/disallowed"] == len(PAGES)
+    warned = [r.getMessage() for r in caplog.records if f"{origin}/robots.txt" in r.getMessage()]
+    assert len(warned) == 1 and str(count) in warned[0], warned
+
+
+@pytest.mark.parametrize("count", [MAX_ACCESS_RULES, MAX_ACCESS_RULES + 1])
+def test_access_rule_cap_boundary(count):
+    from scrapy_ccsignals.signals.robots import parse_robots
+
+    rules = [f"Disallow: /x{n}/" for n in range(count - 1)] + ["Allow: /"]
+    parsed = parse_robots("User-agent: *\n" + "\n".join(rules), "Bot")
+    capped = count > MAX_ACCESS_RULES
+    assert parsed.access_rules_dropped == (count - MAX_ACCESS_RULES if capped else 0)
+    assert parsed.can_fetch("https://a.example/page", "/page") is not capped
+    assert parsed.can_fetch("https://a.example/x1/", "/x1/") is False
+    assert parsed.can_fetch("https://a.example/robots.txt", "/robots.txt") is True

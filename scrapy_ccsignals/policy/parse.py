@@ -157,6 +157,17 @@ class PolicyParser:
                     "disallowing all requests to the origin (RFC 9309 2.3.1.4)",
                 )
         self.runtime.inc(f"ccsignals/robots/{rules.outcome}")
+        if rules.access_rules_dropped:
+            self.runtime.inc("ccsignals/robots/rules_capped")
+            self.runtime.warn_once(
+                origin,
+                "robots_rules",
+                "robots.txt at %s has %d Allow/Disallow rules for the crawler, more than %d: "
+                "the rest is not read and every request to the origin is disallowed",
+                url,
+                robots.MAX_ACCESS_RULES + rules.access_rules_dropped,
+                robots.MAX_ACCESS_RULES,
+            )
         if rules.usage_lines_dropped:
             self.runtime.inc("ccsignals/robots/usage_lines_capped")
             self.runtime.warn_once(

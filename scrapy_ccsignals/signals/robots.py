@@ -40,6 +40,9 @@ MAX_REDIRECTS = 5  # RFC 9309 section 2.3.1.2
 #: each is matched against every page of the origin, so past it the rest is not read and
 #: the origin's pages are denied (fail closed: the unread lines may say anything).
 MAX_USAGE_LINES = 512
+#: Allow/Disallow rules read from the crawler's group (protego matches a URL against them one
+#: by one): past it, the rest is not read and the origin is disallowed (fail closed).
+MAX_ACCESS_RULES = 4096
 
 _UA_KEYS = frozenset({"user-agent", "useragent", "user agent"})
 _RULE_KEYS = {
@@ -101,6 +104,8 @@ class RobotsRules:
     licenses: tuple[str, ...] = ()
     #: usage lines past :data:`MAX_USAGE_LINES`, not kept (the origin is denied for them)
     usage_lines_dropped: int = 0
+    #: Allow/Disallow rules past :data:`MAX_ACCESS_RULES` (then every path is disallowed)
+    access_rules_dropped: int = 0
     _matcher: Protego | None = None
 
     def can_fetch(self, url: str, path: str) -> bool:
@@ -242,6 +247,11 @@ def parse_robots(text: str, token: str) -> RobotsRules:
             lines.append(f"{_RULE_KEYS[key]}: {value}")
             # An empty Disallow disallows nothing (RFC 9309 2.2.2).
             disallows = disallows or (_RULE_KEYS[key] == "Disallow" and bool(value))
+    access_rules = sum(1 for line in lines[1:] if not line.endswith(": "))
+    access_dropped = max(0, access_rules - MAX_ACCESS_RULES)
+    if access_dropped:
+        # The rules left unread may disallow anything: disallow all (except /robots.txt).
+        lines, disallows = ["User-agent: *", "Disallow: /"], True
     # Without a Disallow, every path is allowed whatever the Allow lines say: no matcher.
     matcher = Protego.parse("\n".join(lines)) if disallows else None
     return RobotsRules(
@@ -252,6 +262,7 @@ def parse_robots(text: str, token: str) -> RobotsRules:
         extensions=tuple(extensions[:MAX_USAGE_LINES]),
         licenses=tuple(licenses),
         usage_lines_dropped=max(0, len(extensions) - MAX_USAGE_LINES),
+        access_rules_dropped=access_dropped,
         _matcher=matcher,
     )
 
