@@ -11,7 +11,6 @@ fetched or is not valid RSL has no effect: recorded, counted, warned about once.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from time import monotonic
@@ -180,17 +179,7 @@ class RslDocuments:
                 outcome,
                 detail,
             )
-        record = PolicyRecord(
-            KIND,
-            url,
-            raw.status,
-            iso_time(fetched_at),
-            hashlib.sha256(raw.body).hexdigest() if raw.body is not None else None,
-            outcome,
-            detail,
-            cached,
-            raw.warc_record_id,
-        )
+        record = PolicyRecord.of_file(KIND, raw, iso_time(fetched_at), outcome, detail, cached)
         self.host.audit_policy(origin, record)
         expires = monotonic() + ages.age_left(self.host.cfg, raw, fetched_at, KIND)
         return LicenseDocument(url, doc, record, expires, raw.hops)

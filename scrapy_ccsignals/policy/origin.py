@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import ParseResult, SplitResult, urljoin, urlsplit
 
 from scrapy_ccsignals.signals.base import LAYER_TDMREP
@@ -16,6 +17,9 @@ from scrapy_ccsignals.signals.robots import RobotsRules
 from scrapy_ccsignals.signals.rsl import rsl_license_urls
 from scrapy_ccsignals.signals.tdmrep import TdmEntry, TdmStatement
 from scrapy_ccsignals.signals.usage_lines import UsageLines
+
+if TYPE_CHECKING:
+    from scrapy_ccsignals.policy.store import RawFile
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -68,6 +72,24 @@ class PolicyRecord:
     cached: bool = False
     #: the evidence archive's response record of this file (None: not archived)
     warc_record_id: str | None = None
+
+    @classmethod
+    def of_file(
+        cls, kind: str, raw: RawFile, fetched_at: str, outcome: str, detail: str, cached: bool
+    ) -> PolicyRecord:
+        """The record of a file as fetched (*fetched_at* ISO 8601): its URL, status, the
+        SHA-256 of its body and its evidence record; *outcome* and *detail* as read."""
+        return cls(
+            kind,
+            raw.url,
+            raw.status,
+            fetched_at,
+            hashlib.sha256(raw.body).hexdigest() if raw.body is not None else None,
+            outcome,
+            detail,
+            cached,
+            raw.warc_record_id,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

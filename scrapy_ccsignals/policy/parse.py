@@ -4,7 +4,6 @@ log), the warnings and stats that say what was found, and the policy's expiry.""
 
 from __future__ import annotations
 
-import hashlib
 from time import monotonic
 from typing import TYPE_CHECKING
 
@@ -158,30 +157,43 @@ class PolicyParser:
                 )
         self.runtime.inc(f"ccsignals/robots/{rules.outcome}")
         if rules.access_rules_dropped:
-            self.runtime.inc("ccsignals/robots/rules_capped")
-            self.runtime.warn_once(
+            self._over_cap(
                 origin,
-                "robots_rules",
-                "robots.txt at %s has %d Allow/Disallow rules for the crawler, more than %d: "
-                "the rest is not read and every request to the origin is disallowed",
                 url,
-                robots.MAX_ACCESS_RULES + rules.access_rules_dropped,
+                "rules",
+                f"{robots.MAX_ACCESS_RULES + rules.access_rules_dropped} Allow/Disallow rules",
                 robots.MAX_ACCESS_RULES,
+                "every request to the origin is disallowed",
             )
         if rules.usage_lines_dropped:
-            self.runtime.inc("ccsignals/robots/usage_lines_capped")
-            self.runtime.warn_once(
+            self._over_cap(
                 origin,
-                "robots_usage",
-                "robots.txt at %s has %d usage lines (Content-Usage, Content-Signal, "
-                "AI-training rules) for the crawler, more than %d: the rest is not read and "
-                "every page of the origin is denied",
                 url,
-                len(rules.extensions) + rules.usage_lines_dropped,
+                "usage_lines",
+                f"{len(rules.extensions) + rules.usage_lines_dropped} usage lines "
+                "(Content-Usage, Content-Signal, AI-training rules)",
                 robots.MAX_USAGE_LINES,
+                "every page of the origin is denied",
             )
         record = self.record(origin, "robots.txt", raw, fetched_at, rules.outcome, error, cached)
         return rules, record
+
+    def _over_cap(
+        self, origin: str, url: str, what: str, found: str, cap: int, outcome: str
+    ) -> None:
+        """A robots.txt with more of *what* for the crawler than *cap*: what is past the
+        cap is not read, so the origin gets the conservative *outcome*; counted
+        (``ccsignals/robots/<what>_capped``) and warned about once."""
+        self.runtime.inc(f"ccsignals/robots/{what}_capped")
+        self.runtime.warn_once(
+            origin,
+            f"robots_{what}",
+            "robots.txt at %s has %s for the crawler, more than %d: the rest is not read and %s",
+            url,
+            found,
+            cap,
+            outcome,
+        )
 
     def _tdmrep(
         self, origin: str, raw: RawFile, fetched_at: str, cached: bool, origin_down: bool = False
@@ -242,16 +254,6 @@ class PolicyParser:
         """The provenance/audit record of one policy file, written to the audit log."""
         if not detail and raw.final_url != raw.url:
             detail = f"redirected to {raw.final_url}"
-        record = PolicyRecord(
-            kind,
-            raw.url,
-            raw.status,
-            fetched_at,
-            hashlib.sha256(raw.body).hexdigest() if raw.body is not None else None,
-            outcome,
-            detail,
-            cached,
-            raw.warc_record_id,
-        )
+        record = PolicyRecord.of_file(kind, raw, fetched_at, outcome, detail, cached)
         self.runtime.audit_policy(origin, record)
         return record
