@@ -368,6 +368,21 @@ def test_pdf_metadata_with_another_filter_is_not_read():
     assert meta.status == ABSENT
 
 
+@pytest.mark.parametrize("filter_", [b"/Filter /Crypt ", b"/Filter [/Crypt] "])
+def test_pdf_metadata_with_the_identity_crypt_filter_is_read(filter_):
+    """An encrypted PDF saved with EncryptMetadata false marks its metadata stream with the
+    Crypt filter and no parameters: the Identity filter, the bytes unchanged (ISO 32000-1,
+    7.4.10 and 7.6.5)."""
+    data = af.pdf(FULL).replace(b"/Subtype /XML ", b"/Subtype /XML " + filter_)
+    assert asset_metadata(data, "application/pdf").status == FOUND
+
+
+def test_pdf_metadata_with_a_named_crypt_filter_is_not_read():
+    named = b"/Subtype /XML /Filter /Crypt /DecodeParms << /Name /StdCF >> "
+    data = af.pdf(FULL).replace(b"/Subtype /XML ", named)
+    assert asset_metadata(data, "application/pdf").status == ABSENT
+
+
 FUZZED = {
     "jpeg": af.jpeg(FULL),
     "png": af.png(FULL, compressed=True),

@@ -10,8 +10,10 @@ packet, ``<x:xmpmeta>`` around ``<rdf:RDF>``, stored per container:
 - WebP: the RIFF ``XMP `` chunk. TIFF (and TIFF-based raw formats): tag 700 in IFD0.
 - GIF: after the ``XMP DataXMP`` application extension. SVG: a ``<x:xmpmeta>`` or bare
   ``<rdf:RDF>`` element, with the namespace prefixes the document declared before it.
-- PDF: the first metadata stream (``/Type /Metadata``) in the scanned bytes, uncompressed
-  or ``/FlateDecode`` (no predictors); streams with other filters are not read. A PDF's
+- PDF: the first metadata stream (``/Type /Metadata``) in the scanned bytes, uncompressed,
+  ``/FlateDecode`` (no predictors) or with the Identity crypt filter (``/Crypt`` without
+  parameters: an encrypted PDF whose metadata is not); streams with other filters are not
+  read. A PDF's
   catalog and its images may each have one; the first one in file order is used.
 - anything else: a byte scan for the packet.
 
@@ -74,6 +76,10 @@ _RDF_TAGS = (b"<rdf:RDF", b"</rdf:RDF>")
 _XMLNS_RE = re.compile(rb"""\sxmlns:([A-Za-z_][\w.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _PDF_METADATA_RE = re.compile(rb"/Type\s*/Metadata\b")
 _PDF_STREAM_RE = re.compile(rb"stream\r?\n")
+#: ``/Crypt`` without parameters is the Identity crypt filter (ISO 32000-1 7.4.10, Table 14:
+#: ``/Name`` defaults to ``/Identity``): an encrypted PDF saved with ``EncryptMetadata``
+#: false (7.6.5) marks its metadata stream so, the packet left in plain text for readers.
+_PDF_IDENTITY_RE = re.compile(rb"/Filter\s*(?:/Crypt\b|\[\s*/Crypt\s*\])")
 
 
 class MalformedFile(ValueError):
@@ -249,6 +255,8 @@ def _pdf(data: bytes, limit: int) -> bytes | None:
             and b"/DecodeParms" not in head
         ):
             return _inflate(body)
+        if _PDF_IDENTITY_RE.search(head) and b"/DecodeParms" not in head:
+            return body  # the Identity crypt filter: the bytes as stored
         # another filter (or a chain): not read; try the next metadata stream
     return None
 
