@@ -357,6 +357,7 @@ class CCSignalsDownloaderMiddleware:
             response.body,
             evaluation,
             policy,
+            crawl=self.runtime.crawl_id,
         )
         if rsl_records:
             record["policies"] += rsl_records

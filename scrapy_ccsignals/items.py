@@ -42,7 +42,7 @@ class ItemProvenance:
         else:
             reason = "not checked: the response was not seen by the downloader middleware"
         self.runtime.inc("ccsignals/items/unchecked")
-        record = unchecked_record(self.cfg, self.runtime.version, reason)
+        record = unchecked_record(self.cfg, self.runtime.version, reason, self.runtime.crawl_id)
         if response is not None:
             record["url"] = response.url
         drop = self.cfg.mode == "enforce" and self.cfg.default == "deny"

@@ -83,7 +83,9 @@ class MediaRecords:
 
     def _unchecked(self, result: dict[str, Any], reason: str) -> ItemRecord:
         self.runtime.inc("ccsignals/files/unchecked")
-        record = unchecked_record(self.runtime.cfg, self.runtime.version, reason)
+        record = unchecked_record(
+            self.runtime.cfg, self.runtime.version, reason, self.runtime.crawl_id
+        )
         record["url"] = result.get("url")
         return ItemRecord(record)
 

@@ -1,7 +1,7 @@
 """The provenance record: a plain JSON-serialisable dict that travels with every item.
 
 Fields (all documented in docs/provenance.md): url, fetched_at, status, content_type, sha256,
-purpose, decision, conditions, reasons, license, signals, policies, agent.
+purpose, decision, conditions, reasons, license, signals, policies, agent, crawl.
 """
 
 from __future__ import annotations
@@ -29,9 +29,13 @@ def build_record(
     body: bytes,
     evaluation: Evaluation,
     policy: OriginPolicy | None,
+    *,
+    crawl: str | None = None,
 ) -> dict[str, Any]:
+    """The record of one response; *crawl* is the crawl's id, the one every line of its
+    audit log starts with, so an item ties to its crawl's log."""
     decision = evaluation.decision
-    return {
+    record = {
         "url": url,
         "fetched_at": utc_now(),
         "status": status,
@@ -49,6 +53,9 @@ def build_record(
         "agent": {"user_agent": cfg.user_agent, "token": cfg.token, "plugin": version},
         **evaluation.extra,
     }
+    if crawl is not None:
+        record["crawl"] = crawl
+    return record
 
 
 def _signal_dicts(evaluation: Evaluation) -> list[dict[str, object]]:
@@ -92,11 +99,13 @@ def copy_record(record: Any) -> Any:
     return record
 
 
-def unchecked_record(cfg: Config, version: str, reason: str) -> dict[str, Any]:
+def unchecked_record(
+    cfg: Config, version: str, reason: str, crawl: str | None = None
+) -> dict[str, Any]:
     """The record of an item that no response's decision covers (yielded from an errback,
     or from a request that opted out): provenance is per response, so it says so rather
-    than borrowing another response's verdict."""
-    return {
+    than borrowing another response's verdict. It still names its *crawl*."""
+    record: dict[str, Any] = {
         "url": None,
         "fetched_at": None,
         "purpose": cfg.purpose,
@@ -108,6 +117,9 @@ def unchecked_record(cfg: Config, version: str, reason: str) -> dict[str, Any]:
         "policies": [],
         "agent": {"user_agent": cfg.user_agent, "token": cfg.token, "plugin": version},
     }
+    if crawl is not None:
+        record["crawl"] = crawl
+    return record
 
 
 def add_page_attribution(
