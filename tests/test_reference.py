@@ -55,6 +55,48 @@ def test_settings_page_matches_config():
     assert names[0] == "CCSIGNALS_ENABLED" and names[1:] == sorted(names[1:])
 
 
+_SETTING_NAME = re.compile(r"CCSIGNALS_[A-Z0-9_]*[A-Z0-9]")
+
+
+def setting_names_read() -> dict[str, list[str]]:
+    """Every ``CCSIGNALS_*`` name the package's code holds as a string (what it reads,
+    checks or names in an error), but not the keys of ``DEFAULT_SETTINGS`` itself, with the
+    files naming it."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skip: set[int] = set()
+        for node in ast.walk(tree):
+            target = getattr(node, "target", None) or next(iter(getattr(node, "targets", [])), None)
+            if isinstance(target, ast.Name) and target.id == "DEFAULT_SETTINGS":
+                value = getattr(node, "value", None)
+                if isinstance(value, ast.Dict):
+                    skip.update(id(key) for key in value.keys)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in skip
+            ):
+                for name in _SETTING_NAME.findall(node.value):
+                    found.setdefault(name, []).append(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def test_every_setting_the_code_names_is_known():
+    """The unknown-setting warning knows only ``DEFAULT_SETTINGS``: a setting the code
+    reads but that is missing there would be reported as a typo (and left undocumented);
+    one there that nothing reads is a setting that does nothing."""
+    read = setting_names_read()
+    unknown = {name: files for name, files in read.items() if name not in DEFAULT_SETTINGS}
+    assert not unknown, (
+        f"CCSIGNALS_* names in the code that config.DEFAULT_SETTINGS lacks: {unknown}. Add "
+        f"them there (with their default) and to docs/settings.md"
+    )
+    unread = [name for name in DEFAULT_SETTINGS if name not in read]
+    assert not unread, f"settings in DEFAULT_SETTINGS that no code reads: {unread}"
+
+
 # --- stats --------------------------------------------------------------------------------
 
 #: One path segment whose value is computed (an f-string field, a placeholder on the page).
