@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from typing import Any
@@ -60,8 +61,14 @@ def values(tags: dict[str, Any], *names: str) -> list[str]:
 
 def cbor_tag(entry: str) -> str:
     """ExifTool's tag for a training-mining entry's ``use``:
-    ``cawg.ai_generative_training`` -> ``CBOR:EntriesCawgAi_Generative_TrainingUse``."""
-    parts = ("_".join(w[:1].upper() + w[1:] for w in p.split("_")) for p in entry.split("."))
+    ``cawg.ai_generative_training`` -> ``CBOR:EntriesCawgAi_Generative_TrainingUse``,
+    ``c2pa.ai_inference`` -> ``CBOR:EntriesC2PaAi_InferenceUse`` (a letter after a digit
+    is upper case too)."""
+
+    def word(w: str) -> str:
+        return re.sub(r"(^|\d)([a-z])", lambda m: m.group(1) + m.group(2).upper(), w)
+
+    parts = ("_".join(word(w) for w in p.split("_")) for p in entry.split("."))
     return "CBOR:Entries" + "".join(parts) + "Use"
 
 
@@ -156,7 +163,8 @@ def test_the_file_signals_give_the_stored_decision(case, purpose):
         assert (expected["family"], expected["layer"]) in denies
     else:
         assert not denies and expected["family"] is None
-        assert all(s.effect != ALLOW or s.family == "iptc" for s in signals)
+    if case["c2pa"].get("validation_state") == "Invalid":  # its "allowed" allows nothing
+        assert not [s for s in signals if s.family == "c2pa" and s.effect == ALLOW]
 
 
 # --- (b) the stored values are what the tools say now ----------------------------------------
@@ -261,6 +269,28 @@ async def test_crawl_the_corpus(server, purpose, mode):
             )
         if case["c2pa"]["status"] == "available":
             assert record["c2pa"]["validation_state"] == case["c2pa"]["validation_state"]
+
+
+@needs_c2pa
+@pytest.mark.parametrize("purpose", PURPOSES)
+@pytest_twisted.ensureDeferred
+async def test_with_default_deny_no_file_is_allowed(server, purpose):
+    """No file in the corpus has an allow the rules honour: Adobe's files say ``allowed``
+    (CAWG and the older C2PA names) in a manifest that fails validation, which may deny
+    but never allow. With ``CCSIGNALS_DEFAULT = "deny"`` every file is denied."""
+    origin = server.add_origin(_routes())
+    urls = [origin + "/" + case["file"] for case in FILES]
+    _, items = await run_crawl(
+        urls,
+        {"CCSIGNALS_PURPOSE": purpose, "CCSIGNALS_MODE": "tag", "CCSIGNALS_DEFAULT": "deny"},
+        follow=False,
+    )
+    records = {i["url"][len(origin) + 1 :]: i["ccsignals"] for i in items}
+    assert {name: r["decision"] for name, r in records.items()} == dict.fromkeys(IDS, DENY)
+    adobe = records["ims_multiple_manifests.jpg"]
+    assert adobe["c2pa"]["validation_state"] == "Invalid"
+    assert {e["use"] for e in adobe["c2pa"]["entries"]} == {"allowed"}
+    assert not [s for s in adobe["signals"] if s["effect"] == ALLOW]
 
 
 @needs_c2pa
