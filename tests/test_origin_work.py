@@ -15,6 +15,7 @@ import pytest_twisted
 
 from scrapy_ccsignals.signals.pathmatch import compile_pattern
 from scrapy_ccsignals.signals.robots import MAX_ACCESS_RULES, MAX_USAGE_LINES
+from scrapy_ccsignals.signals.tdmrep import MAX_TDMREP_ENTRIES
 from tests.crawling import ccsignals_of, page, run_crawl, stats, text
 
 PAGES = [f"/page/{n}" for n in range(20)]
@@ -154,3 +155,38 @@ def test_access_rule_cap_boundary(count):
     assert parsed.can_fetch("https://a.example/page", "/page") is not capped
     assert parsed.can_fetch("https://a.example/x1/", "/x1/") is False
     assert parsed.can_fetch("https://a.example/robots.txt", "/robots.txt") is True
+
+
+@pytest.mark.parametrize("unreachable", ["deny", "unknown"])
+@pytest_twisted.ensureDeferred
+async def test_tdmrep_entries_past_the_cap(server, caplog, unreachable):
+    """The first matching entry decides (TDMRep 3.2), so reading only the first
+    :data:`MAX_TDMREP_ENTRIES` is exact for a page one of them matches; for a page none of
+    them matches, an unread entry might: read as an unreachable tdmrep.json
+    (``CCSIGNALS_TDMREP_UNREACHABLE``). Warned once, counted; per-page work bounded."""
+    caplog.set_level(logging.WARNING)
+    entries = [{"location": "/p-keep", "tdm-reservation": 0}]
+    entries += [{"location": f"/*x{n}y", "tdm-reservation": 0} for n in range(MAX_TDMREP_ENTRIES)]
+    entries.append({"location": "/", "tdm-reservation": 0})  # past the cap: never read
+    routes = {
+        "/.well-known/tdmrep.json": {
+            "body": json.dumps(entries),
+            "headers": {"Content-Type": "application/json"},
+        },
+        "/p-keep": {"body": page("keep")},
+    }
+    crawler, items, compiled = await crawl(server, routes, CCSIGNALS_TDMREP_UNREACHABLE=unreachable)
+    assert compiled <= 2 * len(entries) + 10
+    found = decisions(items)
+    assert found.pop("p-keep") == "allow"
+    assert set(found.values()) == {"deny" if unreachable == "deny" else "allow"}
+    record = ccsignals_of(next(i for i in items if i["url"].endswith("/page/0")))
+    tdm = [s for s in record["signals"] if s["family"] == "tdmrep"]
+    assert tdm and "entries" in tdm[0]["raw"], tdm
+    assert stats(crawler)["ccsignals/tdmrep/entries_capped"] == 1
+    warned = [
+        r.getMessage()
+        for r in caplog.records
+        if "tdmrep.json" in r.getMessage() and str(len(entries)) in r.getMessage()
+    ]
+    assert len(warned) == 1, warned

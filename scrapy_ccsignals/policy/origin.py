@@ -138,6 +138,9 @@ class OriginPolicy:
     rsl_urls: tuple[str, ...] = field(default=(), repr=False)
     #: each tdmrep.json entry's location, compiled once (:meth:`set_tdmrep`)
     tdmrep_patterns: tuple[PathPattern, ...] = field(default=(), repr=False)
+    #: the statement for a path none of the entries matches when entries past the cap
+    #: were not read (:data:`~scrapy_ccsignals.signals.tdmrep.MAX_TDMREP_ENTRIES`)
+    tdmrep_past_cap: TdmStatement | None = field(default=None, repr=False)
     #: robots.txt's usage lines made ready for one reading (:meth:`usage_lines`)
     _usage: tuple[tuple[str, bool, str | None], UsageLines] | None = field(default=None, repr=False)
 
@@ -154,11 +157,14 @@ class OriginPolicy:
         record: PolicyRecord,
         unreachable: TdmStatement | None = None,
         expires: float = math.inf,
+        past_cap: TdmStatement | None = None,
     ) -> None:
         """tdmrep.json is known: its entries and record, and each entry's statement made
         once for every page that matches it. When it could not be read, *unreachable* is
-        the statement for every path, until *expires* (monotonic time)."""
+        the statement for every path, until *expires* (monotonic time); when entries past
+        the cap were left out, *past_cap* is the one for a path no entry matches."""
         self.tdmrep, self.tdmrep_record, self.tdmrep_expires = entries, record, expires
+        self.tdmrep_past_cap = past_cap
         if unreachable is not None:
             self.tdmrep_statements = (unreachable,)
             return
@@ -175,7 +181,7 @@ class OriginPolicy:
         for pattern, statement in zip(self.tdmrep_patterns, self.tdmrep_statements, strict=True):
             if pattern.matches(path):
                 return statement
-        return None
+        return self.tdmrep_past_cap
 
     def usage_lines(self, purpose: str, legacy: bool, content_use: str | None) -> UsageLines:
         """robots.txt's usage lines for the crawl's reading (purpose,

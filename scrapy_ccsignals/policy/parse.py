@@ -76,13 +76,26 @@ class PolicyParser:
         again (SIGNALS.md r3, unreachable tdmrep.json)."""
         # When the origin could not be reached at all, the robots.txt warning says it.
         origin_down = policy.robots_record.status is None
-        entries, record = self._tdmrep(
+        entries, record, dropped = self._tdmrep(
             policy.origin, raw, iso_time(fetched_at), cached, origin_down
         )
-        if record.outcome != UNREACHABLE:
-            policy.set_tdmrep(entries, record)
-            return
         deny = self.cfg.tdmrep_unreachable == "deny"
+        if record.outcome != UNREACHABLE:
+            past_cap = None
+            if dropped:
+                # The first matching entry decides (TDMRep 3.2): exact for a path a kept
+                # entry matches; for any other, an unread one might, as if unreachable.
+                past_cap = TdmStatement(
+                    LAYER_TDMREP,
+                    record.url,
+                    1 if deny else None,
+                    None,
+                    f"tdmrep.json has {tdmrep.MAX_TDMREP_ENTRIES + dropped} entries, more "
+                    f"than {tdmrep.MAX_TDMREP_ENTRIES}: none of those read matches, the rest "
+                    "not read",
+                )
+            policy.set_tdmrep(entries, record, past_cap=past_cap)
+            return
         statement = TdmStatement(
             LAYER_TDMREP,
             record.url,
@@ -197,10 +210,13 @@ class PolicyParser:
 
     def _tdmrep(
         self, origin: str, raw: RawFile, fetched_at: str, cached: bool, origin_down: bool = False
-    ) -> tuple[list[tdmrep.TdmEntry] | None, PolicyRecord]:
+    ) -> tuple[list[tdmrep.TdmEntry] | None, PolicyRecord, int]:
+        """The entries (at most :data:`~.tdmrep.MAX_TDMREP_ENTRIES`), the record, and how
+        many entries past the cap were left out."""
         url, status = raw.url, raw.status
         entries: list[tdmrep.TdmEntry] | None = None
         detail = raw.error
+        dropped = 0
         if ages.tdmrep_unreachable(raw):
             # 5xx, 429, no response, or past the byte cap (SIGNALS.md r3): not "absent".
             outcome = UNREACHABLE
@@ -218,6 +234,22 @@ class PolicyParser:
                     detail = f"{skipped} entries without a valid location skipped"
                     self.runtime.inc("ccsignals/tdmrep/entries_skipped", skipped)
                     self.runtime.warn_once(origin, "tdmrep", "tdmrep.json at %s: %s", url, detail)
+                dropped = max(0, len(entries) - tdmrep.MAX_TDMREP_ENTRIES)
+                if dropped:
+                    entries = entries[: tdmrep.MAX_TDMREP_ENTRIES]
+                    self.runtime.inc("ccsignals/tdmrep/entries_capped")
+                    self.runtime.warn_once(
+                        origin,
+                        "tdmrep_entries",
+                        "tdmrep.json at %s has %d entries, more than %d: the rest is not "
+                        "read; a page none of the first ones matches is %s",
+                        url,
+                        len(entries) + dropped,
+                        tdmrep.MAX_TDMREP_ENTRIES,
+                        "reserved (train-ai and ai-input denied)"
+                        if self.cfg.tdmrep_unreachable == "deny"
+                        else "taken to have no known reservation",
+                    )
         if outcome == "invalid":
             self.runtime.warn_once(
                 origin,
@@ -239,7 +271,7 @@ class PolicyParser:
             )
         self.runtime.inc(f"ccsignals/tdmrep/{outcome}")
         record = self.record(origin, "tdmrep.json", raw, fetched_at, outcome, detail, cached)
-        return entries, record
+        return entries, record, dropped
 
     def record(
         self,

@@ -45,6 +45,11 @@ def reservation_value(value: object) -> int | None:
     return None
 
 
+#: Entries kept of a tdmrep.json: each page is matched against them in order, so past it the
+#: rest is not read (a page none of the kept ones matches is read as an unreachable file).
+MAX_TDMREP_ENTRIES = 1024
+
+
 def parse_tdmrep_json(body: bytes) -> tuple[list[TdmEntry], int]:
     """The usable entries of a tdmrep.json body and the number of entries skipped.
 
