@@ -180,6 +180,30 @@ def test_hostile_input_never_raises_and_is_capped(body):
         assert not any(ord(c) < 32 for c in value)
 
 
+@pytest.mark.parametrize("colons", [0, 1, 15, 16, 17, 500])
+@pytest.mark.parametrize(
+    "element",
+    [
+        '<span property="dc:title">Found</span>',
+        '<div property="DCTERMS:title">Found</div>',
+        '<p property="dct:title" content="Found">x</p>',
+        '<cite property="cc:attributionName">Found</cite>',
+    ],
+)
+def test_rdfa_is_found_after_any_number_of_colons(colons, element):
+    """Whether a page names a ccREL / Dublin Core term is found by looking at its colons
+    (then, past a few dozen, by searching for each term): both ways find it."""
+    text = "<p>" + "a: b " * colons + "</p>"
+    got = extract_attribution((text + element).encode())
+    key = "creator" if "attributionName" in element else "title"
+    assert got == {key: "Found"}
+
+
+def test_a_colon_alone_is_no_rdfa_term():
+    got = extract_attribution(b"<p>cc: dc-x: dctx: attribution:</p><span>not read</span>")
+    assert got == {}
+
+
 def test_demo_web_pages(crawled):
     """On the real crawl: the blog's JSON-LD/OpenGraph pages give every field; the comment
     planted in their head does not count."""

@@ -77,9 +77,10 @@ class _Found:
         self.budget = LOOKAHEAD_BUDGET
 
     def add(self, key: str, rank: int, value: Any) -> None:
-        text = clean(value)
-        if text and self.wins(key, rank):
-            self.best[key] = (rank, text)
+        if self.wins(key, rank):  # cleaned only when it could win
+            text = clean(value)
+            if text:
+                self.best[key] = (rank, text)
 
     def wins(self, key: str, rank: int) -> bool:
         return key not in self.best or rank < self.best[key][0]

@@ -47,6 +47,11 @@ _LICENSE_PROPS = frozenset({"dcterms:license", "dc:license", "cc:license", "dct:
 #: Elements that may carry ccREL / Dublin Core RDFa (attribution).
 RDFA_TAGS = (b"a", b"span", b"div", b"p", b"small", b"footer", b"cite")
 _RDFA_TERMS = (b"cc:attribution", b"dc:", b"dct:", b"dcterms:")
+#: what comes before the colon of an RDFa term (``cc:`` only in ``cc:attribution...``)
+_TERM_ENDS = (b"dc", b"dct", b"dcterms", b"cc")
+_DC_TERM_RE = re.compile(rb"dc(?:t|terms)?:")
+#: colons of a page looked at one by one for an RDFa term, before searching for the terms
+_COLONS_LOOKED_AT = 16
 #: ... and on a page that names a ccREL / Dublin Core term, every element that may carry it.
 _TAGS_RDFA = (b"meta", b"link", b"script", b"style", b"title", *RDFA_TAGS)
 #: ``<meta>`` attributes attribution reads (Open Graph, author, Dublin Core, ccREL).
@@ -68,10 +73,10 @@ def decode_text(value: bytes) -> str:
 def attrs(raw: bytes) -> dict[str, str]:
     """A tag's attributes, names lower-cased; HTML: the first occurrence of one wins."""
     found: dict[str, str] = {}
-    for match in _ATTR_RE.finditer(raw):
-        name = match.group(1).decode("ascii", "replace").lower()
-        if name not in found:
-            found[name] = decode_text(match.group(2) or match.group(3) or match.group(4) or b"")
+    for name, double, single, bare in _ATTR_RE.findall(raw):  # findall: no Match objects
+        key = name.decode("ascii", "replace").lower()
+        if key not in found:
+            found[key] = decode_text(double or single or bare)
     return found
 
 
@@ -159,11 +164,23 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
 
 
 def _has_rdfa_terms(low: bytes) -> bool:
-    """Whether the page names a ccREL or Dublin Core term anywhere (substring searches: a
-    regex without a literal prefix would cost a millisecond on 50 KB)."""
-    return b"cc:attribution" in low or (
-        b"dc" in low and (b"dc:" in low or b"dct:" in low or b"dcterms:" in low)
-    )
+    """Whether the page names a ccREL or Dublin Core term anywhere. Every term has a colon,
+    and many pages have few: the first :data:`_COLONS_LOOKED_AT` colons are found with
+    ``bytes.find`` (memchr) and the bytes before each compared, a few microseconds. A page
+    with more is searched for the terms: ``cc:attribution`` as a substring, the Dublin Core
+    prefixes with a regex (its literal prefix makes it twice as fast as ``b"dc" in``; a
+    regex for all terms, with no literal prefix, would cost a millisecond on 50 KB)."""
+    find, endswith = low.find, low.endswith
+    at = find(b":")
+    for _ in range(_COLONS_LOOKED_AT):
+        if at < 0:
+            return False
+        if endswith(_TERM_ENDS, 0, at) and (
+            not endswith(b"cc", 0, at) or low.startswith(b"attribution", at + 1)
+        ):
+            return True
+        at = find(b":", at + 1)
+    return b"cc:attribution" in low or _DC_TERM_RE.search(low) is not None
 
 
 def _raw_text(meta: HtmlMeta, body: bytes, low: bytes, tag: bytes, lowered: bytes, pos: int) -> int:
