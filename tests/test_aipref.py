@@ -24,7 +24,7 @@ def effects(text: str, purpose: str = "train-ai", legacy: bool = True) -> list[t
         ("train-ai=n", [("deny", "train-ai=n")]),
         ("train-ai=y", [("allow", "train-ai=y")]),
         ("train-ai=y, search=n", [("allow", "train-ai=y")]),
-        ("search=n", []),
+        ("search=n", [("unknown", "silent")]),  # says nothing for train-ai: recorded as written
         ("train-ai", [("unknown", "train-ai=?")]),  # boolean true is not y/n
         ("train-ai=?1", [("unknown", "train-ai=?")]),
         ('train-ai="n"', [("unknown", "train-ai=?")]),  # a string, not a token
@@ -33,7 +33,7 @@ def effects(text: str, purpose: str = "train-ai", legacy: bool = True) -> list[t
         ("Train-AI=n", [("unknown", "invalid")]),  # uppercase keys fail to parse
         ("train-ai=n, train-ai=y", [("allow", "train-ai=y")]),  # duplicates: last wins
         ("train-ai=y,,", [("unknown", "invalid")]),
-        ("", []),
+        ("", [("unknown", "silent")]),
         ("train-ai=n;exceptions=cc-cr", [("conditional", "train-ai=n;exceptions=cc-cr")]),
         (
             'train-ai=n;exceptions="cc-cr cc-cr-ec"',
@@ -57,8 +57,8 @@ def effects(text: str, purpose: str = "train-ai", legacy: bool = True) -> list[t
         ("train-genai=y, ai-train=n", [("allow", "train-genai=y"), ("deny", "ai-train=n")]),
         # A label that states neither y nor n does not decide: the next level does.
         ("train-ai=maybe, all=n", [("unknown", "train-ai=?"), ("deny", "all=n")]),
-        ("ai-output=n", []),  # speaks for ai-input only
-        ("foo=n", []),
+        ("ai-output=n", [("unknown", "silent")]),  # speaks for ai-input only
+        ("foo=n", [("unknown", "silent")]),
     ],
 )
 def test_train_ai(text, expected):
@@ -186,14 +186,14 @@ def test_exception_tokens(value, tokens):
         ("ai-train=yes", "train-ai", [("allow", "ai-train=yes")]),
         ("AI-Train = NO", "train-ai", [("deny", "ai-train=no")]),
         ("ai-train=maybe", "train-ai", [("unknown", "ai-train=unknown")]),
-        ("ai-input=no", "train-ai", []),
+        ("ai-input=no", "train-ai", [("unknown", "silent")]),
         ("ai-input=no", "ai-input", [("deny", "ai-input=no")]),
         ("ai-input=Yes", "ai-input", [("allow", "ai-input=yes")]),
-        ("ai-train=no", "ai-input", []),
-        ("search=no", "ai-input", []),
+        ("ai-train=no", "ai-input", [("unknown", "silent")]),
+        ("search=no", "ai-input", [("unknown", "silent")]),
         ("ai-train=no, ai-train=yes", "train-ai", [("allow", "ai-train=yes")]),  # last wins
         ("use=no, ai-train=no", "train-ai", [("deny", "ai-train=no"), ("unknown", "use=unknown")]),
-        ("", "train-ai", []),
+        ("", "train-ai", [("unknown", "silent")]),
     ],
 )
 def test_content_signal(text, purpose, expected):

@@ -66,7 +66,7 @@ def test_x_robots_directives(value, token, expected):
         ({"noimageai"}, "train-ai", False, ["unknown"]),
         ({"noimageai"}, "train-ai", True, ["deny"]),
         ({"noai"}, "search", False, ["unknown"]),
-        ({"noindex"}, "train-ai", False, []),
+        ({"noindex"}, "train-ai", False, ["unknown"]),  # recorded as written
     ],
 )
 def test_noai_effects(found, purpose, image, effects):
@@ -81,8 +81,8 @@ NOAI_TABLE = {
     ("noimageai", True): {"train-ai": "deny", "ai-input": "deny", "search": "unknown"},
     ("noarchive", False): {"train-ai": "deny", "ai-input": "unknown", "search": "unknown"},
     # (r3) noindex and none decide search only (family noindex)
-    ("noindex", False): {"train-ai": "-", "ai-input": "-", "search": "deny"},
-    ("none", True): {"train-ai": "-", "ai-input": "-", "search": "deny"},
+    ("noindex", False): {"train-ai": "unknown", "ai-input": "unknown", "search": "deny"},
+    ("none", True): {"train-ai": "unknown", "ai-input": "unknown", "search": "deny"},
     ("nofollow", True): {"train-ai": "-", "ai-input": "-", "search": "-"},
 }
 

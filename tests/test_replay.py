@@ -3,6 +3,7 @@ and the evidence archive, after real crawls of a fixture web on 127.0.0.1."""
 
 from __future__ import annotations
 
+import base64
 import json
 import tracemalloc
 from pathlib import Path
@@ -15,6 +16,7 @@ from scrapy_ccsignals.commands.replay import build_policy
 from scrapy_ccsignals.config import Config
 from scrapy_ccsignals.gate.replay import Replayer, replay_items
 from scrapy_ccsignals.records.warc import EvidenceReader
+from tests import assetfiles
 from tests.crawling import ccsignals_of, page, run_crawl, text
 from tests.scrapy_cli import run_scrapy
 
@@ -142,15 +144,155 @@ async def test_replay_for_another_purpose_matches_a_fresh_crawl(server, tmp_path
     assert table[0] == "origin,items,allow,deny,forbidden,undecidable" and len(table) == 4
 
 
+def any_purpose_web(server) -> list[str]:
+    """Pages whose decision for search or ai-input rests on what a train-ai crawl finds
+    silent (issue 29 item 3): a site-wide robots.txt statement and a path-scoped line that
+    speak only for other purposes, noindex (meta and header), header-only Content-Signal
+    and Content-Usage statements (one with a CC signals exception), a meta Content-Usage,
+    noarchive (train-ai only) and an image whose IPTC DataMining excepts search."""
+    image = assetfiles.png(assetfiles.xmp(data_mining="DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING"))
+    site = server.add_origin(
+        {
+            "/robots.txt": text(
+                "Content-Signal: ai-input=no\n"
+                "User-agent: *\nAllow: /\nContent-Usage: /nosearch/ search=n\n"
+            ),
+            "/": {"body": page("a", '<a href="/nosearch/p">1</a> <a href="/plain">2</a>')},
+            "/plain": {"body": page("plain")},
+            "/nosearch/p": {"body": page("nosearch")},
+        }
+    )
+    pages = {
+        "/meta-noindex": {"body": page("m", head='<meta name="robots" content="noindex">')},
+        "/header-noindex": {"body": page("h"), "headers": {"X-Robots-Tag": "noindex"}},
+        "/cs": {"body": page("cs"), "headers": {"Content-Signal": "search=no"}},
+        "/cu": {
+            "body": page("cu"),
+            "headers": {"Content-Usage": "train-ai=y, ai-use=n;exceptions=cc-cr"},
+        },
+        "/cu-search": {
+            "body": page("cus"),
+            "headers": {"Content-Usage": "search=n;exceptions=cc-cr"},
+        },
+        "/meta-cu": {
+            "body": page("mcu", head='<meta http-equiv="Content-Usage" content="search=n">')
+        },
+        "/noarchive": {"body": page("na"), "headers": {"X-Robots-Tag": "noarchive"}},
+        "/img.png": {
+            "body_b64": base64.b64encode(image).decode(),
+            "headers": {"Content-Type": "image/png"},
+        },
+    }
+    links = " ".join(f'<a href="{path}">{path}</a>' for path in pages)
+    pages_origin = server.add_origin(
+        {"/robots.txt": text("User-agent: *\nAllow: /\n"), "/": {"body": page("b", links)}, **pages}
+    )
+    return [f"{site}/", f"{pages_origin}/"]
+
+
+def outcomes(items: list) -> dict[str, tuple[str, list[str]]]:
+    """Each item's decision and conditions, by URL."""
+    return {
+        ccsignals_of(i)["url"]: (ccsignals_of(i)["decision"], ccsignals_of(i)["conditions"])
+        for i in items
+    }
+
+
+def replayed(folder: Path, *args: str) -> dict[str, tuple[str, list[str]]]:
+    """Replay with *args*; every item's decision and conditions, by URL."""
+    done = replay(folder, *args, "--details", "d.jsonl")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "undecidable 0" in done.stdout, done.stdout
+    details = [json.loads(line) for line in (folder / "d.jsonl").read_text().splitlines()]
+    assert {d["basis"] for d in details} == {"provenance"}
+    return {d["url"]: (d["decision"], d["conditions"]) for d in details}
+
+
+@pytest_twisted.ensureDeferred
+async def test_any_purpose_from_a_crawl_without_archived_responses(server, tmp_path):
+    """Replay of a train-ai crawl that archived no response (policies only) decides search
+    and ai-input, with and without accepted conditions, item by item as fresh crawls of
+    the same web do: every signal was recorded as written, whatever the crawl's purpose."""
+    urls = any_purpose_web(server)
+    _, items = await run_crawl(urls, settings(tmp_path))
+    assert not any("warc_record_id" in ccsignals_of(i) for i in items)
+    write_items(tmp_path / "items.jsonl", items)
+    train = outcomes(items)
+    assert len(train) == 12
+    for purpose, accept in (("search", [ACCEPT]), ("ai-input", []), ("search", [])):
+        folder = tmp_path / f"{purpose}-{len(accept)}"
+        crawl_settings = settings(
+            folder, CCSIGNALS_PURPOSE=purpose, CCSIGNALS_ACCEPT_CONDITIONS=accept
+        )
+        _, fresh = await run_crawl(urls, crawl_settings)
+        expected = outcomes(fresh)
+        got = replayed(tmp_path, "--purpose", purpose, "--accept", ",".join(accept))
+        assert got == expected, purpose
+        assert got != train  # the answer is not the crawl's own
+
+
+@pytest_twisted.ensureDeferred
+async def test_signals_silent_for_the_purpose_are_recorded_as_written(server, tmp_path):
+    """A train-ai crawl's provenance lists what speaks only for other purposes, with effect
+    unknown and value ``silent`` (noindex with its directive), and says it does."""
+    urls = any_purpose_web(server)
+    _, items = await run_crawl(urls, settings(tmp_path))
+    records = {ccsignals_of(i)["url"]: ccsignals_of(i) for i in items}
+    assert all(r["signals_as_written"] is True for r in records.values())
+
+    def signals(path: str, origin: int = 1) -> list[tuple[str, str, str, str, str]]:
+        record = records[urls[origin] + path.lstrip("/")]
+        return [
+            (s["family"], s["layer"], s["value"], s["effect"], s["raw"]) for s in record["signals"]
+        ]
+
+    site_wide = ("content-signal", "robots.txt", "silent", "unknown", "Content-Signal: ai-input=no")
+    assert site_wide in signals("/plain", 0)
+    assert ("aipref", "robots.txt", "silent", "unknown", "Content-Usage: /nosearch/ search=n") in (
+        signals("/nosearch/p", 0)
+    )
+    assert ("content-signal", "header", "silent", "unknown", "Content-Signal: search=no") in (
+        signals("/cs")
+    )
+    conditional_search = "Content-Usage: search=n;exceptions=cc-cr"
+    assert ("aipref", "header", "silent", "unknown", conditional_search) in signals("/cu-search")
+    assert ("noindex", "header", "noindex", "unknown", "X-Robots-Tag: noindex") in (
+        signals("/header-noindex")
+    )
+    assert [s[:4] for s in signals("/meta-noindex")] == [("noindex", "html", "noindex", "unknown")]
+    assert [s[:4] for s in signals("/meta-cu")] == [("aipref", "html", "silent", "unknown")]
+    assert all(r["decision"] == "allow" for u, r in records.items() if u.endswith("noindex"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_record_from_before_signals_as_written_is_undecidable_for_another_purpose(
+    server, tmp_path
+):
+    urls = any_purpose_web(server)
+    _, items = await run_crawl(urls, settings(tmp_path))
+    old = []
+    for item in items:
+        record = dict(ccsignals_of(item))
+        record.pop("signals_as_written")
+        record["signals"] = [s for s in record["signals"] if s["value"] != "silent"]
+        old.append({"url": record["url"], "ccsignals": record})
+    write_items(tmp_path / "items.jsonl", old)
+    done = replay(tmp_path, "--purpose", "search", "-o", "kept.jsonl")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"undecidable {len(old)}" in done.stdout
+    assert "from before signals were recorded as written" in done.stdout
+    assert (tmp_path / "kept.jsonl").read_text() == ""
+    # Its own purpose is still decided from what it recorded.
+    done = replay(tmp_path, "-s", f"CCSIGNALS_ACCEPT_CONDITIONS={ACCEPT}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"decision reproduced {len(old)}; mismatched 0; undecidable 0" in done.stdout
+
+
 @pytest_twisted.ensureDeferred
 async def test_what_the_evidence_cannot_decide_is_reported_not_guessed(server, tmp_path):
     urls = fixture_web(server)
     _, items = await run_crawl(urls, settings(tmp_path))  # policies only
     write_items(tmp_path / "items.jsonl", items)
-    done = replay(tmp_path, "--purpose", "search", "-o", "kept.jsonl")
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert f"undecidable {len(items)}" in done.stdout
-    assert (tmp_path / "kept.jsonl").read_text() == ""
     # Other conditions for the same purpose: decided from the recorded signals.
     done = replay(tmp_path, "--accept", "", "-o", "kept.jsonl")
     assert "undecidable 0" in done.stdout

@@ -63,6 +63,27 @@ def test_nothing_speaks_records_the_longest_lines():
     ]
 
 
+def test_lines_silent_for_the_purpose_are_recorded_as_written():
+    """A matching line that says nothing for the purpose is listed (effect unknown, value
+    ``silent``) beside the lines that decide, so provenance shows every statement."""
+    body = (
+        "Content-Signal: ai-input=no\nUser-agent: *\nContent-Usage: train-ai=n\n"
+        "Content-Usage: /a/ search=n\nDisallowAITraining: /b/\nContent-Usage: /c/ search=y\n"
+    )
+    signals = usage_signals(parse_robots(body, "X"), "/a/b", "search", "r")
+    assert [(s.family, s.raw, s.effect, s.value) for s in signals] == [
+        ("aipref", "Content-Usage: /a/ search=n", "deny", "search=n"),
+        ("content-signal", "Content-Signal: ai-input=no", "unknown", "silent"),
+        ("aipref", "Content-Usage: train-ai=n", "unknown", "silent"),
+    ]
+    signals = usage_signals(parse_robots(body, "X"), "/b/1", "ai-input", "r")
+    assert [(s.family, s.effect, s.value) for s in signals] == [
+        ("content-signal", "deny", "ai-input=no"),
+        ("aipref", "unknown", "silent"),
+        ("ai-control", "unknown", "silent"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [

@@ -317,7 +317,8 @@ async def test_provenance_record_complete(server):
     record = ccsignals_of(items[0])
     assert set(record) == {
         "url", "fetched_at", "status", "content_type", "sha256", "purpose", "decision",
-        "conditions", "reasons", "license", "signals", "policies", "agent", "attribution",
+        "conditions", "reasons", "license", "signals", "signals_as_written", "policies", "agent",
+        "attribution",
     }  # fmt: skip
     assert record["status"] == 200
     assert record["content_type"].startswith("text/html")
@@ -337,6 +338,9 @@ async def test_provenance_record_complete(server):
     assert ("license", "robots.txt") in by_family
     assert ("license", "header") in by_family
     assert ("license", "html") in by_family
+    # The header says nothing for train-ai: recorded as written all the same.
+    silent = {"family": "aipref", "layer": "header", "value": "silent", "effect": "unknown"}
+    assert dict(silent, source=url, raw="Content-Usage: search=y") in record["signals"]
     tdm = next(s for s in record["signals"] if s["family"] == "tdmrep")
     assert "tdm-policy=https://pub/policy.json" in tdm["value"]
     origin = url.rsplit("/", 1)[0]

@@ -1,7 +1,8 @@
 """The provenance record: a plain JSON-serialisable dict that travels with every item.
 
 Fields (all documented in docs/provenance.md): url, fetched_at, status, content_type, sha256,
-purpose, decision, conditions, reasons, license, signals, policies, agent, crawl.
+purpose, decision, conditions, reasons, license, signals, signals_as_written, policies, agent,
+crawl.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ def build_record(
         "reasons": list(decision.reasons),
         "license": evaluation.license.as_dict() if evaluation.license else None,
         "signals": _signal_dicts(evaluation),
+        # Every statement is in ``signals`` as written, also those silent for the purpose:
+        # what tells these records from earlier ones, whose signals replay cannot read
+        # again for another purpose (gate/written.py).
+        "signals_as_written": True,
         "policies": (
             [policy.robots_record.as_dict(), policy.tdmrep_record.as_dict()] if policy else []
         ),

@@ -86,10 +86,17 @@ def _policy_records(policy: OriginPolicy, rsl_urls: list[str], fresh: Fresh) -> 
 
 
 def _combined(
-    cfg: Config, url: str, record: dict[str, Any], policy: OriginPolicy, fresh: Fresh
+    cfg: Config,
+    url: str,
+    record: dict[str, Any],
+    policy: OriginPolicy,
+    fresh: Fresh,
+    stored: list[Signal] | None = None,
 ) -> tuple[list[Signal], list[str], list[dict[str, object]]]:
-    """The item's signals with the fresh policy's, the RSL URLs used and matched terms."""
-    stored = stored_signals(record)
+    """The item's signals (*stored*, else the record's) with the fresh policy's, the RSL
+    URLs used and matched terms."""
+    if stored is None:
+        stored = stored_signals(record)
     content_type = str(record.get("content_type") or "")
     robots_docs = {u: d for u, d in fresh.rsl_docs.items() if d is not None}
     evaluation = evaluate(cfg, ResponseFacts.of_url(url, content_type), policy, robots_docs)
@@ -132,8 +139,11 @@ def recheck_record(
     origin: str | None,
     fresh: Fresh,
     now: str,
+    stored: list[Signal] | None = None,
 ) -> Outcome:
-    """Re-decide one item from its stored provenance *record* and the *fresh* policies."""
+    """Re-decide one item from its stored provenance *record* and the *fresh* policies;
+    *stored*, when given, are the record's signals read for ``cfg.purpose``
+    (:mod:`.written`)."""
     if record is None or origin is None or not isinstance(record.get("url"), str):
         return Outcome(
             UNCHECKED, ("no provenance record with a URL: the item cannot be re-checked",), record
@@ -156,7 +166,7 @@ def recheck_record(
         )
         return Outcome(FORBIDDEN, (denial,), updated)
     try:
-        signals, rsl_used, terms = _combined(cfg, url, record, policy, fresh)
+        signals, rsl_used, terms = _combined(cfg, url, record, policy, fresh, stored)
     except ValueError as exc:
         reasons = (f"cannot verify: the stored provenance is not readable ({exc})",)
         updated.update(decision=UNCHECKED, conditions=[], reasons=list(reasons))

@@ -9,9 +9,12 @@ decision is made again by the crawl's own use gate:
   as Scrapy built it and evaluated whole, as in the crawl: headers, page, file metadata,
   RSL licences. Any purpose and any accepted conditions can be decided this way;
 - otherwise the page's own signals come from provenance (``signals``, layers ``header``,
-  ``html``, ``file``), with their effect for the crawl's purpose: they decide that purpose
-  (with any accepted conditions, since conditional signals keep their conditions), and no
-  other. For another purpose such an item is *undecidable*, never guessed.
+  ``html``, ``file``): for the crawl's purpose with their recorded effect (and any
+  accepted conditions, since conditional signals keep their conditions); for another
+  purpose read again as written (:mod:`.written`; every statement is recorded, also those
+  silent for the crawl's purpose). A record from before signals were recorded as written
+  (no ``signals_as_written``), or whose page signals were cut at the cap, is
+  *undecidable* for another purpose, never guessed.
 
 An item is undecidable too when a document it rested on was fetched but is not in the
 archive (or its bytes do not match their digest), or when it has no provenance record.
@@ -31,6 +34,7 @@ from scrapy_ccsignals.gate.facts import facts_of_response
 from scrapy_ccsignals.gate.filemeta import read_file_metadata, wants_file_metadata
 from scrapy_ccsignals.gate.recheck import Fresh, access_denial, recheck_record
 from scrapy_ccsignals.gate.usegate import evaluate, rsl_urls
+from scrapy_ccsignals.gate.written import Unreadable, as_written
 from scrapy_ccsignals.policy.origin import OriginPolicy, origin_of
 from scrapy_ccsignals.policy.store import RawFile, StoredPolicy
 from scrapy_ccsignals.records.feeds import FeedStats, Progress, iter_items
@@ -195,13 +199,14 @@ class Replayer:
                     "(or does not match its digest)"
                 )
             return self._from_response(archived, policy, docs)
+        stored = None
         if record.get("purpose") != self.cfg.purpose:
-            raise Undecidable(
-                f"the response was not archived and its page signals were recorded for "
-                f"{record.get('purpose')}, not {self.cfg.purpose}"
-            )
+            try:
+                stored = as_written(self.cfg, record)
+            except Unreadable as exc:
+                raise Undecidable(f"the response was not archived and {exc}") from None
         fresh.policies[origin] = policy
-        outcome = recheck_record(self.cfg, record, origin, fresh, "")
+        outcome = recheck_record(self.cfg, record, origin, fresh, "", stored)
         if outcome.decision not in ("allow", "deny", "forbidden"):
             raise Undecidable("; ".join(outcome.reasons))
         conditions = tuple((outcome.record or {}).get("conditions") or ())

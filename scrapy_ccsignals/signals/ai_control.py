@@ -13,7 +13,7 @@ ignored. Which line decides a page, among all the group's usage lines, is
 
 from __future__ import annotations
 
-from scrapy_ccsignals.signals.base import ALLOW, DENY, Signal
+from scrapy_ccsignals.signals.base import ALLOW, DENY, Signal, silent
 
 FAMILY = "ai-control"
 #: robots.txt key (lower-case) -> the line's value as a preference.
@@ -23,7 +23,9 @@ _NAMES = {"n": "DisallowAITraining", "y": "AllowAITraining"}
 
 def ai_control_signals(value: str, purpose: str, layer: str, source: str, raw: str) -> list[Signal]:
     """The signal of one line for *purpose* (*value* is ``n`` or ``y``, from :data:`KEYS`):
-    train-ai only, nothing for other purposes."""
-    if purpose != "train-ai" or value not in _NAMES:
+    train-ai only; for other purposes a :func:`~.base.silent` record of the line."""
+    if value not in _NAMES:
         return []
+    if purpose != "train-ai":
+        return [silent(FAMILY, layer, source, raw)]
     return [Signal(FAMILY, layer, source, DENY if value == "n" else ALLOW, raw, _NAMES[value])]

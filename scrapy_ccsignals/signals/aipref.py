@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import http_sf
 
-from scrapy_ccsignals.signals.base import ALLOW, CONDITIONAL, DENY, UNKNOWN, Signal
+from scrapy_ccsignals.signals.base import ALLOW, CONDITIONAL, DENY, UNKNOWN, Signal, silent
 from scrapy_ccsignals.signals.ccsignals import exception_tokens
 
 FAMILY = "aipref"
@@ -108,7 +108,8 @@ def preference_signals(
 
     The labels of the purpose's most specific stated level (``y`` or ``n``) carry their
     effect; labels present at other levels, and labels with any other value, are recorded
-    with effect unknown. *legacy* false: only :data:`CURRENT_LABELS` count."""
+    with effect unknown. *legacy* false: only :data:`CURRENT_LABELS` count. A statement
+    with no label for the purpose gives one :func:`~.base.silent` record of itself."""
     raw = text if raw is None else raw
     prefs = parse_usage(text)
     if prefs is None:
@@ -135,4 +136,4 @@ def preference_signals(
             signals.append(signal)
             stated = stated or pref.value in ("y", "n")
         decided = decided or stated
-    return signals
+    return signals or [silent(FAMILY, layer, source, raw)]

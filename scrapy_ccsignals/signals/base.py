@@ -2,6 +2,9 @@
 
 ``effect`` is the signal's meaning for the crawl's purpose: ``allow``, ``deny``,
 ``conditional`` (denied unless the crawl meets one of ``conditions``) or ``unknown``.
+A statement that says nothing for the crawl's purpose is still recorded as written, with
+effect ``unknown`` and value :data:`SILENT` (:func:`silent`), so that its raw text can be
+read again for another purpose (``ccsignals-replay --purpose``).
 A conditional with ``all_required`` is denied unless the crawl meets *every* condition: an RSL
 licence's obligations are cumulative (SIGNALS.md, RSL), CC signals' are alternatives.
 """
@@ -23,6 +26,10 @@ LAYER_HTML = "html"
 #: Metadata embedded in the fetched file itself (XMP/IPTC, EPUB package document, C2PA
 #: manifest), SIGNALS.md "Asset metadata".
 LAYER_FILE = "file"
+
+
+#: The value of a statement recorded for the crawl's purpose although it says nothing for it.
+SILENT = "silent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +61,8 @@ class Signal:
             if self.all_required:
                 data["all_required"] = True
         return data
+
+
+def silent(family: str, layer: str, source: str, raw: str) -> Signal:
+    """The record of a statement that says nothing for the crawl's purpose."""
+    return Signal(family, layer, source, UNKNOWN, raw, SILENT)

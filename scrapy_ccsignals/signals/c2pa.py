@@ -286,12 +286,18 @@ def c2pa_signals(result: C2paResult, purpose: str, source: str) -> list[Signal]:
     """
     signals = []
     for entry in result.entries:
-        effect = USE_EFFECTS.get(entry.use.lower(), UNKNOWN)
-        governs = purpose in entry_purposes(entry.name)
-        if not governs or (effect == ALLOW and result.validation_state == "Invalid"):
-            effect = UNKNOWN
+        effect = entry_effect(entry.name, entry.use, purpose, result.validation_state)
         raw = f"{entry.label} {entry.name}: {entry.use}"
         if entry.constraint_info:
             raw += f" ({entry.constraint_info})"
         signals.append(Signal(FAMILY, LAYER_FILE, source, effect, raw, f"{entry.name}={entry.use}"))
     return signals
+
+
+def entry_effect(name: str, use: str, purpose: str, validation_state: str) -> str:
+    """What one entry (``name``, ``use``) says for *purpose*: its use's effect when it
+    governs the purpose, else unknown; an ``Invalid`` manifest may deny, never allow."""
+    effect = USE_EFFECTS.get(use.lower(), UNKNOWN)
+    if purpose not in entry_purposes(name) or (effect == ALLOW and validation_state == "Invalid"):
+        return UNKNOWN
+    return effect

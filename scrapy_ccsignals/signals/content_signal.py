@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scrapy_ccsignals.signals.base import ALLOW, DENY, LAYER_HEADER, UNKNOWN, Signal
+from scrapy_ccsignals.signals.base import ALLOW, DENY, LAYER_HEADER, UNKNOWN, Signal, silent
 
 FAMILY = "content-signal"
 HEADER = "content-signal"
@@ -55,7 +55,8 @@ def content_signal_signals(
     text: str, purpose: str, layer: str, source: str, raw: str, needed: str | None = None
 ) -> list[Signal]:
     """The signals a Content-Signal statement gives for *purpose*: its key's, if it names
-    it, and its ``use=`` level's against the *needed* one (default by purpose)."""
+    it, and its ``use=`` level's against the *needed* one (default by purpose); a
+    statement with neither gives one :func:`~.base.silent` record of itself."""
     values = parse_content_signal(text)
     signals = []
     key = PURPOSE_KEYS[purpose]
@@ -67,11 +68,20 @@ def content_signal_signals(
     if level is not None:
         needed = needed or DEFAULT_USE[purpose]
         if level in USE_LEVELS and USE_LEVELS.index(level) < USE_LEVELS.index(needed):
-            why = f"{raw} (the site allows use={level}; the crawl needs use={needed})"
+            why = f"{raw}{USE_NOTE}{level}; the crawl needs use={needed})"
             signals.append(Signal(FAMILY, layer, source, DENY, why, value=f"use={level}"))
         else:
             signals.append(Signal(FAMILY, layer, source, UNKNOWN, raw, value=f"use={level}"))
-    return signals
+    return signals or [silent(FAMILY, layer, source, raw)]
+
+
+#: What a ``use=`` denial adds to the statement's raw text (the reason names both levels).
+USE_NOTE = " (the site allows use="
+
+
+def written(raw: str) -> str:
+    """The statement as written, from a signal's raw text (a ``use=`` denial's note cut)."""
+    return raw.rpartition(USE_NOTE)[0] if USE_NOTE in raw else raw
 
 
 def header_signals(

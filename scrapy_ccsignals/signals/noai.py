@@ -77,16 +77,16 @@ def noai_signals(
     noarchive_is_noai: bool = True,
 ) -> list[Signal]:
     """The signals a set of directives from one place gives for *purpose*: deny where the
-    directive covers it, unknown (recorded) where it does not; ``noindex`` / ``none`` only
-    for ``search``."""
+    directive covers it, unknown (recorded as written) where it does not; ``noindex`` /
+    ``none`` deny ``search`` only."""
     signals = []
     for directive in (*AI_DIRECTIVES, NOARCHIVE):
         if directive not in found or (directive == NOARCHIVE and not noarchive_is_noai):
             continue
         applies = purpose in DENIES[directive] and (directive != "noimageai" or is_image)
         signals.append(Signal(FAMILY, layer, source, DENY if applies else UNKNOWN, raw, directive))
-    if purpose == "search":
-        for directive in NOINDEX:
-            if directive in found:
-                signals.append(Signal(NOINDEX_FAMILY, layer, source, DENY, raw, directive))
+    for directive in NOINDEX:
+        if directive in found:
+            effect = DENY if purpose == "search" else UNKNOWN
+            signals.append(Signal(NOINDEX_FAMILY, layer, source, effect, raw, directive))
     return signals

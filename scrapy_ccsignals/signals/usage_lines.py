@@ -10,7 +10,9 @@ all count, so the decision combines them restrictively (any deny wins). A longer
 silent about the purpose does not hide a shorter one that speaks: so a site-wide
 ``Content-Signal: ai-train=no`` with ``Content-Usage: /blog/ train-ai=y`` allows train-ai
 under ``/blog/`` only. When no matching line speaks, the longest ones are still recorded
-(their signals are all unknown).
+(their signals are all unknown). Matching lines that say nothing at all for the purpose
+(``Content-Usage: search=n`` in a train-ai crawl) are recorded after them as written
+(effect unknown, value ``silent``): provenance lists every statement that covers the page.
 
 At most :data:`~.robots.MAX_USAGE_LINES` lines are read per file; past them, every page of
 the origin is denied (family ``robots``): the unread lines may say anything.
@@ -23,13 +25,16 @@ from functools import partial
 
 from scrapy_ccsignals.signals.ai_control import ai_control_signals
 from scrapy_ccsignals.signals.aipref import preference_signals
-from scrapy_ccsignals.signals.base import DENY, LAYER_ROBOTS, UNKNOWN, Signal
+from scrapy_ccsignals.signals.base import DENY, LAYER_ROBOTS, SILENT, UNKNOWN, Signal
 from scrapy_ccsignals.signals.content_signal import content_signal_signals
 from scrapy_ccsignals.signals.pathmatch import PathPattern, normalise, prepare_pattern
 from scrapy_ccsignals.signals.robots import MAX_USAGE_LINES, RobotsRules, ScopedLine
 
 #: The family of the denial an origin gets when its usage lines are past the cap.
 CAPPED_FAMILY = "robots"
+#: What a line says for the purpose: nothing (a :data:`~.base.SILENT` record), only unknown
+#: values, or something.
+_SILENT, _UNKNOWN, _SPEAKS = 0, 1, 2
 
 
 def line_signals(
@@ -76,12 +81,16 @@ class UsageLines:
         legacy: bool = True,
         content_use: str | None = None,
     ):
-        lines: list[tuple[PathPattern, tuple[Signal, ...], bool]] = []
+        lines: list[tuple[PathPattern, tuple[Signal, ...], int]] = []
         for line in rules.extensions:
             signals = line_signals(line, purpose, source, legacy, content_use)
-            if signals:  # a line with nothing for the purpose is never chosen
-                speaks = any(s.effect != UNKNOWN for s in signals)
-                lines.append((prepare_pattern(line.path), signals, speaks))
+            if not signals:
+                continue  # says nothing for any purpose (an empty DisallowAITraining)
+            if signals[0].value == SILENT:
+                kind = _SILENT  # nothing for this purpose: recorded, never chosen
+            else:
+                kind = _SPEAKS if any(s.effect != UNKNOWN for s in signals) else _UNKNOWN
+            lines.append((prepare_pattern(line.path), signals, kind))
         self._lines = tuple(lines)
         self._capped = capped_signal(rules, source) if rules.usage_lines_dropped else None
 
@@ -90,11 +99,15 @@ class UsageLines:
         comparison form; with the lines past the cap unread, also the denial that says so."""
         best_speaking, speaking = -1, []
         best_any, silent = -1, []
-        for pattern, signals, speaks in self._lines:
+        unspoken: list[Signal] = []
+        for pattern, signals, kind in self._lines:
             if not pattern.matches(path):
                 continue
+            if kind == _SILENT:
+                unspoken += signals
+                continue
             length = pattern.length
-            if speaks:
+            if kind == _SPEAKS:
                 if length > best_speaking:
                     best_speaking, speaking = length, list(signals)
                 elif length == best_speaking:
@@ -105,6 +118,8 @@ class UsageLines:
                 elif length == best_any:
                     silent += signals
         found = speaking or silent
+        if unspoken:
+            found += unspoken
         if self._capped is not None:
             found.append(self._capped)
         return found

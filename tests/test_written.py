@@ -1,0 +1,119 @@
+"""Page signals read again from provenance for another purpose (``gate/written.py``): each
+family gives what a crawl for that purpose would record, and what cannot be read back as
+recorded is refused, never guessed."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.settings import Settings
+
+from scrapy_ccsignals.config import Config
+from scrapy_ccsignals.gate.provenance import build_record
+from scrapy_ccsignals.gate.usegate import ResponseFacts, evaluate
+from scrapy_ccsignals.gate.written import Unreadable, as_written
+from scrapy_ccsignals.signals.assets import AssetMetadata
+from scrapy_ccsignals.signals.c2pa import C2paResult, TrainingMiningEntry
+from scrapy_ccsignals.signals.htmlscan import extract
+
+URL = "https://example.com/p"
+PURPOSES = ("train-ai", "ai-input", "search")
+
+
+def config(purpose: str, **more) -> Config:
+    return Config.from_settings(
+        Settings({"USER_AGENT": "ExampleBot/1.0", "CCSIGNALS_PURPOSE": purpose, **more})
+    )
+
+
+def facts(headers=None, html: str = "", content_type: str = "text/html", asset=None, c2pa=None):
+    found = ResponseFacts(URL, "/p", headers or {}, content_type, html=bool(html))
+    if html:
+        found.page = extract(html.encode())
+    found.asset, found.c2pa = asset, c2pa
+    return found
+
+
+def record_of(purpose: str, response: ResponseFacts) -> dict:
+    """The provenance record a crawl for *purpose* makes of *response*."""
+    cfg = config(purpose)
+    evaluation = evaluate(cfg, response, None)
+    return build_record(cfg, "0", URL, 200, response.content_type, b"", evaluation, None)
+
+
+RESPONSES = {
+    "content-usage header": lambda: facts({"content-usage": ["train-ai=n, search=y"]}),
+    "cc-signals exception": lambda: facts({"content-usage": ["bots=n;exceptions=cc-cr"]}),
+    "content-signal header": lambda: facts({"content-signal": ["search=no, use=reference"]}),
+    "x-robots-tag": lambda: facts({"x-robots-tag": ["noindex, noarchive", "other: noai"]}),
+    "meta robots": lambda: facts(html='<meta name="robots" content="none, noai">'),
+    "meta content-usage": lambda: facts(
+        html='<meta http-equiv="Content-Usage" content="ai-use=n, search=n;exceptions=cc-cr">'
+    ),
+    "tdmrep header and meta": lambda: facts(
+        {"tdm-reservation": ["1"], "tdm-policy": ["https://example.com/policy"]},
+        html='<meta name="tdm-reservation" content="0">',
+    ),
+    "iptc": lambda: facts(
+        content_type="image/png",
+        asset=AssetMetadata(
+            "png", "found", "XMP", data_mining=("DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING",)
+        ),
+    ),
+    "c2pa": lambda: facts(
+        content_type="image/jpeg",
+        c2pa=C2paResult(
+            "available",
+            (
+                TrainingMiningEntry("cawg.training-mining", "cawg.ai_inference", "notAllowed"),
+                TrainingMiningEntry("cawg.training-mining", "cawg.ai_training", "allowed"),
+            ),
+            validation_state="Valid",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", RESPONSES)
+@pytest.mark.parametrize("crawled", PURPOSES)
+@pytest.mark.parametrize("asked", PURPOSES)
+def test_read_for_any_purpose_as_a_crawl_for_it_records(name, crawled, asked):
+    response = RESPONSES[name]()
+    record = record_of(crawled, response)
+    got = as_written(config(asked), record)
+    want = evaluate(config(asked), response, None).signals
+    key = lambda s: (s.family, s.layer, s.value, s.effect, s.raw, s.conditions)  # noqa: E731
+    assert sorted(map(key, got)) == sorted(map(key, want))
+
+
+def test_a_record_from_before_is_refused():
+    record = record_of("train-ai", RESPONSES["content-usage header"]())
+    del record["signals_as_written"]
+    assert as_written(config("train-ai"), record)  # its own purpose: as recorded
+    with pytest.raises(Unreadable, match="from before signals were recorded as written"):
+        as_written(config("search"), record)
+
+
+def test_page_signals_cut_at_the_cap_are_refused():
+    values = [f"train-ai=n, search={'y' if i % 2 else 'n'}, x{i}=y" for i in range(40)]
+    record = record_of("train-ai", facts({"content-usage": values}))
+    assert [s["truncated"] for s in record["signals"] if "truncated" in s] == [24]
+    with pytest.raises(Unreadable, match="more aipref header signals than provenance keeps"):
+        as_written(config("search"), record)
+
+
+def test_other_settings_than_the_crawl_are_refused():
+    """Legacy labels off at replay, on in the crawl: ``bots=n`` does not read back."""
+    record = record_of("train-ai", RESPONSES["cc-signals exception"]())
+    with pytest.raises(Unreadable, match="does not read back as recorded"):
+        as_written(config("search", CCSIGNALS_AIPREF_LEGACY=False), record)
+
+
+def test_an_edited_signal_is_refused():
+    record = record_of("train-ai", RESPONSES["content-usage header"]())
+    record["signals"][0]["effect"] = "allow"
+    with pytest.raises(Unreadable, match="does not read back as recorded"):
+        as_written(config("search"), record)
+    record = record_of("train-ai", RESPONSES["x-robots-tag"]())
+    record["signals"].append(dict(record["signals"][0], family="made-up"))
+    with pytest.raises(Unreadable, match="made-up signals cannot be read"):
+        as_written(config("search"), record)
