@@ -318,7 +318,7 @@ async def test_provenance_record_complete(server):
     assert set(record) == {
         "url", "fetched_at", "status", "content_type", "sha256", "purpose", "decision",
         "conditions", "reasons", "license", "signals", "signals_as_written", "policies", "agent",
-        "attribution",
+        "attribution", "crawl",
     }  # fmt: skip
     assert record["status"] == 200
     assert record["content_type"].startswith("text/html")
