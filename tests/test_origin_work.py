@@ -15,6 +15,7 @@ import pytest_twisted
 
 from scrapy_ccsignals.signals.pathmatch import compile_pattern
 from scrapy_ccsignals.signals.robots import MAX_ACCESS_RULES, MAX_USAGE_LINES
+from scrapy_ccsignals.signals.rsl import MAX_RSL_CONTENTS
 from scrapy_ccsignals.signals.tdmrep import MAX_TDMREP_ENTRIES
 from tests.crawling import ccsignals_of, page, run_crawl, stats, text
 
@@ -190,3 +191,19 @@ async def test_tdmrep_entries_past_the_cap(server, caplog, unreachable):
         if "tdmrep.json" in r.getMessage() and str(len(entries)) in r.getMessage()
     ]
     assert len(warned) == 1, warned
+
+
+@pytest.mark.parametrize("count", [MAX_RSL_CONTENTS, MAX_RSL_CONTENTS + 1])
+def test_rsl_contents_cap(count):
+    """Each page is matched against a document's ``<content>`` elements in order: past
+    :data:`MAX_RSL_CONTENTS` the document is refused as hostile (invalid, no effect), like
+    one past the element cap."""
+    from scrapy_ccsignals.signals.rsl import RslError, parse_rsl
+
+    contents = "".join(f'<content url="/*x{n}y"/>' for n in range(count))
+    body = f'<rsl xmlns="https://rslstandard.org/rsl">{contents}</rsl>'.encode()
+    if count > MAX_RSL_CONTENTS:
+        with pytest.raises(RslError, match="<content>"):
+            parse_rsl(body, "https://a.example/l.xml")
+    else:
+        assert len(parse_rsl(body, "https://a.example/l.xml").contents) == count

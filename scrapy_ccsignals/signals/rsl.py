@@ -41,6 +41,9 @@ RSL_CONDITIONS: tuple[str, ...] = (CONDITION_LICENSE, CONDITION_ATTRIBUTION)
 MAX_BYTES = 512 * 1024
 MAX_ELEMENTS = 10_000
 MAX_DEPTH = 16
+#: ``<content>`` elements of one document: each page is matched against them in order, so a
+#: document with more is refused as hostile (real ones have a handful).
+MAX_RSL_CONTENTS = 1024
 
 #: purpose -> the usage tokens that cover it (RSL 1.0 usage vocabulary; ``train-ai`` is the
 #: guide's spelling of ``ai-train``).
@@ -279,7 +282,8 @@ def parse_rsl(
     """The RSL document in *body*, fetched from *base_url* (relative URLs resolve against it).
 
     Raises :class:`RslError` for a body over *max_bytes*, XML with a DTD or entity
-    declarations, more than *max_elements* elements or deeper than *max_depth*, malformed
+    declarations, more than *max_elements* elements (or :data:`MAX_RSL_CONTENTS`
+    ``<content>`` elements) or deeper than *max_depth*, malformed
     XML, a root other than ``<rsl>`` (RSL namespace or none), or no ``<content url>``.
     """
     if len(body) > max_bytes:
@@ -288,6 +292,8 @@ def parse_rsl(
     if _local(root.tag) != "rsl":
         raise RslError(f"root element is {root.tag!r}, not <rsl>")
     elements = list(_children(root, "content"))
+    if len(elements) > MAX_RSL_CONTENTS:
+        raise RslError(f"more than {MAX_RSL_CONTENTS} <content> elements")
     contents = tuple(_content(e, base_url) for e in elements if (e.get("url") or "").strip())
     if not contents:
         raise RslError("no <content> element with a url")
