@@ -240,3 +240,36 @@ async def test_kept_rsl_document_is_refused_for_a_page_its_redirect_may_not_reac
     assert "127.0.0.2" in record["detail"] and "internal" in record["detail"]
     assert server.paths(target).count("/l.xml") == 1  # fetched once, for the internal page
     assert stats(crawler)["ccsignals/rsl/refused"] == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_page_waiting_on_a_fetch_refused_for_another_page_fetches_for_itself(server):
+    """Two pages name the same licence, which redirects to an internal address: the fetch
+    for the first page (not internal) is refused at the redirect while the second page (on
+    an internal origin, which may follow it) waits for it. The second page does not inherit
+    the first one's refusal: it fetches the document for itself."""
+    target = server.add_origin({"/robots.txt": text(ALLOW_ALL), "/l.xml": RSL}, host="127.0.0.2")
+    named = server.add_origin(
+        {
+            "/robots.txt": text(ALLOW_ALL),
+            # Slow, so the first page's fetch is still in flight when the second page asks.
+            "/l.xml": {"status": 302, "headers": {"Location": f"{target}/l.xml"}, "delay": 1.0},
+        }
+    )
+    head = rsl_link(f"{named}/l.xml")
+    outside = server.add_origin(
+        {"/robots.txt": text(ALLOW_ALL), "/p": {"body": page("p", head=head)}}
+    )
+    inside = server.add_origin(
+        {"/robots.txt": text(ALLOW_ALL), "/p": {"body": page("p", head=head), "delay": 0.4}},
+        host="127.0.0.2",
+    )
+    settings = {"CCSIGNALS_MODE": "tag", "CCSIGNALS_INTERNAL_NETWORKS": ["127.0.0.2/32"]}
+    crawler, items = await run_crawl([f"{outside}/p", f"{inside}/p"], settings, follow=False)
+    by_page = {item["url"]: rsl_records(item) for item in items}
+    (refused,) = by_page[f"{outside}/p"]
+    assert refused["outcome"] == "refused" and "internal" in refused["detail"]
+    (parsed,) = by_page[f"{inside}/p"]
+    assert parsed["outcome"] == "parsed", parsed
+    assert server.paths(target).count("/l.xml") == 1
+    assert stats(crawler)["ccsignals/rsl/refused"] == 1

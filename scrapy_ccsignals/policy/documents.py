@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 KIND = "rsl"
 #: Documents kept parsed at once; older ones are re-read from the store or refetched.
 MAX_DOCUMENTS = 4096
+#: Times a page that waited on a fetch refused for another page asks again for itself
+#: (past it, the refusal stands: no effect, the conservative side).
+MAX_REFUSED_WAITS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,12 @@ class RslDocuments:
             if why is not None:
                 return self._refused(url, why, page_origin)
         document, checked = await self._kept_or_loaded(url, page_origin)
+        for _ in range(MAX_REFUSED_WAITS):
+            if checked or document.record.outcome != REFUSED:
+                break
+            # Refused for the page whose fetch this one waited on: a refusal depends on
+            # the page (and is not kept), so this page asks again, for itself.
+            document, checked = await self._kept_or_loaded(url, page_origin)
         if not checked:
             # Kept for another page (or another worker): its redirects must be ones this
             # page may make the crawler follow too, or it is refused for this page.
