@@ -25,8 +25,8 @@ ACCEPT = "cc-cr"
 
 def fixture_web(server) -> list[str]:
     """Sites whose decisions differ by purpose: a robots.txt reserving training; a
-    Content-Usage header; noindex (search only); a CC-signals exception; a plain site; and a
-    site that disallows a folder."""
+    Content-Usage header; noindex (search only); a CC-signals exception; a plain site that
+    disallows a folder and reserves a page in its tdmrep.json."""
     reserved = server.add_origin(
         {
             "/robots.txt": text("User-agent: *\nContent-Usage: train-ai=n, search=y\n"),
@@ -48,6 +48,10 @@ def fixture_web(server) -> list[str]:
     plain = server.add_origin(
         {
             "/robots.txt": text("User-agent: *\nDisallow: /private/\n"),
+            "/.well-known/tdmrep.json": {
+                "body": '[{"location": "/ok", "tdm-reservation": 1}]',
+                "headers": {"Content-Type": "application/json"},
+            },
             "/": {"body": page("p", '<a href="/private/1">1</a> <a href="/ok">ok</a>')},
             "/ok": {"body": page("ok")},
             "/private/*": {"body": page("secret")},
@@ -88,6 +92,7 @@ async def test_replay_reproduces_every_decision(server, tmp_path):
     urls = fixture_web(server)
     _, items = await run_crawl(urls, settings(tmp_path))
     assert set(decisions(items).values()) == {"allow", "deny"}
+    assert decisions(items)[urls[2].rstrip("/") + "/ok"] == "deny"  # tdmrep.json
     write_items(tmp_path / "items.jsonl", items)
     done = replay(tmp_path, "-s", f"CCSIGNALS_ACCEPT_CONDITIONS={ACCEPT}", "--details", "d.jsonl")
     assert done.returncode == 0, done.stdout + done.stderr

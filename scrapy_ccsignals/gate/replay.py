@@ -22,6 +22,7 @@ archive (or its bytes do not match their digest), or when it has no provenance r
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -130,7 +131,10 @@ class Replayer:
         tdm_raw = None
         if tdm_entry is not None and tdm_entry.get("outcome") != "pending":
             tdm_raw = self._raw(tdm_entry)
-        policy = self._build_policy(self.cfg, origin, StoredPolicy(robots_raw, tdm_raw, 0.0))
+        # Read as just fetched: the evidence decides, however old it is (an archived
+        # tdmrep.json stamped 1970 was taken for expired, as if never fetched).
+        stored = StoredPolicy(robots_raw, tdm_raw, time.time())
+        policy = self._build_policy(self.cfg, origin, stored)
         self._bounded(self._policies)
         self._policies[key] = policy
         return policy
