@@ -47,6 +47,7 @@ _LICENSE_PROPS = frozenset({"dcterms:license", "dc:license", "cc:license", "dct:
 #: Elements that may carry ccREL / Dublin Core RDFa (attribution).
 RDFA_TAGS = (b"a", b"span", b"div", b"p", b"small", b"footer", b"cite")
 _RDFA_TERMS = (b"cc:attribution", b"dc:", b"dct:", b"dcterms:")
+_RDFA_TERM_RE = re.compile(b"|".join(re.escape(term) for term in _RDFA_TERMS))
 #: what comes before the colon of an RDFa term (``cc:`` only in ``cc:attribution...``)
 _TERM_ENDS = (b"dc", b"dct", b"dcterms", b"cc")
 _DC_TERM_RE = re.compile(rb"dc(?:t|terms)?:")
@@ -142,23 +143,25 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
     search = _tag_re(_TAGS_RDFA if _has_rdfa_terms(low) else _TAGS).search
     wanted = _meta_filter(names).search if names is not None else None
     pos = 0
+    # Per tag, as few calls as can be: a page's dozen tags cost more in Python than the
+    # regex pass over its bytes.
     while (match := search(low, pos)) is not None:
-        pos = match.end()
-        tag = match.group(1)
+        start, pos = match.span()
+        tag, lowered = match.group(1, 2)
         if tag is None:
             continue  # a comment or CDATA section: stepped over whole
-        if low[pos - 1 : pos] != b">":
+        if low[pos - 1] != 62:  # b">"
             break  # a tag cut off by the end of the body: not a tag (HTML drops it)
-        start, raw_start = match.start(), match.start(2)
-        if tag == b"script" or tag == b"style":
-            pos = _raw_text(meta, body, low, tag, match.group(2), pos)
-        elif tag == b"meta":
-            _meta(meta, body, match.group(2), body[raw_start : pos - 1], start, pos, wanted)
+        raw_start = pos - 1 - len(lowered)  # the attributes end at the ">"
+        if tag == b"meta":
+            _meta(meta, body, lowered, raw_start, start, pos, wanted)
+        elif tag == b"link" or tag == b"a":
+            _link(meta, body, tag, lowered, raw_start, start, pos)
+        elif tag == b"script" or tag == b"style":
+            pos = _raw_text(meta, body, low, tag, lowered, pos)
         elif tag == b"title":
             meta.attribution.append(("title", pos))
-        elif tag == b"link" or tag == b"a":
-            _link(meta, body, tag, match.group(2), body[raw_start : pos - 1], start, pos)
-        elif any(term in match.group(2) for term in _RDFA_TERMS):
+        elif _RDFA_TERM_RE.search(lowered):
             meta.attribution.append((tag, body[raw_start : pos - 1], pos))
     return meta
 
@@ -201,16 +204,16 @@ def _meta(
     meta: HtmlMeta,
     body: bytes,
     lowered: bytes,
-    raw: bytes,
+    raw_start: int,
     start: int,
     end: int,
     wanted: Any,
 ) -> None:
     if _ATTRIBUTION_META.search(lowered):
-        meta.attribution.append(("meta", raw))
+        meta.attribution.append(("meta", body[raw_start : end - 1]))
     if wanted is not None and not wanted(lowered):
         return
-    found = attrs(raw)
+    found = attrs(body[raw_start : end - 1])
     content = found.get("content", "")
     tag_bytes = body[start:end]  # decoded only if a signal needs its text
     if "name" in found:
@@ -225,18 +228,18 @@ def _meta(
 
 
 def _link(
-    meta: HtmlMeta, body: bytes, tag: bytes, lowered: bytes, raw: bytes, start: int, end: int
+    meta: HtmlMeta, body: bytes, tag: bytes, lowered: bytes, raw_start: int, start: int, end: int
 ) -> None:
     """A ``<link>`` or ``<a>``: a licence link, and for attribution a canonical link or
     ccREL RDFa (``<a property="dct:title" rel="cc:attributionURL">``)."""
     if tag == b"link":
         if b"canonical" in lowered or b"cc:attributionurl" in lowered:
-            meta.attribution.append(("link", raw))
-    elif any(term in lowered for term in _RDFA_TERMS):
-        meta.attribution.append((b"a", raw, end))
+            meta.attribution.append(("link", body[raw_start : end - 1]))
+    elif _RDFA_TERM_RE.search(lowered):
+        meta.attribution.append((b"a", body[raw_start : end - 1], end))
     if b"license" not in lowered:
         return
-    found = attrs(raw)
+    found = attrs(body[raw_start : end - 1])
     rels = set(found.get("rel", "").lower().split())
     prop = found.get("property", "").lower()
     if rels & _LICENSE_RELS or prop in _LICENSE_PROPS:
