@@ -177,7 +177,7 @@ def _meta(attrs: dict[str, str], found: _Found) -> None:
         raw = attrs.get(key, "").lower()
         if not raw:
             continue
-        name = _DC_PREFIX_RE.sub("dc:", raw)
+        name = _DC_PREFIX_RE.sub("dc:", raw) if raw.startswith("dc") else raw
         if name in _META_FIELDS:
             field, rank = _META_FIELDS[name]
             found.add(field, rank, content)
