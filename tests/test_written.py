@@ -117,3 +117,17 @@ def test_an_edited_signal_is_refused():
     record["signals"].append(dict(record["signals"][0], family="made-up"))
     with pytest.raises(Unreadable, match="made-up signals cannot be read"):
         as_written(config("search"), record)
+
+
+def test_a_content_use_level_set_for_the_crawl_reads_for_another_purpose():
+    """``CCSIGNALS_CONTENT_USE`` set (to search's default level): a train-ai crawl needed
+    ``reference``, not its default ``full``; a search replay reads the statement all the
+    same and decides ``use=`` with its own level."""
+    response = facts({"content-signal": ["ai-train=yes, use=reference"]})
+    cfg = config("train-ai", CCSIGNALS_CONTENT_USE="reference")
+    evaluation = evaluate(cfg, response, None)
+    record = build_record(cfg, "0", URL, 200, "text/html", b"", evaluation, None)
+    asked = config("search", CCSIGNALS_CONTENT_USE="reference")
+    got = as_written(asked, record)
+    assert got == evaluate(asked, response, None).signals
+    assert [s.effect for s in got] == ["unknown"]  # use=reference: enough for reference

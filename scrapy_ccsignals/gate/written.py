@@ -85,7 +85,7 @@ def as_written(cfg: Config, record: dict[str, Any]) -> list[Signal]:
         reader = _READERS.get(head.family)
         if reader is None:
             raise Unreadable(f"its {head.family} signals cannot be read for another purpose")
-        if reader(cfg, record, group, recorded) != group:
+        if _checked(reader(cfg, record, group, recorded)) != _checked(group):
             raise Unreadable(
                 f"its {head.family} {head.layer} signal {head.raw[:120]!r} does not read back "
                 f"as recorded for {recorded} (settings other than the crawl's?)"
@@ -150,11 +150,18 @@ def _aipref(cfg: Config, record: dict[str, Any], group: list[Signal], purpose: s
     )
 
 
-def _needed(cfg: Config, purpose: str) -> str:
-    """The ``use=`` level a crawl for *purpose* needed: the one set, else its default."""
-    if cfg.content_use != content_signal.DEFAULT_USE[cfg.purpose]:
-        return cfg.content_use
-    return content_signal.DEFAULT_USE[purpose]
+def _checked(signals: list[Signal]) -> list[Any]:
+    """What reading a statement back for the crawl's purpose must reproduce. A
+    Content-Signal ``use=`` level's effect depends on the level the crawl needed
+    (``CCSIGNALS_CONTENT_USE``, or its purpose's default), which provenance does not
+    record: its value must match, and it is decided for the purpose asked with the level
+    the replay needs, as a crawl for that purpose would."""
+    return [
+        (s.layer, s.source, s.value, content_signal.written(s.raw))
+        if s.family == content_signal.FAMILY and s.value.startswith("use=")
+        else s
+        for s in signals
+    ]
 
 
 def _content_signal(
@@ -165,7 +172,7 @@ def _content_signal(
     if head.layer != LAYER_HEADER or not raw.startswith(_CS_HEADER):
         raise Unreadable(f"its content-signal signal {head.raw[:120]!r} is not a header line")
     return content_signal.content_signal_signals(
-        raw[len(_CS_HEADER) :], purpose, head.layer, head.source, raw, _needed(cfg, purpose)
+        raw[len(_CS_HEADER) :], purpose, head.layer, head.source, raw, cfg.content_use
     )
 
 
