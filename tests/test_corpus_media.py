@@ -13,9 +13,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import shutil
+import socket
 import subprocess
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -167,6 +171,62 @@ def test_the_file_signals_give_the_stored_decision(case, purpose):
         assert not [s for s in signals if s.family == "c2pa" and s.effect == ALLOW]
 
 
+READ_IN_A_FRESH_PROCESS = """
+import sys
+from scrapy_ccsignals.signals.c2pa import read_c2pa
+result = read_c2pa(open(sys.argv[1], "rb").read(), "image/jpeg")
+print(result.status, result.validation_state)
+"""
+
+
+@needs_c2pa
+def test_reading_a_manifest_contacts_no_host_the_file_names():
+    """Adobe's file names its CAWG identity issuer as ``did:web:`` on an adobe.com host;
+    validating it must not make the native library fetch anything (a host the file
+    chooses, outside Scrapy: no robots.txt, no audit, a request from a parser). The library
+    honours ``HTTPS_PROXY``: pointed at a loopback listener, it shows every attempt."""
+    attempts: list[bytes] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def answer() -> None:  # record each request line, then refuse it
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # closed: the read is over
+                return
+            with connection:
+                connection.settimeout(5)
+                attempts.append(connection.recv(200))
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    proxy = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    env = {**os.environ, "NO_PROXY": "", "no_proxy": ""}
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        env[name] = env[name.lower()] = proxy
+    try:
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                READ_IN_A_FRESH_PROCESS,
+                str(FOLDER / "ims_multiple_manifests.jpg"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        listener.close()
+        thread.join(10)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["available", "Invalid"]
+    assert attempts == []
+
+
 # --- (b) the stored values are what the tools say now ----------------------------------------
 
 
@@ -193,8 +253,14 @@ def test_exiftool_still_reads_the_stored_values(case):
 def test_c2pa_python_still_reads_the_stored_values(case):
     import c2pa
 
+    # Offline like every test: the library may contact no host (Adobe's file names one).
+    settings = {
+        "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+        "core": {"allowed_network_hosts": []},
+    }
+    context = c2pa.Context(c2pa.Settings.from_dict(settings))
     try:
-        with c2pa.Reader(str(FOLDER / case["file"])) as reader:
+        with c2pa.Reader(FOLDER / case["file"], context=context) as reader:
             store = json.loads(reader.json())
     except c2pa.C2paError.ManifestNotFound:
         assert case["c2pa"] == {"status": "none"}

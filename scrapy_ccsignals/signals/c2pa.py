@@ -14,7 +14,7 @@ for the crawl's purpose is the rulebook's:
 The manifest store is read with the optional ``c2pa-python`` library (the ``c2pa`` extra),
 imported lazily so the package works without it. Only the *active* manifest counts (it is
 the one that describes this asset; earlier manifests describe its ingredients). Remote
-manifests are not fetched (no I/O here). Signature trust is not required, as for unsigned
+manifests are not fetched, nor is anything else (no I/O here). Signature trust is not required, as for unsigned
 XMP: a deny is honoured whatever the validation state, but a manifest the library finds
 ``Invalid`` (the asset or the assertion was altered after signing) cannot allow anything —
 its ``allowed`` entries become ``unknown``. Corrupt or truncated files give no signal.
@@ -160,15 +160,23 @@ def c2pa_media_type(content_type: str, head: bytes) -> str:
 def _library() -> tuple[Any, Any] | None:
     """The ``c2pa`` module and a reading context, or None without the extra.
 
-    One context for the process: remote manifests are never fetched (the library would
-    otherwise download the URL a file points at, from inside a parser).
+    One context for the process, which lets the library contact no host at all: it would
+    otherwise download what a file points at from inside a parser, outside Scrapy (a
+    remote manifest, OCSP responses, the ``did:web`` document of a CAWG identity
+    assertion's issuer: Adobe Content Authenticity's files name one). An identity that
+    cannot be resolved makes the manifest ``Invalid``, which may deny but never allow.
     """
     try:
         import c2pa  # the optional extra, imported on first use
     except (ImportError, OSError):  # OSError: the wheel's native library failed to load
         return None
     try:
-        settings = c2pa.Settings.from_dict({"verify": {"remote_manifest_fetch": False}})
+        settings = c2pa.Settings.from_dict(
+            {
+                "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+                "core": {"allowed_network_hosts": []},  # c2pa-rs: no request to any host
+            }
+        )
         return c2pa, c2pa.Context(settings)
     except Exception:  # a version without these settings: unusable, never a crashed crawl
         return None
