@@ -121,6 +121,7 @@ class CCSignalsDownloaderMiddleware:
         # an excluded request is not held (its origin's robots.txt is never fetched): it
         # goes on to be dropped in process_request.
         self.hold = RequestHold(crawler, self.runtime.fetcher, self._not_held, self.runtime.inc)
+        self.runtime.hold = self.hold
         # Stored files carry their record on the media pipelines' results.
         self.media = MediaRecords(crawler, self.runtime, META_KEY)
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
 
+    from scrapy_ccsignals.policy.hold import RequestHold
     from scrapy_ccsignals.policy.origin import PolicyRecord
     from scrapy_ccsignals.signals.assets import AssetMetadata
     from scrapy_ccsignals.signals.c2pa import C2paResult
@@ -139,6 +140,9 @@ class CCSignalsExtension:
         self.fetcher = PolicyFetcher(self, self.store)
         self.rsl = RslDocuments(self.fetcher)
         self.backoff = OriginBackoff(self, self.fetcher.crawl_delay.floor)
+        #: the downloader middleware's request hold (None without that middleware): the
+        #: spider middleware tells it which requests may have to wait for robots.txt
+        self.hold: RequestHold | None = None
         self._c2pa_available: bool | None = None
         self._pool: ThreadPool | None = None
         #: the id every audit line of this crawl starts with (CCSIGNALS_CRAWL_ID, or new)

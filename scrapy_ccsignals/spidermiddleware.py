@@ -46,10 +46,12 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
         Scrapy's engine would otherwise read the whole start list into memory at once
         (issue 20); paced this way, a start list of any length costs what it costs
         under Scrapy's own robots.txt middleware."""
-        fetcher = self.runtime.fetcher
+        fetcher, hold = self.runtime.fetcher, self.runtime.hold
         async for output in start:
             processed = self._get_processed(output, None)
             if processed is not None:
+                if hold is not None and isinstance(processed, Request):
+                    hold.on_the_way(processed)
                 yield processed
             await fetcher.room_for_new_origins()
 
@@ -57,9 +59,13 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
         self, response: Response | None, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
         # The base class's version wraps this generator in a spider-argument check, one
-        # more async-generator hop for every request and item; requests pass unchanged.
+        # more async-generator hop for every request and item; requests pass unchanged
+        # (the hold is told of those it may have to take out when they are scheduled).
+        hold = self.runtime.hold
         async for output in result:
             if isinstance(output, Request):
+                if output.dont_filter and hold is not None:
+                    hold.on_the_way(output)
                 yield output
                 continue
             item = self.get_processed_item(output, response)
