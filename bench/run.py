@@ -10,6 +10,11 @@ configurations every round. Prints medians and the ratios the targets are stated
     python bench/run.py --scenario signal-rich --rounds 5
     python bench/run.py --scenario broad --origins 5000 --rounds 3
     python bench/run.py --scenario slow-origin
+    python bench/run.py --scenario signal-rich --baseline /path/to/old/checkout
+
+``--baseline`` adds a fourth configuration, ``baseline``: the plugin as the given checkout
+has it (its ``scrapy_ccsignals`` first on ``PYTHONPATH``; this checkout's harness), to
+compare two versions in the same interleaved rounds.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "slow-origin": {"origins": 51, "pages": 3, "size": 8192, "slow-robots": 8.0, "slow-pages": 40},
 }
 TARGETS = {
-    "many-pages": {"vs_scrapy": 1.00, "vs_none": 0.90},
+    "many-pages": {"vs_scrapy": 1.00, "vs_none": 0.90, "cpu_vs_scrapy": 1.02},
     "many-origins": {"vs_scrapy": 0.85, "rss_over_scrapy_mb": 30.0},
     "signal-rich": {"cpu_vs_scrapy": 1.05, "vs_scrapy": 0.95},
     "broad": {"cpu_vs_scrapy": 1.10, "rss_slope_over_scrapy_kb": 2.0},
@@ -55,6 +60,8 @@ USEGATE_TARGET_US = 50.0
 
 
 def crawl(config: str, urls: str, env: dict[str, str], extra: list[str]) -> dict[str, Any]:
+    if config == "baseline":
+        config, env = "plugin", dict(env, PYTHONPATH=env["CCSIGNALS_BASELINE"])
     out = subprocess.run(
         [
             sys.executable,
@@ -72,7 +79,9 @@ def crawl(config: str, urls: str, env: dict[str, str], extra: list[str]) -> dict
     )
     if out.returncode != 0:
         raise RuntimeError(f"{config} crawl failed:\n{out.stderr[-3000:]}")
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    result = dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    result["load_1min"] = os.getloadavg()[0]  # at the end of the crawl
+    return result
 
 
 def start_web(spec: dict[str, Any], env: dict[str, str]) -> subprocess.Popen[str]:
@@ -160,26 +169,37 @@ def spread(values: list[float]) -> str:
     return f"{min(values):.1f}-{max(values):.1f}" if len(values) > 1 else ""
 
 
-def run_scenario(name: str, rounds: int, origins: int | None = None) -> dict[str, Any]:
+def run_scenario(
+    name: str, rounds: int, origins: int | None = None, baseline: str | None = None
+) -> dict[str, Any]:
     spec = dict(SCENARIOS[name])
     if origins:
         spec["origins"] = origins
     if name == "slow-origin":
         return run_slow_origin(spec, rounds)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    configs = list(CONFIGS)
+    if baseline:
+        env["CCSIGNALS_BASELINE"] = str(Path(baseline).resolve())
+        configs.append("baseline")
     webs, origins = start_webs(spec, env)
     try:
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as urls:
             urls.write("\n".join(f"{o}/p/0" for o in origins))
-        results: dict[str, list[dict[str, Any]]] = {c: [] for c in CONFIGS}
+        results: dict[str, list[dict[str, Any]]] = {c: [] for c in configs}
         for round_no in range(rounds):
-            order = CONFIGS[round_no % 3 :] + CONFIGS[: round_no % 3]
+            turn = round_no % len(configs)
+            order = configs[turn:] + configs[:turn]
             for config in order:
                 results[config].append(crawl(config, urls.name, env, []))
                 last = results[config][-1]
+                own = last.get("plugin_own_us_per_page")
                 print(
-                    f"  {name} round {round_no + 1} {config}: {last['pages_per_s']:.0f} pages/s, "
-                    f"{last['cpu_s']:.1f} cpu s, {last['peak_rss_mb']:.0f} MB",
+                    f"  {name} round {round_no + 1} {config}: {last['pages']} pages, "
+                    f"{last['pages_per_s']:.0f} pages/s, {last['cpu_s']:.1f} cpu s "
+                    f"({last['cpu_ms_per_page']:.2f} ms/page"
+                    + (f", plugin's own {own:.0f} us/page" if own is not None else "")
+                    + f"), {last['peak_rss_mb']:.0f} MB, load {last['load_1min']:.2f}",
                     file=sys.stderr,
                 )
         os.unlink(urls.name)
@@ -205,8 +225,11 @@ def run_scenario(name: str, rounds: int, origins: int | None = None) -> dict[str
         ]
         for other in ("scrapy", "none")
     }
+    # CPU per response: the configurations need not fetch the same pages (a robots.txt
+    # Disallow is obeyed by two of them).
     cpu_per_round = [
-        p["cpu_s"] / o["cpu_s"] for p, o in zip(results["plugin"], results["scrapy"], strict=True)
+        p["cpu_ms_per_page"] / o["cpu_ms_per_page"]
+        for p, o in zip(results["plugin"], results["scrapy"], strict=True)
     ]
     ratios = {
         "vs_scrapy": statistics.median(per_round["scrapy"]),
@@ -219,7 +242,20 @@ def run_scenario(name: str, rounds: int, origins: int | None = None) -> dict[str
         "rss_slope_over_scrapy_kb": medians["plugin"]["rss_per_origin_kb"]
         - medians["scrapy"]["rss_per_origin_kb"],
     }
-    per_round["cpu plugin/scrapy"] = cpu_per_round
+    per_round["cpu per response plugin/scrapy"] = cpu_per_round
+    if baseline:
+        per_round["cpu per response plugin/baseline"] = [
+            p["cpu_ms_per_page"] / b["cpu_ms_per_page"]
+            for p, b in zip(results["plugin"], results["baseline"], strict=True)
+        ]
+        per_round["pages/s plugin/baseline"] = [
+            p["pages_per_s"] / b["pages_per_s"]
+            for p, b in zip(results["plugin"], results["baseline"], strict=True)
+        ]
+        per_round["cpu per response baseline/scrapy"] = [
+            b["cpu_ms_per_page"] / o["cpu_ms_per_page"]
+            for b, o in zip(results["baseline"], results["scrapy"], strict=True)
+        ]
     return {
         "scenario": name,
         **spec,
@@ -265,7 +301,8 @@ def print_table(report: dict[str, Any]) -> None:
     print(
         f"{'config':<8} {'pages':>7} {'pages/s':>9} {'cpu s':>7} {'peak RSS MB':>12} {'policy req/origin':>18}"
     )
-    for config in CONFIGS:
+    configs = list(report["medians"])
+    for config in configs:
         m = report["medians"][config]
         print(
             f"{config:<8} {m['pages']:>7.0f} {m['pages_per_s']:>9.0f} {m['cpu_s']:>7.2f} {m['peak_rss_mb']:>12.1f} {m['policy_requests_per_origin']:>18.2f}"
@@ -273,7 +310,7 @@ def print_table(report: dict[str, Any]) -> None:
     print(
         f"{'config':<8} {'cpu ms/page':>12} {'gen-2 GC s':>11} {'RSS/origin KB':>14}   spread (min-max): cpu s | pages/s | RSS MB"
     )
-    for config in CONFIGS:
+    for config in configs:
         m, runs = report["medians"][config], report["runs"][config]
         print(
             f"{config:<8} {m['cpu_ms_per_page']:>12.2f} {m['gc2_s']:>11.2f} {m['rss_per_origin_kb']:>14.2f}   "
@@ -287,16 +324,20 @@ def print_table(report: dict[str, Any]) -> None:
         f"plugin RSS - scrapy RSS: {r['rss_over_scrapy_mb']:+.1f} MB"
     )
     print(
-        f"plugin/scrapy CPU s: {r['cpu_vs_scrapy']:.2f}   plugin - scrapy RSS per origin: "
+        f"plugin/scrapy CPU per response: {r['cpu_vs_scrapy']:.2f}   plugin - scrapy RSS per origin: "
         f"{r['rss_slope_over_scrapy_kb']:+.2f} KB"
     )
-    own = report["medians"]["plugin"].get("plugin_own_us_per_page")
-    if own is not None:
-        values = [r["plugin_own_us_per_page"] for r in report["runs"]["plugin"]]
+    for config in configs:
+        own = report["medians"][config].get("plugin_own_us_per_page")
+        if own is None:
+            continue
+        values = [r["plugin_own_us_per_page"] for r in report["runs"][config]]
         print(
-            f"plugin's own CPU per page (thread time in its methods): {own:.0f} us "
+            f"{config}'s own CPU per page (thread time in its methods): {own:.0f} us "
             f"({spread(values)})"
         )
+    loads = [r["load_1min"] for runs in report["runs"].values() for r in runs]
+    print(f"load average (1 min) at the end of each crawl: {spread(loads)}")
     print("  (ratios: median over rounds of the ratio measured within each round)")
     for other, values in report["per_round_ratios"].items():
         print(
@@ -314,12 +355,18 @@ def main() -> int:
     parser.add_argument(
         "--no-usegate", action="store_true", help="skip the use-gate micro-benchmark"
     )
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        metavar="CHECKOUT",
+        help="also run the plugin of this checkout (e.g. an older commit) in every round",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from bench.usegate import measure
 
     names = ["many-pages", "many-origins"] if args.scenario == "all" else [args.scenario]
-    reports = [run_scenario(name, args.rounds, args.origins) for name in names]
+    reports = [run_scenario(name, args.rounds, args.origins, args.baseline) for name in names]
     usegate = (
         {"license_page_us": 0.0, "plain_page_us": 0.0}
         if args.no_usegate
