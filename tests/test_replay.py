@@ -352,3 +352,38 @@ def write_feed(path: Path, record: dict, count: int) -> None:
                 )
                 + "\n"
             )
+
+
+@pytest_twisted.ensureDeferred
+async def test_inputs_are_globs_and_the_wrong_kind_of_file_is_one_line(server, tmp_path):
+    """As every command that reads files (docs: Commands, Inputs): quoted globs are
+    expanded for the items and for ``--evidence``; an audit log given as the items, or a
+    file that is not a WARC given as evidence, or standard input as evidence (a WARC is
+    read back by offset), stops it with one line naming the file, exit code 2: never a
+    traceback, and never a replay against records read out of a file that is no archive."""
+    urls = fixture_web(server)
+    _, items = await run_crawl(urls, settings(tmp_path))
+    write_items(tmp_path / "items.jsonl", items)
+    (tmp_path / "junk.warc.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 40)
+    accept = ("-s", f"CCSIGNALS_ACCEPT_CONDITIONS={ACCEPT}")
+
+    done = run_scrapy(
+        ["ccsignals-replay", "item*.jsonl", "--evidence", "audit*.warc.gz", *accept], tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"decision reproduced {len(items)}; mismatched 0; undecidable 0" in done.stdout
+
+    for args, named in (
+        (["audit.jsonl", "--evidence", "audit.warc.gz"], "audit.jsonl is an audit log"),
+        (["items.jsonl", "--evidence", "audit.jsonl"], "audit.jsonl is not a WARC"),
+        (["items.jsonl", "--evidence", "items.jsonl"], "items.jsonl is not a WARC"),
+        (["items.jsonl", "--evidence", "junk.warc.gz"], "junk.warc.gz is not a WARC"),
+        (["items.jsonl", "--evidence", "-"], "standard input"),
+    ):
+        done = run_scrapy(["ccsignals-replay", *args, *accept], tmp_path, stdin=b"")
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("ccsignals-replay: "), lines
+        assert named in lines[0], lines
+        assert done.stdout == "", done.stdout

@@ -26,8 +26,9 @@ from scrapy_ccsignals.config import PURPOSES, Config, ConfigError
 from scrapy_ccsignals.gate.replay import Replayed, Replayer, replay_items
 from scrapy_ccsignals.policy.parse import PolicyParser
 from scrapy_ccsignals.records.feeds import FeedStats, Progress
+from scrapy_ccsignals.records.inputs import ITEMS, STDIN, InputError, expand_paths
 from scrapy_ccsignals.records.report import printable
-from scrapy_ccsignals.records.warc import EvidenceReader
+from scrapy_ccsignals.records.warc import EvidenceError, EvidenceReader
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser, Namespace
@@ -105,18 +106,34 @@ class Command(FileCommand):
             "--field", default=None, help="the provenance field (CCSIGNALS_ITEM_FIELD)"
         )
 
-    def run(self, args: list[str], opts: Namespace) -> None:
+    def main(self, args: list[str], opts: Namespace) -> None:
         if not args:
             raise UsageError("give at least one items file")
         if not opts.evidence:
             raise UsageError("give the evidence archive(s) with --evidence")
-        if self.inputs_missing([*args, *opts.evidence]):
+        if STDIN in opts.evidence:
+            # Records are read back by their offset: the archive must be a file.
+            self.fail("--evidence cannot be standard input (-): give the WARC file's path")
             return
         try:
-            self.exitcode = self._run(args, opts)
+            evidence_paths = expand_paths(opts.evidence)
+        except InputError as exc:
+            self.fail(str(exc))
+            return
+        paths = self.inputs(args, ITEMS)
+        if paths is None:
+            return
+        try:
+            evidence = EvidenceReader(evidence_paths)
+        except EvidenceError as exc:
+            self.fail(str(exc))
+            return
+        try:
+            self.exitcode = self._run(paths, opts, evidence)
         except ConfigError as exc:
-            print(f"{self.name}: {exc}", file=sys.stderr)
-            self.exitcode = 2
+            self.fail(str(exc))
+        finally:
+            evidence.close()
 
     def _config(self, opts: Namespace) -> Config:
         assert self.settings is not None
@@ -129,11 +146,10 @@ class Command(FileCommand):
             self.settings.set("USER_AGENT", "ccsignals-replay", priority="cmdline")
         return Config.from_settings(self.settings)
 
-    def _run(self, paths: list[str], opts: Namespace) -> int:
+    def _run(self, paths: list[str], opts: Namespace, evidence: EvidenceReader) -> int:
         base = self._config(opts)
         question = bool(opts.purpose or opts.accept is not None)
         field_name = opts.field or base.item_field
-        evidence = EvidenceReader(opts.evidence)
         replayers: dict[tuple[str, str], Replayer] = {}
 
         def replayer(record: dict[str, Any] | None) -> Replayer:
@@ -170,7 +186,7 @@ class Command(FileCommand):
                     json.dumps(
                         {
                             "item": index,
-                            "file": path,
+                            "file": self.shown(path),
                             "url": url,
                             "sha256": (record or {}).get("sha256"),
                             "conditions": list(replayed.conditions),
@@ -200,7 +216,6 @@ class Command(FileCommand):
                 paths, field_name, replayer, question, write, Progress(f"{self.name}: replayed")
             )
         finally:
-            evidence.close()
             for handle in (kept_out, details_out):
                 if handle is not None:
                     handle.close()

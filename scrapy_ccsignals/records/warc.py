@@ -23,9 +23,11 @@ record id is chosen before, so provenance has it at once.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import logging
 import uuid
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -217,25 +219,58 @@ class ArchivedResponse:
     truncated: bool
 
 
+class EvidenceError(ValueError):
+    """A file given as evidence that is not a WARC archive; the message names it."""
+
+
+def _starts_as_warc(path: str) -> bool:
+    """Whether *path* starts as a WARC record does (``WARC/``), plain or gzip. warcio reads
+    almost anything as records (the lines of a JSON file become "response" records), so a
+    file given as evidence is checked before it is indexed."""
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+        handle.seek(0)
+        if not gzipped:
+            return handle.read(5) == b"WARC/"
+        try:
+            with gzip.GzipFile(fileobj=handle) as unzipped:
+                return unzipped.read(5) == b"WARC/"
+        except (OSError, EOFError, zlib.error):  # not gzip after all, or cut short
+            return False
+
+
 class EvidenceReader:
     """The response records of one or more evidence archives, by record id.
 
     One pass over the files keeps each response record's file and offset (about 100 bytes
     per record; an archive of policy documents has one or two records per origin); a
-    record is read back, and its payload checked against its digest, when asked for."""
+    record is read back, and its payload checked against its digest, when asked for.
+    :class:`EvidenceError` names a file that is not a WARC archive."""
 
     def __init__(self, paths: Iterable[str | Path]):
         from warcio.archiveiterator import ArchiveIterator
+        from warcio.exceptions import ArchiveLoadFailed
 
         self.paths = [str(p) for p in paths]
         self._where: dict[str, tuple[int, int]] = {}
         for index, path in enumerate(self.paths):
+            if not _starts_as_warc(path):
+                raise EvidenceError(
+                    f"{path} is not a WARC file (the evidence archive CCSIGNALS_EVIDENCE_WARC "
+                    "writes, e.g. audit/<spider>-<time>.warc.gz)"
+                )
             with open(path, "rb") as handle:
                 records = ArchiveIterator(handle)
-                for record in records:
-                    if record.rec_type == "response":
-                        record_id = record.rec_headers.get_header("WARC-Record-ID")
-                        self._where.setdefault(record_id, (index, records.get_record_offset()))
+                try:
+                    for record in records:
+                        if record.rec_type == "response":
+                            record_id = record.rec_headers.get_header("WARC-Record-ID")
+                            offset = records.get_record_offset()
+                            self._where.setdefault(record_id, (index, offset))
+                except (ArchiveLoadFailed, OSError, EOFError, zlib.error) as exc:
+                    raise EvidenceError(
+                        f"{path} is not a WARC file read to its end ({exc})"
+                    ) from None
         self._handles: dict[int, Any] = {}
 
     def __len__(self) -> int:
