@@ -131,3 +131,12 @@ def test_a_content_use_level_set_for_the_crawl_reads_for_another_purpose():
     got = as_written(asked, record)
     assert got == evaluate(asked, response, None).signals
     assert [s.effect for s in got] == ["unknown"]  # use=reference: enough for reference
+
+
+def test_a_record_with_more_page_signals_than_a_crawl_keeps_is_refused():
+    """A crawl keeps at most 16 signals per family and layer; an edited feed with thousands
+    is not read (bounded work per item)."""
+    record = record_of("train-ai", RESPONSES["content-usage header"]())
+    record["signals"] = record["signals"] * 5000
+    with pytest.raises(Unreadable, match="more page signals than a crawl records"):
+        as_written(config("search"), record)

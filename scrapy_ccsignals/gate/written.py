@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from scrapy_ccsignals.config import Config
 
 MARKER = "signals_as_written"
+#: More page signals than a crawl keeps (16 per family and layer): an edited record, not
+#: read (the statements are grouped in quadratic time at worst).
+MAX_PAGE_SIGNALS = 1024
 #: Families whose page signals say the same whatever the purpose: kept as recorded.
 _AS_RECORDED = frozenset({license.FAMILY, rsl_family.FAMILY})
 _CU_HEADER = "Content-Usage: "
@@ -64,6 +67,8 @@ def as_written(cfg: Config, record: dict[str, Any]) -> list[Signal]:
             f"its record is from before signals were recorded as written: its page "
             f"signals decide {recorded or 'its own purpose'} only"
         )
+    if sum(s.layer in PAGE_LAYERS for s in signals) > MAX_PAGE_SIGNALS:
+        raise Unreadable("it has more page signals than a crawl records")
     for data in record.get("signals") or ():
         if isinstance(data, dict) and data.get("truncated") and data.get("layer") in PAGE_LAYERS:
             raise Unreadable(
