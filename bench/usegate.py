@@ -11,6 +11,7 @@ less than in wall time; the pages are measured interleaved, in several repeats, 
 median and the spread (min-max) over repeats are printed.
 
     python -m bench.usegate              # both pages
+    python -m bench.usegate --steps      # both pages, and each step of them on its own
     python -m bench.usegate --families   # the 8 KB page of each bench/web.py family
 """
 
@@ -29,7 +30,7 @@ from bench.web import FAMILIES, FILLER, origin_routes
 from scrapy_ccsignals.config import Config
 from scrapy_ccsignals.gate.facts import SIGNAL_HEADERS, ResponseFacts, scan_page
 from scrapy_ccsignals.gate.provenance import add_page_attribution, build_record, freeze, thaw
-from scrapy_ccsignals.gate.usegate import evaluate
+from scrapy_ccsignals.gate.usegate import Evaluation, evaluate
 from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
 from scrapy_ccsignals.signals.robots import parse_robots
 from scrapy_ccsignals.signals.tdmrep import parse_tdmrep_json
@@ -83,6 +84,28 @@ def _page(size: int, links: int) -> bytes:
     return f"{head}<nav>{nav}</nav><p>{text}</p>{foot}".encode()
 
 
+def _audit_line(evaluation: Evaluation, record: dict[str, Any], body: bytes) -> str:
+    """The response's audit line, built and serialised as ``records.audit`` does."""
+    decision = evaluation.decision
+    line = {
+        "url": URL,
+        "origin": "http://127.0.0.1:1",
+        "stage": "response",
+        "action": "fetched",
+        "decision": decision.decision,
+        "reasons": record["reasons"],
+        "signals": record["signals"],
+        "status": 200,
+        "bytes": len(body),
+        "content_type": TYPE,
+        "families": list(decision.families),
+        "conditions": record["conditions"],
+        "license": record["license"],
+        "time": record["fetched_at"],
+    }
+    return json.dumps(line, ensure_ascii=False, default=str)
+
+
 def _one_response(
     cfg: Config,
     policy: OriginPolicy,
@@ -101,39 +124,60 @@ def _one_response(
         record = build_record(cfg, "0", URL, 200, TYPE, body, evaluation, policy)
         if not full:
             return record
-        decision = evaluation.decision
-        line = {
-            "url": URL,
-            "origin": "http://127.0.0.1:1",
-            "stage": "response",
-            "action": "fetched",
-            "decision": decision.decision,
-            "reasons": record["reasons"],
-            "signals": record["signals"],
-            "status": 200,
-            "bytes": len(body),
-            "content_type": TYPE,
-            "families": list(decision.families),
-            "conditions": record["conditions"],
-            "license": record["license"],
-            "time": record["fetched_at"],
-        }
-        json.dumps(line, ensure_ascii=False, default=str)
+        _audit_line(evaluation, record, body)
         add_page_attribution(record, facts.page, body, URL, cfg.html_scan_bytes)
         return {"title": "x", "ccsignals": thaw(freeze(record), record)}
 
     return one
 
 
-def cases() -> dict[str, Callable[[], Any]]:
+def _steps(
+    cfg: Config, policy: OriginPolicy, headers: dict[str, list[str]], body: bytes
+) -> dict[str, Callable[[], Any]]:
+    """The steps of :func:`_one_response`, each on its own (inputs made once)."""
+    wanted = {k: v for k, v in headers.items() if k in SIGNAL_HEADERS}
+    facts = ResponseFacts(URL, "/p/3", wanted, TYPE, html=True)
+    facts.page = scan_page(cfg, body)
+    evaluation = evaluate(cfg, facts, policy)
+    record = build_record(cfg, "0", URL, 200, TYPE, body, evaluation, policy)
+    page = facts.page
+
+    def attribution() -> None:
+        add_page_attribution(dict(record), page, body, URL, cfg.html_scan_bytes)
+
+    item_record = dict(record)
+    add_page_attribution(item_record, page, body, URL, cfg.html_scan_bytes)
+    return {
+        "page scan": lambda: scan_page(cfg, body),
+        "evaluate": lambda: evaluate(cfg, facts, policy),
+        "record (SHA-256 incl.)": lambda: build_record(
+            cfg, "0", URL, 200, TYPE, body, evaluation, policy
+        ),
+        "audit line + json.dumps": lambda: _audit_line(evaluation, record, body),
+        "attribution (1st item)": attribution,
+        "item's record copy": lambda: thaw(freeze(item_record), item_record),
+    }
+
+
+#: the two pages of issue 25: (response headers, body)
+PAGES: dict[str, tuple[dict[str, list[str]], Callable[[], bytes]]] = {
+    "8 KB signal-rich": ({"content-usage": ["search=y"]}, lambda: _page(8192, 20)),
+    "96 KB, 800 links": ({}, lambda: _page(96 * 1024, 800)),
+}
+
+
+def cases(steps: bool = False) -> dict[str, Callable[[], Any]]:
+    """The whole response of each page; with *steps*, each step of it too."""
     cfg = Config.from_settings(Settings({"USER_AGENT": "BenchBot/1.0"}))
     policy = _policy(cfg, ROBOTS, TDMREP)
-    return {
-        "8 KB signal-rich": _one_response(
-            cfg, policy, {"content-usage": ["search=y"]}, _page(8192, 20)
-        ),
-        "96 KB, 800 links": _one_response(cfg, policy, {}, _page(96 * 1024, 800)),
-    }
+    found: dict[str, Callable[[], Any]] = {}
+    for name, (headers, page) in PAGES.items():
+        body = page()
+        found[name] = _one_response(cfg, policy, headers, body)
+        if steps:
+            for step, func in _steps(cfg, policy, headers, body).items():
+                found[f"  {name.split()[0]} KB: {step}"] = func
+    return found
 
 
 def _per_call_us(func: Callable[[], Any], number: int) -> float:
@@ -143,9 +187,9 @@ def _per_call_us(func: Callable[[], Any], number: int) -> float:
     return (time.thread_time() - start) / number * 1e6
 
 
-def run(repeats: int = 7, budget_s: float = 0.3) -> dict[str, list[float]]:
+def run(repeats: int = 7, budget_s: float = 0.3, steps: bool = False) -> dict[str, list[float]]:
     """Microseconds per response for each case, one value per repeat (cases interleaved)."""
-    funcs = cases()
+    funcs = cases(steps)
     numbers = {}
     for name, func in funcs.items():
         func()  # warm caches, as a crawl's second page finds them
@@ -177,14 +221,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--families", action="store_true", help="each bench/web.py family")
+    parser.add_argument(
+        "--steps", action="store_true", help="each step of the two pages on its own too"
+    )
     args = parser.parse_args()
     if args.families:
         for index, family in enumerate(FAMILIES):
             print(f"{family:<22} {measure(index):7.1f} us per 8 KB response (scan, gate, record)")
         return
-    for name, values in run(args.repeats).items():
+    for name, values in run(args.repeats, steps=args.steps).items():
+        what = "per response" if not name.startswith(" ") else "per call    "
         print(
-            f"{name:<18} {statistics.median(values):7.1f} us per response (thread CPU; "
+            f"{name:<32} {statistics.median(values):7.1f} us {what} (thread CPU; "
             f"{len(values)} repeats, spread {min(values):.1f}-{max(values):.1f})"
         )
 
