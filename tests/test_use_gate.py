@@ -377,6 +377,32 @@ async def test_noimageai_on_image(server, directive, decision):
     assert ccsignals_of(items[0])["decision"] == decision
 
 
+JPEG = base64.b64encode(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64).decode()
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/octet-stream", "", "image/jpg", "text/html; charset=utf-8"]
+)
+@pytest.mark.parametrize("file_metadata", [True, False], ids=["scanned", "scan-off"])
+@pytest.mark.parametrize("purpose", ["train-ai", "ai-input"])
+@pytest_twisted.ensureDeferred
+async def test_noimageai_on_image_whatever_its_type_says(
+    server, content_type, file_metadata, purpose
+):
+    """An image is an image by its first bytes too, as for its XMP and C2PA: noimageai on
+    a JPEG sent as octet-stream, with an empty or misspelt type, or as HTML still denies (it
+    was read as a non-image and allowed), also with the file scan off."""
+    headers = {"X-Robots-Tag": "noimageai", "Content-Type": content_type}
+    url = site(server, path="/cat.jpg", raw_route={"body_b64": JPEG, "headers": headers})
+    settings: dict[str, Any] = {"CCSIGNALS_MODE": "tag", "CCSIGNALS_PURPOSE": purpose}
+    if not file_metadata:
+        settings["CCSIGNALS_ASSET_SCAN_BYTES"] = 0
+    _, items = await run_crawl([url], settings, follow=False)
+    record = ccsignals_of(items[0])
+    assert record["decision"] == "deny", record
+    assert "noimageai" in "; ".join(record["reasons"])
+
+
 @pytest.mark.parametrize("item_type", list(ITEM_TYPES))
 @pytest.mark.parametrize("mode", ["enforce", "tag"])
 @pytest_twisted.ensureDeferred

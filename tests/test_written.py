@@ -11,7 +11,7 @@ from scrapy_ccsignals.config import Config
 from scrapy_ccsignals.gate.provenance import build_record
 from scrapy_ccsignals.gate.usegate import ResponseFacts, evaluate
 from scrapy_ccsignals.gate.written import Unreadable, as_written
-from scrapy_ccsignals.signals.assets import AssetMetadata
+from scrapy_ccsignals.signals.assets import IMAGE_KINDS, AssetMetadata
 from scrapy_ccsignals.signals.c2pa import C2paResult, TrainingMiningEntry
 from scrapy_ccsignals.signals.htmlscan import extract
 
@@ -25,8 +25,12 @@ def config(purpose: str, **more) -> Config:
     )
 
 
-def facts(headers=None, html: str = "", content_type: str = "text/html", asset=None, c2pa=None):
+def facts(
+    headers=None, html: str = "", content_type: str = "text/html", asset=None, c2pa=None
+) -> ResponseFacts:
     found = ResponseFacts(URL, "/p", headers or {}, content_type, html=bool(html))
+    # An image by its first bytes, as the crawl tells it (the kind its file scan found).
+    found.image_bytes = asset is not None and asset.kind in IMAGE_KINDS
     if html:
         found.page = extract(html.encode())
     found.asset, found.c2pa = asset, c2pa
@@ -52,6 +56,11 @@ RESPONSES = {
     "tdmrep header and meta": lambda: facts(
         {"tdm-reservation": ["1"], "tdm-policy": ["https://example.com/policy"]},
         html='<meta name="tdm-reservation" content="0">',
+    ),
+    "noimageai on a jpeg sent as octet-stream": lambda: facts(
+        {"x-robots-tag": ["noimageai"]},
+        content_type="application/octet-stream",
+        asset=AssetMetadata("jpeg", "absent"),
     ),
     "iptc": lambda: facts(
         content_type="image/png",
@@ -91,6 +100,16 @@ def test_a_record_from_before_is_refused():
     assert as_written(config("train-ai"), record)  # its own purpose: as recorded
     with pytest.raises(Unreadable, match="from before signals were recorded as written"):
         as_written(config("search"), record)
+
+
+def test_noimageai_without_the_file_kind_is_refused():
+    # A crawl with the file scan off records no kind: whether the file was an image (by its
+    # first bytes, whatever its type said) is not in the record.
+    response = facts({"x-robots-tag": ["noimageai"]}, content_type="application/octet-stream")
+    response.image_bytes = True
+    record = record_of("search", response)
+    with pytest.raises(Unreadable, match="whether the file is an image is not recorded"):
+        as_written(config("train-ai"), record)
 
 
 def test_page_signals_cut_at_the_cap_are_refused():

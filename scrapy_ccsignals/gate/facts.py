@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from scrapy.http import HtmlResponse, TextResponse
 
 from scrapy_ccsignals.signals import htmlscan
+from scrapy_ccsignals.signals.assets import is_image_file
 from scrapy_ccsignals.signals.pathmatch import url_path
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class ResponseFacts:
     asset: AssetMetadata | None = None
     c2pa: C2paResult | None = None
     access_checked: bool = False
+    #: the body is an image by its first bytes (a JPEG sent as octet-stream, say)
+    image_bytes: bool = False
 
     @classmethod
     def of_url(cls, url: str, content_type: str = "") -> ResponseFacts:
@@ -52,7 +55,8 @@ class ResponseFacts:
 
     @property
     def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
+        """An image by its Content-Type or its first bytes (for ``noimageai``)."""
+        return self.image_bytes or self.content_type.startswith("image/")
 
 
 def is_html(content_type: str) -> bool:
@@ -93,6 +97,8 @@ def facts_of_response(
     facts.html = isinstance(response, HtmlResponse) or (
         isinstance(response, TextResponse) and is_html(content_type)
     )
+    if not content_type.startswith("image/"):
+        facts.image_bytes = is_image_file(response.body, content_type)
     if facts.html and response.body:
         facts.page = scan_page(cfg, response.body)
     return facts

@@ -32,6 +32,7 @@ from scrapy_ccsignals.records.recheck import PAGE_LAYERS, stored_signals
 from scrapy_ccsignals.signals import aipref, c2pa, content_signal, htmlscan, iptc, license, noai
 from scrapy_ccsignals.signals import rsl as rsl_family
 from scrapy_ccsignals.signals import tdmrep as tdm
+from scrapy_ccsignals.signals.assets import IMAGE_KINDS
 from scrapy_ccsignals.signals.base import LAYER_HEADER, LAYER_HTML, Signal
 
 if TYPE_CHECKING:
@@ -183,7 +184,13 @@ def _content_signal(
 
 def _noai(cfg: Config, record: dict[str, Any], group: list[Signal], purpose: str) -> list[Signal]:
     head = group[0]
-    image = str(record.get("content_type") or "").startswith("image/")
+    asset = record.get("asset")
+    kind = asset.get("kind") if isinstance(asset, dict) else None
+    image = str(record.get("content_type") or "").startswith("image/") or kind in IMAGE_KINDS
+    if not image and kind is None and any(s.value == "noimageai" for s in group):
+        # An image is an image by its first bytes too; a record with neither an image type
+        # nor the file's kind cannot tell whether noimageai applied.
+        raise Unreadable("its noimageai signal: whether the file is an image is not recorded")
     return noai.noai_signals(
         {s.value for s in group},
         purpose,

@@ -75,6 +75,29 @@ class AssetMetadata:
         return data
 
 
+#: The kinds that are images (``noimageai`` applies to them, whatever the type says).
+IMAGE_KINDS = frozenset({"jpeg", "png", "webp", "tiff", "gif", "svg"})
+#: First bytes of JPEG, PNG, WebP (RIFF), TIFF (II, MM) and GIF files.
+_IMAGE_FIRST_BYTES = frozenset({b"\xff", b"\x89", b"R", b"I", b"M", b"G"})
+#: Bytes :func:`asset_kind` looks at to tell a container (SVG's ``<svg`` may follow a prolog).
+SNIFF_BYTES = 4096
+
+
+def is_image_file(body: bytes, content_type: str) -> bool:
+    """True when *body* is an image by its Content-Type or by its first bytes: a JPEG sent
+    as ``application/octet-stream`` or without a type is an image, as its XMP and C2PA
+    manifest are read whatever the type says."""
+    if content_type.startswith("image/"):
+        return True
+    # The binary formats' magic bytes; the first byte rules out any text page at once.
+    if body[:1] in _IMAGE_FIRST_BYTES and sniff(body[:12]) in IMAGE_KINDS:
+        return True
+    if content_type.startswith("text/html"):
+        return False
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime in _GENERIC_TYPES and asset_kind(body[:SNIFF_BYTES], content_type) == "svg"
+
+
 def asset_kind(body: bytes, content_type: str) -> str:
     """The container to read (see the module docstring), or "" for none."""
     mime = content_type.split(";", 1)[0].strip().lower()
