@@ -92,10 +92,10 @@ def is_image_file(body: bytes, content_type: str) -> bool:
     # The binary formats' magic bytes; the first byte rules out any text page at once.
     if body[:1] in _IMAGE_FIRST_BYTES and sniff(body[:12]) in IMAGE_KINDS:
         return True
+    # What is left is an SVG, which asset_kind tells only under a generic type: never HTML.
     if content_type.startswith("text/html"):
         return False
-    mime = content_type.split(";", 1)[0].strip().lower()
-    return mime in _GENERIC_TYPES and asset_kind(body[:SNIFF_BYTES], content_type) == "svg"
+    return asset_kind(body[:SNIFF_BYTES], content_type) in IMAGE_KINDS
 
 
 def asset_kind(body: bytes, content_type: str) -> str:
