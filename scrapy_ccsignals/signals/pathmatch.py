@@ -84,17 +84,9 @@ def pattern_matches(pattern: str, path: str) -> bool:
     """True when *pattern* matches *path*, a path in comparison form from :func:`url_path`
     (a raw path is normalised here too; normalising twice changes nothing).
 
-    A pattern without ``*`` (most lines of a real file) is a prefix, or with a final ``$``
-    the whole path: compared as strings, so a file of many lines does not cycle the
-    compiled-pattern cache for every page."""
-    if "*" not in pattern:
-        if not pattern.startswith("/"):
-            return False
-        if pattern.endswith("$"):
-            return normalise(path) == normalise(pattern[:-1])
-        return normalise(path).startswith(normalise(pattern))
-    compiled = compile_pattern(pattern)
-    return compiled is not None and compiled.match(normalise(path)) is not None
+    One matcher: the :class:`PathPattern` a crawl prepares once per file, made here for
+    one call, so what the corpora and property tests check is what the crawl runs."""
+    return prepare_pattern(pattern).matches(normalise(path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +103,7 @@ class PathPattern:
     length: int  # :func:`match_length`
 
     def matches(self, path: str) -> bool:
-        """:func:`pattern_matches` for *path* in comparison form (:func:`url_path`)."""
+        """True when the pattern matches *path*, in comparison form (:func:`url_path`)."""
         plain = self.plain
         if plain is not None:
             return path == plain if self.exact else path.startswith(plain)
@@ -120,8 +112,8 @@ class PathPattern:
 
 
 def prepare_pattern(pattern: str) -> PathPattern:
-    """*pattern* as a :class:`PathPattern` (a pattern that is no path pattern matches
-    nothing, as in :func:`pattern_matches`)."""
+    """*pattern* as a :class:`PathPattern` (a pattern that is no path pattern, starting
+    with neither ``/`` nor ``*``, matches nothing)."""
     length = match_length(pattern)
     if "*" in pattern:
         return PathPattern(pattern, None, False, compile_pattern(pattern), length)
