@@ -18,6 +18,7 @@ median and the spread (min-max) over repeats are printed.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import time
@@ -35,7 +36,8 @@ from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
 from scrapy_ccsignals.signals.robots import parse_robots
 from scrapy_ccsignals.signals.tdmrep import parse_tdmrep_json
 
-URL = "http://127.0.0.1:1/p/3"
+ORIGIN = "http://127.0.0.1:1"
+URL = f"{ORIGIN}/p/3"
 TYPE = "text/html; charset=utf-8"
 ROBOTS = "User-agent: *\nAllow: /\nContent-Usage: train-ai=n\n"
 TDMREP = b'[{"location": "/p/1*", "tdm-reservation": 1}, {"location": "/*", "tdm-reservation": 0}]'
@@ -62,19 +64,24 @@ def _policy(cfg: Config, robots: str, tdmrep: bytes | None) -> OriginPolicy:
     )
 
 
-def _page(size: int, links: int) -> bytes:
+def _page(size: int, links: int, n: int = 3) -> bytes:
+    """Page *n* of a site: what the site's template repeats (metas, licence, author) is
+    the same on every page; the title, description, canonical link, headline and links
+    are the page's own."""
     head = (
-        "<!doctype html><html><head><meta charset=utf-8><title>A signal-rich page</title>"
-        '<meta name="description" content="about it"><meta property="og:title" content="Page">'
+        f"<!doctype html><html><head><meta charset=utf-8><title>Signal-rich page {n}</title>"
+        f'<meta name="description" content="about page {n}">'
+        f'<meta property="og:title" content="Page {n}">'
         '<meta property="og:site_name" content="Site"><meta name="author" content="A. Author">'
-        '<link rel="canonical" href="/p/3"><link rel="stylesheet" href="/s.css">'
+        f'<link rel="canonical" href="/p/{n}"><link rel="stylesheet" href="/s.css">'
         '<meta http-equiv="Content-Usage" content="train-ai=n;exceptions=cc-cr">'
         '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
         '<script type="application/ld+json">{"@context": "https://schema.org", "@type": '
-        '"Article", "headline": "Page", "author": {"@type": "Person", "name": "A. Author"}, '
-        '"license": "https://creativecommons.org/licenses/by/4.0/"}</script></head><body>'
+        f'"Article", "headline": "Page {n}", "author": {{"@type": "Person", "name": '
+        '"A. Author"}, "license": "https://creativecommons.org/licenses/by/4.0/"}</script>'
+        "</head><body>"
     )
-    nav = "".join(f'<li><a href="/p/{j}">page {j}</a></li>' for j in range(links))
+    nav = "".join(f'<li><a href="/p/{n + j}">page {n + j}</a></li>' for j in range(links))
     foot = (
         '<footer><a rel="license" href="https://creativecommons.org/licenses/by/4.0/">CC BY'
         "</a></footer></body></html>"
@@ -88,7 +95,7 @@ def _audit_line(evaluation: Evaluation, record: dict[str, Any], body: bytes) -> 
     """The response's audit line, built and serialised as ``records.audit`` does."""
     decision = evaluation.decision
     line = {
-        "url": URL,
+        "url": record["url"],
         "origin": "http://127.0.0.1:1",
         "stage": "response",
         "action": "fetched",
@@ -106,26 +113,39 @@ def _audit_line(evaluation: Evaluation, record: dict[str, Any], body: bytes) -> 
     return json.dumps(line, ensure_ascii=False, default=str)
 
 
+#: distinct pages of one site each measurement cycles through: whatever the plugin keeps
+#: from one response to the next helps only with what a site's pages share
+SITE_PAGES = 64
+
+
+def _site(page: Callable[[int], bytes]) -> list[tuple[str, str, bytes]]:
+    """(URL, path, body) of each page of the site."""
+    return [(f"{ORIGIN}/p/{n}", f"/p/{n}", page(n)) for n in range(SITE_PAGES)]
+
+
 def _one_response(
     cfg: Config,
     policy: OriginPolicy,
     headers: dict[str, list[str]],
-    body: bytes,
+    site: list[tuple[str, str, bytes]],
     full: bool = True,
 ) -> Callable[[], Any]:
-    """One response's work: the page scan, evaluation and record, and with *full* the
-    audit line, the attribution and the first item's record too."""
+    """One response's work, each call the next page of *site*: the page scan, evaluation
+    and record, and with *full* the audit line, the attribution and the first item's
+    record too."""
     wanted = {k: v for k, v in headers.items() if k in SIGNAL_HEADERS}
+    pages = itertools.cycle(site)
 
     def one() -> Any:
-        facts = ResponseFacts(URL, "/p/3", wanted, TYPE, html=True)
+        url, path, body = next(pages)
+        facts = ResponseFacts(url, path, wanted, TYPE, html=True)
         facts.page = scan_page(cfg, body)
         evaluation = evaluate(cfg, facts, policy)
-        record = build_record(cfg, "0", URL, 200, TYPE, body, evaluation, policy)
+        record = build_record(cfg, "0", url, 200, TYPE, body, evaluation, policy)
         if not full:
             return record
         _audit_line(evaluation, record, body)
-        add_page_attribution(record, facts.page, body, URL, cfg.html_scan_bytes)
+        add_page_attribution(record, facts.page, body, url, cfg.html_scan_bytes)
         return {"title": "x", "ccsignals": thaw(freeze(record), record)}
 
     return one
@@ -160,9 +180,9 @@ def _steps(
 
 
 #: the two pages of issue 25: (response headers, body)
-PAGES: dict[str, tuple[dict[str, list[str]], Callable[[], bytes]]] = {
-    "8 KB signal-rich": ({"content-usage": ["search=y"]}, lambda: _page(8192, 20)),
-    "96 KB, 800 links": ({}, lambda: _page(96 * 1024, 800)),
+PAGES: dict[str, tuple[dict[str, list[str]], Callable[[int], bytes]]] = {
+    "8 KB signal-rich": ({"content-usage": ["search=y"]}, lambda n: _page(8192, 20, n)),
+    "96 KB, 800 links": ({}, lambda n: _page(96 * 1024, 800, n)),
 }
 
 
@@ -172,8 +192,8 @@ def cases(steps: bool = False) -> dict[str, Callable[[], Any]]:
     policy = _policy(cfg, ROBOTS, TDMREP)
     found: dict[str, Callable[[], Any]] = {}
     for name, (headers, page) in PAGES.items():
-        body = page()
-        found[name] = _one_response(cfg, policy, headers, body)
+        body = page(3)
+        found[name] = _one_response(cfg, policy, headers, _site(page))
         if steps:
             for step, func in _steps(cfg, policy, headers, body).items():
                 found[f"  {name.split()[0]} KB: {step}"] = func
@@ -207,13 +227,14 @@ def measure(family_index: int = 5, number: int = 2000, repeat: int = 7) -> float
     bench/web.py: the page scan, the use gate and the record, the part the use-gate
     target of bench/README.md is stated for (``bench/run.py`` prints two of them)."""
     cfg = Config.from_settings(Settings({"USER_AGENT": "BenchBot/1.0"}))
-    routes = origin_routes(family_index, 8, 8192)
+    routes = origin_routes(family_index, SITE_PAGES, 8192)
     tdm = routes.get("/.well-known/tdmrep.json")
     policy = _policy(
         cfg, _split(routes["/robots.txt"])[1].decode(), _split(tdm)[1] if tdm else None
     )
-    headers, body = _split(routes["/p/3"])
-    func = _one_response(cfg, policy, headers, body, full=False)
+    headers = _split(routes["/p/3"])[0]
+    site = [(f"{ORIGIN}/p/{n}", f"/p/{n}", _split(routes[f"/p/{n}"])[1]) for n in range(SITE_PAGES)]
+    func = _one_response(cfg, policy, headers, site, full=False)
     return statistics.median(_per_call_us(func, number) for _ in range(repeat))
 
 
