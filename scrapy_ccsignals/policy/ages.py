@@ -48,10 +48,15 @@ def failed(raw: RawFile, kind: str) -> bool:
     return unreachable(raw) and not raw.error.startswith(TOO_MANY_REDIRECTS)
 
 
+def error_max_age(cfg: Config) -> float:
+    """Seconds a failed fetch's outcome is used: never longer than a good file's."""
+    return min(cfg.policy_error_max_age, cfg.policy_max_age)
+
+
 def max_age(cfg: Config, raw: RawFile, kind: str = "robots.txt") -> float:
     """Seconds *raw* (a file of *kind*) is used from when it was fetched."""
     if failed(raw, kind):
-        return min(cfg.policy_error_max_age, cfg.policy_max_age)
+        return error_max_age(cfg)
     return cfg.policy_max_age
 
 

@@ -118,7 +118,7 @@ class PolicyParser:
             ),
             tdmrep=None,
             tdmrep_record=self.failed_tdmrep_record(origin, detail, now),
-            expires=monotonic() + min(self.cfg.policy_error_max_age, self.cfg.policy_max_age),
+            expires=monotonic() + ages.error_max_age(self.cfg),
         )
         return policy
 
