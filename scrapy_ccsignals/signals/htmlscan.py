@@ -18,6 +18,10 @@ Tags inside comments, CDATA sections and ``<script>``/``<style>`` bodies are not
 an HTML parser would (an unterminated comment or script runs to the end of the body).
 JSON-LD scripts are read as data.
 
+What one ``<meta>``/``<link>``/``<a>`` tag adds to the page facts is a pure function of its
+bytes, so it is remembered for short tags (:data:`CACHED_TAG_BYTES`, :data:`CACHED_TAGS`):
+the tags a site's template repeats on every page cost a dictionary lookup.
+
 Bounded on hostile input: a tag opener with no ``>`` after it ends the scan (see
 ``_tag_re``); repeated identical tags past :data:`MAX_ENTRIES` are kept once.
 """
@@ -142,6 +146,7 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
     low = body.lower()  # same offsets: only ASCII letters change
     search = _tag_re(_TAGS_RDFA if _has_rdfa_terms(low) else _TAGS).search
     wanted = _meta_filter(names).search if names is not None else None
+    cache = _tag_cache(names)
     pos = 0
     # Per tag, as few calls as can be: a page's dozen tags cost more in Python than the
     # regex pass over its bytes.
@@ -152,17 +157,27 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
             continue  # a comment or CDATA section: stepped over whole
         if low[pos - 1] != 62:  # b">"
             break  # a tag cut off by the end of the body: not a tag (HTML drops it)
-        raw_start = pos - 1 - len(lowered)  # the attributes end at the ">"
-        if tag == b"meta":
-            _meta(meta, body, lowered, raw_start, start, pos, wanted)
-        elif tag == b"link" or tag == b"a":
-            _link(meta, body, tag, lowered, raw_start, start, pos)
+        if tag == b"meta" or tag == b"link" or tag == b"a":
+            tag_bytes = body[start:pos]
+            found = cache.get(tag_bytes)
+            if found is None:
+                raw = tag_bytes[len(tag) + 1 : -1]  # the attributes, between name and ">"
+                if tag == b"meta":
+                    found = _meta(raw, lowered, tag_bytes, wanted)
+                else:
+                    found = _link(raw, tag, lowered, tag_bytes)
+                if pos - start <= CACHED_TAG_BYTES:
+                    if len(cache) >= CACHED_TAGS:
+                        cache.clear()  # bounded: a site of unique tags only refills it
+                    cache[tag_bytes] = found
+            if found:
+                _apply(meta, found, tag_bytes, pos)
         elif tag == b"script" or tag == b"style":
             pos = _raw_text(meta, body, low, tag, lowered, pos)
         elif tag == b"title":
             meta.attribution.append(("title", pos))
         elif _RDFA_TERM_RE.search(lowered):
-            meta.attribution.append((tag, body[raw_start : pos - 1], pos))
+            meta.attribution.append((tag, body[pos - 1 - len(lowered) : pos - 1], pos))
     return meta
 
 
@@ -200,52 +215,79 @@ def _raw_text(meta: HtmlMeta, body: bytes, low: bytes, tag: bytes, lowered: byte
     return close.end() if close else len(body)
 
 
-def _meta(
-    meta: HtmlMeta,
-    body: bytes,
-    lowered: bytes,
-    raw_start: int,
-    start: int,
-    end: int,
-    wanted: Any,
-) -> None:
+#: What reading one ``<meta>``/``<link>``/``<a>`` tag adds to the page facts, as steps for
+#: :func:`_apply`: (:data:`_CANDIDATE`, attribution candidate), (:data:`_RDFA_LINK`, attrs
+#: bytes: an ``<a>`` carrying RDFa, its text read from where the tag ends), or (the
+#: :class:`HtmlMeta` field to keep an entry in, entry). A pure function of the tag's bytes
+#: (and the family names asked for), so it is remembered per tag (:func:`_tag_cache`).
+_Steps = tuple[tuple[str, Any], ...]
+_CANDIDATE = "attribution"
+_RDFA_LINK = "rdfa"
+#: Tags of at most this many bytes have their steps remembered, at most this many per set
+#: of names asked for (the cache is emptied when full): a site's pages repeat their
+#: template's tags (content-usage meta, licence link, stylesheet, author, og:site_name),
+#: which then cost a dictionary lookup. Server bytes as keys: entries and their count are
+#: capped, so a hostile site can make one cache no larger than ~1 MB.
+CACHED_TAG_BYTES = 512
+CACHED_TAGS = 2048
+
+
+@lru_cache(maxsize=4)
+def _tag_cache(names: tuple[bytes, ...] | None) -> dict[bytes, _Steps]:
+    """The remembered steps of the tags read for one set of *names* (they decide which
+    ``<meta name>`` tags are read)."""
+    return {}
+
+
+def _apply(meta: HtmlMeta, steps: _Steps, tag_bytes: bytes, end: int) -> None:
+    for kind, value in steps:
+        if kind == _CANDIDATE:
+            meta.attribution.append(value)
+        elif kind == _RDFA_LINK:
+            meta.attribution.append((b"a", value, end))
+        else:
+            meta.keep(getattr(meta, kind), value, tag_bytes)
+
+
+def _meta(raw: bytes, lowered: bytes, tag_bytes: bytes, wanted: Any) -> _Steps:
+    """A ``<meta>``: a candidate for attribution, and what a family reads (a name, an
+    http-equiv, a licence property)."""
+    steps: list[tuple[str, Any]] = []
     if _ATTRIBUTION_META.search(lowered):
-        meta.attribution.append(("meta", body[raw_start : end - 1]))
+        steps.append((_CANDIDATE, ("meta", raw)))
     if wanted is not None and not wanted(lowered):
-        return
-    found = attrs(body[raw_start : end - 1])
+        return tuple(steps)
+    found = attrs(raw)
     content = found.get("content", "")
-    tag_bytes = body[start:end]  # decoded only if a signal needs its text
     if "name" in found:
-        meta.keep(meta.names, (found["name"].lower(), content, tag_bytes), tag_bytes)
+        steps.append(("names", (found["name"].lower(), content, tag_bytes)))
     if "http-equiv" in found:
-        meta.keep(meta.http_equiv, (found["http-equiv"].lower(), content, tag_bytes), tag_bytes)
+        steps.append(("http_equiv", (found["http-equiv"].lower(), content, tag_bytes)))
     prop = found.get("property", "").lower()
     if prop in _LICENSE_PROPS:
         href = found.get("resource") or found.get("href") or content
-        entry = (f"<meta property={prop}>", href, "", decode_text(tag_bytes))
-        meta.keep(meta.licenses, entry, tag_bytes)
+        steps.append(("licenses", (f"<meta property={prop}>", href, "", decode_text(tag_bytes))))
+    return tuple(steps)
 
 
-def _link(
-    meta: HtmlMeta, body: bytes, tag: bytes, lowered: bytes, raw_start: int, start: int, end: int
-) -> None:
+def _link(raw: bytes, tag: bytes, lowered: bytes, tag_bytes: bytes) -> _Steps:
     """A ``<link>`` or ``<a>``: a licence link, and for attribution a canonical link or
     ccREL RDFa (``<a property="dct:title" rel="cc:attributionURL">``)."""
+    steps: list[tuple[str, Any]] = []
     if tag == b"link":
         if b"canonical" in lowered or b"cc:attributionurl" in lowered:
-            meta.attribution.append(("link", body[raw_start : end - 1]))
+            steps.append((_CANDIDATE, ("link", raw)))
     elif _RDFA_TERM_RE.search(lowered):
-        meta.attribution.append((b"a", body[raw_start : end - 1], end))
+        steps.append((_RDFA_LINK, raw))
     if b"license" not in lowered:
-        return
-    found = attrs(body[raw_start : end - 1])
+        return tuple(steps)
+    found = attrs(raw)
     rels = set(found.get("rel", "").lower().split())
     prop = found.get("property", "").lower()
     if rels & _LICENSE_RELS or prop in _LICENSE_PROPS:
         how = "<link rel=license>" if tag == b"link" else "<a rel=license>"
         href = found.get("href") or found.get("resource") or ""
         if href:
-            tag_bytes = body[start:end]
             entry = (how, href, found.get("type", "").lower(), decode_text(tag_bytes))
-            meta.keep(meta.licenses, entry, tag_bytes)
+            steps.append(("licenses", entry))
+    return tuple(steps)

@@ -1,0 +1,122 @@
+"""The page scan remembers what each short ``<meta>``/``<link>``/``<a>`` tag adds to the page
+facts (a site's pages repeat their template's tags): the answers must be exactly those of a
+scan that remembers nothing, whatever pages came before, and the cache stays bounded."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scrapy_ccsignals.signals import htmlscan
+from scrapy_ccsignals.signals.attribution import page_attribution
+
+NAMES = (b"tdm-reservation", b"tdm-policy", b"robots", b"mybot")
+
+#: tags a site's template repeats, in case-varied, entity-encoded and unquoted spellings
+TAGS = [
+    '<meta http-equiv="Content-Usage" content="train-ai=n;exceptions=cc-cr">',
+    "<META HTTP-EQUIV=content-usage CONTENT='train-ai=y'>",
+    '<meta http-equiv="Content-&#85;sage" content="search=n">',
+    '<meta name="robots" content="noai, noimageai">',
+    '<meta name="ro&#98;ots" content="NoAI">',
+    '<META NAME="ROBOTS" CONTENT="NOAI">',
+    '<meta name="robots" content="noai">',
+    '<meta name="MyBot" content="noai">',
+    '<meta name="tdm-reservation" content="1">',
+    '<Meta Name="TDM-Policy" Content="https://example.com/p.json">',
+    '<meta name="description" content="about this page">',
+    '<meta name="viewport" content="width=device-width">',
+    '<meta property="og:title" content="A &amp; B">',
+    '<meta property="OG:SITE_NAME" content="Site">',
+    '<meta name="author" content="A. Author">',
+    '<meta name="DC.Creator" content="D. C.">',
+    '<meta name="dcterms.rights" content="(c) someone">',
+    '<meta property="dct:license" content="https://creativecommons.org/licenses/by/4.0/">',
+    '<meta property="cc:attributionName" content="CC Name">',
+    '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">',
+    "<LINK REL=LICENSE HREF=https://creativecommons.org/licenses/by-sa/4.0/ TYPE=Text/HTML>",
+    '<link rel="lic&#101;nse" href="/l">',
+    '<link rel="canonical" href="/p/1">',
+    '<link rel="Canonical" href="/p/&#50;">',
+    '<link rel="stylesheet" href="/s.css">',
+    '<link rel="cc:attributionURL" href="/w">',
+    '<a rel="license" href="https://creativecommons.org/licenses/by-nc/4.0/">CC BY-NC</a>',
+    '<A REL="License" HREF="/licence">licence</A>',
+    '<a href="/license-info">not a licence link</a>',
+    '<a href="/p/2">page 2</a>',
+    '<a property="dct:title" rel="cc:attributionURL" href="/w">The Work</a>',
+    '<a rel="cc:attributionURL dct:creator" property="cc:attributionName" href="/a">Name</a>',
+    '<span property="dc:title">Span Title</span>',
+    "<title>Page &lt;1&gt;</title>",
+    '<script type="application/ld+json">{"@type": "Article", "headline": "H", '
+    '"author": {"@type": "Person", "name": "J"}, "license": "https://example.com/l"}</script>',
+    '<script>var s = "<meta name=robots content=noai>";</script>',
+    '<!-- <link rel="license" href="/commented"> -->',
+    "<p>text with a colon: and dc: words</p>",
+    '<meta name="robots" content="noai">' + "x" * 600,  # long text after a short tag
+    '<meta name="robots" content="' + "n" * 600 + '">',  # a tag past the cached size
+    '<link rel="license" href="/' + "l" * 600 + '">',
+]
+
+
+def _facts(page: htmlscan.HtmlMeta) -> tuple:
+    return (page.names, page.http_equiv, page.licenses, page.jsonld, page.attribution)
+
+
+def _uncached(body: bytes, names: tuple[bytes, ...] | None, monkeypatch) -> htmlscan.HtmlMeta:
+    with monkeypatch.context() as patch:
+        patch.setattr(htmlscan, "CACHED_TAG_BYTES", -1)  # nothing remembered
+        htmlscan._tag_cache(names).clear()
+        return htmlscan.extract(body, names)
+
+
+pages = st.lists(st.lists(st.sampled_from(TAGS), max_size=12), min_size=1, max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pages, st.sampled_from([NAMES, None]))
+def test_remembered_tags_read_as_a_fresh_scan(site, names):
+    """Pages of one site scanned in turn (each tag's steps remembered from earlier pages
+    and earlier in the same page) give the facts and attribution a scan that remembers
+    nothing gives."""
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        bodies = [("<html><head>" + "".join(tags) + "</head></html>").encode() for tags in site]
+        htmlscan._tag_cache(names).clear()
+        warm = [htmlscan.extract(body, names) for body in bodies]
+        for body, page in zip(bodies, warm, strict=True):
+            cold = _uncached(body, names, monkeypatch)
+            assert _facts(page) == _facts(cold)
+            url = "http://127.0.0.1/p/1"
+            assert page_attribution(page, body, url) == page_attribution(cold, body, url)
+    finally:
+        monkeypatch.undo()
+
+
+def test_a_repeated_tag_is_read_once_per_site():
+    """The second page of a site finds its template's tags remembered."""
+    cache = htmlscan._tag_cache(NAMES)
+    cache.clear()
+    tag = b'<meta http-equiv="Content-Usage" content="train-ai=n">'
+    first = htmlscan.extract(b"<head>" + tag + b"</head>", NAMES)
+    assert tag in cache
+    second = htmlscan.extract(b"<html><head>" + tag + b"<title>2</title></head>", NAMES)
+    assert first.http_equiv == second.http_equiv == [("content-usage", "train-ai=n", tag)]
+
+
+def test_the_cache_is_bounded_on_a_hostile_site():
+    """Unique tags past the cap empty the cache instead of growing it; a tag longer than
+    CACHED_TAG_BYTES is never kept; the facts are still read in full."""
+    cache = htmlscan._tag_cache(NAMES)
+    cache.clear()
+    count = htmlscan.CACHED_TAGS + 100
+    body = "".join(f'<meta name="robots" content="n{i}">' for i in range(count)).encode()
+    page = htmlscan.extract(body, NAMES)
+    assert 0 < len(cache) <= htmlscan.CACHED_TAGS
+    assert len(page.names) == count
+    long = b'<link rel="license" href="/' + b"l" * htmlscan.CACHED_TAG_BYTES + b'">'
+    cache.clear()
+    assert len(htmlscan.extract(long, NAMES).licenses) == 1
+    assert long not in cache
+    assert all(len(key) <= htmlscan.CACHED_TAG_BYTES for key in cache)
