@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from scrapy_ccsignals.gate.facts import SIGNAL_HEADERS, ResponseFacts, scan_page
 from scrapy_ccsignals.gate.provenance import add_page_attribution, build_record, freeze, thaw
 from scrapy_ccsignals.gate.usegate import Evaluation, evaluate
 from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
+from scrapy_ccsignals.records.audit import encode_line
 from scrapy_ccsignals.signals.robots import parse_robots
 from scrapy_ccsignals.signals.tdmrep import parse_tdmrep_json
 
@@ -110,7 +110,7 @@ def _audit_line(evaluation: Evaluation, record: dict[str, Any], body: bytes) -> 
         "license": record["license"],
         "time": record["fetched_at"],
     }
-    return json.dumps(line, ensure_ascii=False, default=str)
+    return encode_line(line)
 
 
 #: distinct pages of one site each measurement cycles through: whatever the plugin keeps

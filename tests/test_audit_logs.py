@@ -183,3 +183,29 @@ def test_a_part_that_cannot_be_opened_is_one_error_and_the_writer_goes_on(tmp_pa
     assert len(lines_of(tmp_path / "a-1.jsonl")) == 2
     errors = [r for r in caplog.records if "Cannot write the ccsignals audit log" in r.message]
     assert len(errors) == 1 and errors[0].levelname == "ERROR"
+
+
+def test_a_line_is_its_record_as_json_dumps_writes_it(tmp_path):
+    """The writer encodes with one encoder for the crawl (not a new one per line, as
+    ``json.dumps`` with options builds): the same text, non-ASCII kept, a value JSON has no
+    type for written as its ``str``."""
+    from scrapy_ccsignals.records.audit import encode_line
+
+    class Odd:
+        def __str__(self) -> str:
+            return "odd value"
+
+    record = {
+        "url": "http://x/é",
+        "reasons": ["na\u00efve \u2013 \u201cquoted\u201d \u00e9", 'a "b" \\ c\n'],
+        "signals": [{"family": "aipref", "conditions": ["cc-cr"], "n": 1.5, "ok": True}],
+        "license": None,
+        "odd": Odd(),
+    }
+    expected = json.dumps(record, ensure_ascii=False, default=str)
+    assert encode_line(record) == expected
+    log = AuditLog(tmp_path / "a.jsonl", crawl="c1")
+    log.write(dict(record, time="t"))
+    log.close()
+    written = (tmp_path / "a.jsonl").read_text(encoding="utf-8")
+    assert written == '{"crawl": "c1", ' + expected[1:-1] + ', "time": "t"}\n'
