@@ -1,6 +1,7 @@
 """The page scan remembers what each short ``<meta>``/``<link>``/``<a>`` tag adds to the page
-facts (a site's pages repeat their template's tags): the answers must be exactly those of a
-scan that remembers nothing, whatever pages came before, and the cache stays bounded."""
+facts, and attribution what each ``<meta>``/``<link>`` offers (a site's pages repeat their
+template's tags): the answers must be exactly those of a scan that remembers nothing,
+whatever pages came before, and the caches stay bounded."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scrapy_ccsignals.signals import htmlscan
-from scrapy_ccsignals.signals.attribution import page_attribution
+from scrapy_ccsignals.signals import attribution, htmlscan
 
 NAMES = (b"tdm-reservation", b"tdm-policy", b"robots", b"mybot")
 
@@ -64,11 +64,17 @@ def _facts(page: htmlscan.HtmlMeta) -> tuple:
     return (page.names, page.http_equiv, page.licenses, page.jsonld, page.attribution)
 
 
-def _uncached(body: bytes, names: tuple[bytes, ...] | None, monkeypatch) -> htmlscan.HtmlMeta:
+def _uncached(
+    body: bytes, names: tuple[bytes, ...] | None, url: str, monkeypatch
+) -> tuple[htmlscan.HtmlMeta, dict[str, str]]:
+    """The page facts and attribution of a scan that remembers nothing."""
     with monkeypatch.context() as patch:
         patch.setattr(htmlscan, "CACHED_TAG_BYTES", -1)  # nothing remembered
         htmlscan._tag_cache(names).clear()
-        return htmlscan.extract(body, names)
+        attribution._META_ADDS.clear()
+        attribution._LINK_ADDS.clear()
+        page = htmlscan.extract(body, names)
+        return page, attribution.page_attribution(page, body, url)
 
 
 pages = st.lists(st.lists(st.sampled_from(TAGS), max_size=12), min_size=1, max_size=6)
@@ -83,13 +89,16 @@ def test_remembered_tags_read_as_a_fresh_scan(site, names):
     monkeypatch = pytest.MonkeyPatch()
     try:
         bodies = [("<html><head>" + "".join(tags) + "</head></html>").encode() for tags in site]
+        url = "http://127.0.0.1/p/1"
         htmlscan._tag_cache(names).clear()
-        warm = [htmlscan.extract(body, names) for body in bodies]
-        for body, page in zip(bodies, warm, strict=True):
-            cold = _uncached(body, names, monkeypatch)
+        warm = []
+        for body in bodies:
+            page = htmlscan.extract(body, names)
+            warm.append((page, attribution.page_attribution(page, body, url)))
+        for body, (page, credit) in zip(bodies, warm, strict=True):
+            cold, cold_credit = _uncached(body, names, url, monkeypatch)
             assert _facts(page) == _facts(cold)
-            url = "http://127.0.0.1/p/1"
-            assert page_attribution(page, body, url) == page_attribution(cold, body, url)
+            assert credit == cold_credit
     finally:
         monkeypatch.undo()
 
@@ -120,3 +129,26 @@ def test_the_cache_is_bounded_on_a_hostile_site():
     assert len(htmlscan.extract(long, NAMES).licenses) == 1
     assert long not in cache
     assert all(len(key) <= htmlscan.CACHED_TAG_BYTES for key in cache)
+
+
+def test_attribution_remembers_tags_boundedly():
+    """Attribution reads a repeated ``<meta>`` once per site; unique ones past the cap
+    empty its cache; a long one is never kept."""
+    attribution._META_ADDS.clear()
+    head = '<meta name="author" content="A. Author"><meta property="og:site_name" content="S">'
+    for n in range(3):
+        body = f"<head>{head}<title>Page {n}</title></head>".encode()
+        credit = attribution.page_attribution(htmlscan.extract(body), body)
+        assert credit == {"title": f"Page {n}", "creator": "A. Author", "site_name": "S"}
+    assert attribution._META_ADDS == {
+        b' name="author" content="A. Author"': (("creator", 4, "A. Author"),),
+        b' property="og:site_name" content="S"': (("site_name", 10, "S"),),
+    }
+    count = htmlscan.CACHED_TAGS + 10
+    body = "".join(f'<meta name="author" content="{i}">' for i in range(count)).encode()
+    assert attribution.page_attribution(htmlscan.extract(body), body) == {"creator": "0"}
+    assert 0 < len(attribution._META_ADDS) <= htmlscan.CACHED_TAGS
+    attribution._META_ADDS.clear()
+    long = b'<meta name="author" content="' + b"a" * htmlscan.CACHED_TAG_BYTES + b'">'
+    assert attribution.page_attribution(htmlscan.extract(long), long)["creator"]
+    assert not attribution._META_ADDS

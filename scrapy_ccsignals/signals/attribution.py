@@ -32,6 +32,7 @@ from contextlib import suppress
 from typing import Any
 from urllib.parse import urljoin
 
+from scrapy_ccsignals.signals import htmlscan
 from scrapy_ccsignals.signals.htmlscan import HtmlMeta, attrs, decode_text, extract
 
 FIELDS = ("title", "creator", "site_name", "attribution_url", "copyright")
@@ -81,6 +82,13 @@ class _Found:
             text = clean(value)
             if text:
                 self.best[key] = (rank, text)
+
+    def put(self, adds: _Adds) -> None:
+        """Candidates already cleaned (and non-empty), in document order."""
+        best = self.best
+        for key, rank, text in adds:
+            if key not in best or rank < best[key][0]:
+                best[key] = (rank, text)
 
     def wins(self, key: str, rank: int) -> bool:
         return key not in self.best or rank < self.best[key][0]
@@ -149,13 +157,23 @@ def _jsonld(data: Any, found: _Found) -> None:
             found.add("site_name", 12, node.get("name"))
         if kinds & _NOT_WORK:
             continue
-        found.add("title", 2, node.get("headline"))
-        found.add("title", 3, node.get("name"))
-        found.add("creator", 2, _name(resolve(node.get("author"))))
-        found.add("creator", 3, _name(resolve(node.get("creator"))))
-        found.add("site_name", 11, _name(resolve(node.get("publisher"))))
-        found.add("copyright", 1, node.get("copyrightNotice"))
-        found.add("copyright", 2, _name(resolve(node.get("copyrightHolder"))))
+        for key, field, rank, named in _JSONLD_FIELDS:
+            # a name is resolved only when present and able to win its field
+            value = node.get(key)
+            if value is not None and found.wins(field, rank):
+                found.add(field, rank, _name(resolve(value)) if named else value)
+
+
+#: JSON-LD property of the work -> field, rank, and whether it names a person/organisation
+_JSONLD_FIELDS = (
+    ("headline", "title", 2, False),
+    ("name", "title", 3, False),
+    ("author", "creator", 2, True),
+    ("creator", "creator", 3, True),
+    ("publisher", "site_name", 11, True),
+    ("copyrightNotice", "copyright", 1, False),
+    ("copyrightHolder", "copyright", 2, True),
+)
 
 
 #: ``<meta>`` name or property -> (field, rank): the lower the rank, the more specific the
@@ -171,18 +189,62 @@ _META_FIELDS = {
 }
 
 
-def _meta(attrs: dict[str, str], found: _Found) -> None:
-    content = attrs.get("content", "")
+#: what one tag offers attribution, (field, rank, cleaned non-empty text) in order
+_Adds = tuple[tuple[str, int, str], ...]
+
+
+def _adds(candidates: list[tuple[str, int, Any]]) -> _Adds:
+    return tuple((key, rank, text) for key, rank, value in candidates if (text := clean(value)))
+
+
+def _meta(raw: bytes) -> _Adds:
+    """What a ``<meta>`` offers (its attributes *raw*): a pure function of its bytes."""
+    found = attrs(raw)
+    content = found.get("content", "")
+    adds: list[tuple[str, int, Any]] = []
     for key in ("property", "name"):
-        raw = attrs.get(key, "").lower()
-        if not raw:
+        value = found.get(key, "").lower()
+        if not value:
             continue
-        name = _DC_PREFIX_RE.sub("dc:", raw) if raw.startswith("dc") else raw
+        name = _DC_PREFIX_RE.sub("dc:", value) if value.startswith("dc") else value
         if name in _META_FIELDS:
             field, rank = _META_FIELDS[name]
-            found.add(field, rank, content)
+            adds.append((field, rank, content))
         elif name == "cc:attributionurl":
-            found.add("attribution_url", 1, attrs.get("resource") or attrs.get("href") or content)
+            url = found.get("resource") or found.get("href") or content
+            adds.append(("attribution_url", 1, url))
+    return _adds(adds)
+
+
+def _link(raw: bytes) -> _Adds:
+    """What a ``<link>`` offers: the canonical URL, a ccREL attribution URL."""
+    link = attrs(raw)
+    rels = set(link.get("rel", "").lower().split())
+    adds: list[tuple[str, int, Any]] = []
+    if "canonical" in rels:
+        adds.append(("attribution_url", 2, link.get("href")))
+    if "cc:attributionurl" in rels:
+        adds.append(("attribution_url", 1, link.get("href")))
+    return _adds(adds)
+
+
+#: what a ``<meta>`` / ``<link>`` offers, by its attribute bytes: a site's pages repeat
+#: their template's tags (author, og:site_name), read once; bounded as the page scan's
+#: tag cache (:data:`~scrapy_ccsignals.signals.htmlscan.CACHED_TAGS` entries of at most
+#: :data:`~scrapy_ccsignals.signals.htmlscan.CACHED_TAG_BYTES`, emptied when full).
+_META_ADDS: dict[bytes, _Adds] = {}
+_LINK_ADDS: dict[bytes, _Adds] = {}
+
+
+def _remembered(cache: dict[bytes, _Adds], read: Any, raw: bytes) -> _Adds:
+    adds = cache.get(raw)
+    if adds is None:
+        adds = read(raw)
+        if len(raw) <= htmlscan.CACHED_TAG_BYTES:
+            if len(cache) >= htmlscan.CACHED_TAGS:
+                cache.clear()
+            cache[raw] = adds
+    return adds
 
 
 #: RDFa property -> (field, rank)
@@ -227,19 +289,14 @@ def page_attribution(page: HtmlMeta, body: bytes, url: str | None = None) -> dic
         if kind == "jsonld":
             _jsonld(candidate[1], found)
         elif kind == "meta":
-            _meta(attrs(candidate[1]), found)
+            found.put(_remembered(_META_ADDS, _meta, candidate[1]))
         elif kind == "title":
             start = candidate[1]
             close = found.close(b"title", start) if found.wins("title", 9) else None
             if close is not None and close[1]:
                 found.add("title", 9, decode_text(body[start : close[0]]))
         elif kind == "link":
-            link = attrs(candidate[1])
-            rels = set(link.get("rel", "").lower().split())
-            if "canonical" in rels:
-                found.add("attribution_url", 2, link.get("href"))
-            if "cc:attributionurl" in rels:
-                found.add("attribution_url", 1, link.get("href"))
+            found.put(_remembered(_LINK_ADDS, _link, candidate[1]))
         elif _RDFA_WORDS.search(candidate[1]):
             _rdfa(kind, attrs(candidate[1]), candidate[2], found)
     result = {key: found.best[key][1] for key in FIELDS if key in found.best}
