@@ -231,3 +231,26 @@ def test_content_signal_header(values, purpose, expected):
     assert [(s.effect, s.value) for s in signals] == expected
     assert all(s.layer == "header" and s.source == "https://a/x" for s in signals)
     assert all(s.raw.startswith("Content-Signal: ") for s in signals)
+
+
+def test_a_statement_pages_repeat_is_read_once_and_a_long_one_never_kept():
+    """A site's template repeats its Content-Usage header and meta on every page: the
+    reading is kept for the next page (bounded in entries), and a value too long to be a
+    template's, which only a hostile server sends, is read each time and not kept."""
+    from scrapy_ccsignals.signals import aipref
+
+    aipref.kept_reading.cache_clear()
+    first = preference_signals("train-ai=n;exceptions=cc-cr", "train-ai", "html", "u/1", "m")
+    again = preference_signals("train-ai=n;exceptions=cc-cr", "train-ai", "header", "u/2", "h")
+    assert [(s.family, s.effect, s.value, s.conditions) for s in first] == [
+        ("cc-signals", "conditional", "train-ai=n;exceptions=cc-cr", ("cc-cr",))
+    ]
+    assert [(s.layer, s.source, s.raw) for s in first + again] == [
+        ("html", "u/1", "m"),
+        ("header", "u/2", "h"),
+    ]
+    info = aipref.kept_reading.cache_info()
+    assert (info.hits, info.currsize, info.maxsize) == (1, 1, aipref.MAX_KEPT_READINGS)
+    long = "train-ai=n, " + ", ".join(f"k{i}=y" for i in range(aipref.MAX_KEPT_VALUE))
+    assert effects(long) == [("deny", "train-ai=n")]
+    assert aipref.kept_reading.cache_info().currsize == 1

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import http_sf
 
-from scrapy_ccsignals.signals.base import ALLOW, CONDITIONAL, DENY, UNKNOWN, Signal, silent
+from scrapy_ccsignals.signals.base import ALLOW, CONDITIONAL, DENY, SILENT, UNKNOWN, Signal
 from scrapy_ccsignals.signals.ccsignals import exception_tokens
 
 FAMILY = "aipref"
@@ -56,11 +56,8 @@ class Preference:
     exceptions: tuple[str, ...] = ()
 
 
-@lru_cache(maxsize=4096)  # one robots.txt rule is evaluated for every page of its origin
 def parse_usage(text: str) -> Mapping[str, Preference] | None:
-    """Parse a ``Content-Usage`` value; None when it is not a valid SF Dictionary.
-
-    The result is cached and shared: treat it as read-only."""
+    """Parse a ``Content-Usage`` value; None when it is not a valid SF Dictionary."""
     try:
         # An HTTP field value loses surrounding spaces and tabs only (RFC 9110 5.5): any
         # other control character stays and makes the dictionary fail to parse.
@@ -76,24 +73,30 @@ def parse_usage(text: str) -> Mapping[str, Preference] | None:
     return prefs
 
 
-def _signal(pref: Preference, layer: str, source: str, raw: str) -> Signal:
-    """The signal one stated label gives: allow, deny, conditional (CC signals) or unknown."""
+def _reading(pref: Preference) -> tuple[str, str, str, tuple[str, ...]]:
+    """(family, effect, value, conditions) of the signal one stated label gives: allow,
+    deny, conditional (CC signals) or unknown."""
     label = pref.label
     if pref.value == "y":
-        return Signal(FAMILY, layer, source, ALLOW, raw, value=f"{label}=y")
+        return FAMILY, ALLOW, f"{label}=y", ()
     if pref.value == "n" and pref.exceptions:
-        return Signal(
-            CC_FAMILY,
-            layer,
-            source,
-            CONDITIONAL,
-            raw,
-            value=f"{label}=n;exceptions={' '.join(pref.exceptions)}",
-            conditions=pref.exceptions,
-        )
+        exceptions = pref.exceptions
+        return CC_FAMILY, CONDITIONAL, f"{label}=n;exceptions={' '.join(exceptions)}", exceptions
     if pref.value == "n":
-        return Signal(FAMILY, layer, source, DENY, raw, value=f"{label}=n")
-    return Signal(FAMILY, layer, source, UNKNOWN, raw, value=f"{label}=?")
+        return FAMILY, DENY, f"{label}=n", ()
+    return FAMILY, UNKNOWN, f"{label}=?", ()
+
+
+#: A statement's reading for one purpose, without its place: (family, effect, value,
+#: conditions) of each signal it gives, in order.
+Reading = tuple[tuple[str, str, str, tuple[str, ...]], ...]
+
+#: Longest ``Content-Usage`` value (characters) whose reading is kept for the next page
+#: that repeats it (a site's template sends the same header and meta on every page); a
+#: longer one, which only a hostile server sends, is read each time and never kept.
+MAX_KEPT_VALUE = 512
+#: Readings kept, least recently used dropped first (at most ~1 MB with the cap above).
+MAX_KEPT_READINGS = 1024
 
 
 def preference_signals(
@@ -111,10 +114,21 @@ def preference_signals(
     with effect unknown. *legacy* false: only :data:`CURRENT_LABELS` count. A statement
     with no label for the purpose gives one :func:`~.base.silent` record of itself."""
     raw = text if raw is None else raw
+    read = kept_reading if len(text) <= MAX_KEPT_VALUE else read_statement
+    return [
+        Signal(f, layer, source, eff, raw, val, cond)
+        for f, eff, val, cond in read(text, purpose, legacy)
+    ]
+
+
+def read_statement(text: str, purpose: str, legacy: bool) -> Reading:
+    """What the statement *text* says for *purpose* (:func:`preference_signals`), as
+    (family, effect, value, conditions) of each signal: pure, so a reading serves every
+    page that repeats the statement."""
     prefs = parse_usage(text)
     if prefs is None:
-        return [Signal(FAMILY, layer, source, UNKNOWN, raw, value="invalid")]
-    signals: list[Signal] = []
+        return ((FAMILY, UNKNOWN, "invalid", ()),)
+    signals: list[tuple[str, str, str, tuple[str, ...]]] = []
     decided = False
     for level in HIERARCHY[purpose]:
         stated = False
@@ -122,18 +136,18 @@ def preference_signals(
             pref = prefs.get(label)
             if pref is None:
                 continue
+            family, effect, value, conditions = _reading(pref)
             if not legacy and label not in CURRENT_LABELS:
-                value = _signal(pref, layer, source, raw).value
-                signals.append(
-                    Signal(FAMILY, layer, source, UNKNOWN, raw, value=f"{value} (legacy, off)")
-                )
+                signals.append((FAMILY, UNKNOWN, f"{value} (legacy, off)", ()))
                 continue
-            signal = _signal(pref, layer, source, raw)
-            if decided and signal.effect != UNKNOWN:
-                signal = Signal(
-                    signal.family, layer, source, UNKNOWN, raw, value=f"{signal.value} (overridden)"
-                )
-            signals.append(signal)
+            if decided and effect != UNKNOWN:
+                signals.append((family, UNKNOWN, f"{value} (overridden)", ()))
+            else:
+                signals.append((family, effect, value, conditions))
             stated = stated or pref.value in ("y", "n")
         decided = decided or stated
-    return signals or [silent(FAMILY, layer, source, raw)]
+    return tuple(signals) or ((FAMILY, UNKNOWN, SILENT, ()),)
+
+
+#: :func:`read_statement` of the values short enough to keep (:data:`MAX_KEPT_VALUE`).
+kept_reading = lru_cache(maxsize=MAX_KEPT_READINGS)(read_statement)
