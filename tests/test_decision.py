@@ -207,3 +207,43 @@ def test_rsl_deny_is_a_deny():
 def test_all_required_in_signal_dict():
     assert rsl("conditional", ("rsl-license",)).as_dict()["all_required"] is True
     assert "all_required" not in sig("conditional", "cc-signals", ("cc-cr",)).as_dict()
+
+
+@pytest.mark.parametrize("cls", ["Signal", "License"])
+def test_signals_and_licences_are_frozen_values(cls):
+    """Signals and licences are shared between pages and used as set members: built
+    positionally or by keyword alike, equal and hashed by value, frozen, and copied
+    with dataclasses.replace and pickle."""
+    import dataclasses
+    import pickle
+
+    from scrapy_ccsignals.signals.license import License
+
+    if cls == "Signal":
+        made = Signal("aipref", "html", "https://x/p", "conditional", "r", "v", ("cc-cr",), True)
+        same = Signal(
+            family="aipref",
+            layer="html",
+            source="https://x/p",
+            effect="conditional",
+            raw="r",
+            value="v",
+            conditions=("cc-cr",),
+            all_required=True,
+        )
+        changed = dataclasses.replace(made, effect="deny")
+        assert (changed.effect, changed.conditions) == ("deny", ("cc-cr",))
+        assert Signal("f", "l", "s", "e", "r") == Signal("f", "l", "s", "e", "r", "", (), False)
+        field = "effect"
+    else:
+        made = License("https://l/", "CC-BY-4.0", "html <link rel=license>", "r", True)
+        same = License(url="https://l/", id="CC-BY-4.0", source=made.source, raw="r", rsl=True)
+        assert dataclasses.replace(made, id=None).id is None
+        assert License("u", None, "s", "r") == License("u", None, "s", "r", False)
+        field = "url"
+    assert made == same and hash(made) == hash(same) and len({made, same}) == 1
+    assert dataclasses.astuple(made) == dataclasses.astuple(same)
+    assert pickle.loads(pickle.dumps(made)) == made
+    assert repr(made) == repr(same) and repr(made).startswith(f"{cls}(")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(made, field, "x")

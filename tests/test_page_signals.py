@@ -369,3 +369,29 @@ def test_extract_with_wanted_names_skips_other_meta_names_only():
 def test_extract_garbage(body):
     meta = extract(body)
     assert meta.licenses == [] and meta.jsonld == []
+
+
+def test_a_licence_pages_repeat_is_made_once_and_a_long_one_never_kept():
+    """A site's template names the same licence on every page: its License is made once
+    and shared (it is immutable); the caches are bounded, and a URL too long to be a
+    template's, which only a hostile server sends, is read each time and never kept."""
+    from scrapy_ccsignals.signals import license as lic
+
+    lic.kept_license.cache_clear()
+    lic.kept_cc.cache_clear()
+    url = "http://www.creativecommons.org/licenses/by-sa/4.0/deed.de"
+    first = make_license(url, "html <link rel=license>", url)
+    assert make_license(url, "html <link rel=license>", url) is first
+    assert (first.url, first.id) == (
+        "https://creativecommons.org/licenses/by-sa/4.0/",
+        "CC-BY-SA-4.0",
+    )
+    assert make_license(url, "html JSON-LD", url).source == "html JSON-LD"
+    assert lic.kept_license.cache_info().maxsize == lic.MAX_KEPT_LICENSES
+    kept = (lic.kept_license.cache_info().currsize, lic.kept_cc.cache_info().currsize)
+    assert kept == (2, 1)
+    long = "https://creativecommons.org/licenses/by/4.0/?" + "x" * lic.MAX_KEPT_URL
+    made = make_license(long, "html <link rel=license>", long)
+    assert (made.url, made.id) == ("https://creativecommons.org/licenses/by/4.0/", "CC-BY-4.0")
+    assert normalise_cc(long) == (made.url, made.id)
+    assert (lic.kept_license.cache_info().currsize, lic.kept_cc.cache_info().currsize) == kept

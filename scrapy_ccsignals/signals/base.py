@@ -32,7 +32,7 @@ LAYER_FILE = "file"
 SILENT = "silent"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Signal:
     family: str
     layer: str
@@ -42,6 +42,29 @@ class Signal:
     value: str = ""
     conditions: tuple[str, ...] = ()
     all_required: bool = False
+
+    def __init__(
+        self,
+        family: str,
+        layer: str,
+        source: str,
+        effect: str,
+        raw: str,
+        value: str = "",
+        conditions: tuple[str, ...] = (),
+        all_required: bool = False,
+    ) -> None:
+        # The generated __init__ of a frozen dataclass sets each field with
+        # object.__setattr__; the slots' own setters do the same at ~2/3 of the cost, and
+        # a response makes a signal per statement it reads. Still frozen: assignment raises.
+        _set_family(self, family)
+        _set_layer(self, layer)
+        _set_source(self, source)
+        _set_effect(self, effect)
+        _set_raw(self, raw)
+        _set_value(self, value)
+        _set_conditions(self, conditions)
+        _set_all_required(self, all_required)
 
     def describe(self) -> str:
         """One line naming family, layer, source and rule text, for decision reasons."""
@@ -61,6 +84,14 @@ class Signal:
             if self.all_required:
                 data["all_required"] = True
         return data
+
+
+_set_family, _set_layer, _set_source, _set_effect, _set_raw, _set_value = (
+    Signal.__dict__[name].__set__
+    for name in ("family", "layer", "source", "effect", "raw", "value")
+)
+_set_conditions = Signal.__dict__["conditions"].__set__
+_set_all_required = Signal.__dict__["all_required"].__set__
 
 
 def silent(family: str, layer: str, source: str, raw: str) -> Signal:

@@ -66,7 +66,7 @@ _IDS_BY_UPPER = {spdx.upper(): spdx for spdx in SPDX_CC_IDS}
 _LINK_HEADER_RE = re.compile(r"<([^>]*)>\s*((?:;\s*[^,;]*)*)")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class License:
     url: str  # canonical for CC licences, as found (absolute) otherwise
     id: str | None  # SPDX-style id for CC licences, None otherwise
@@ -74,8 +74,21 @@ class License:
     raw: str
     rsl: bool = False
 
+    def __init__(self, url: str, id: str | None, source: str, raw: str, rsl: bool = False) -> None:
+        # As Signal's (signals/base.py): the slots' setters, not object.__setattr__.
+        _set_url(self, url)
+        _set_id(self, id)
+        _set_source(self, source)
+        _set_raw(self, raw)
+        _set_rsl(self, rsl)
+
     def as_dict(self) -> dict[str, object]:
         return {"url": self.url, "id": self.id, "source": self.source, "raw": self.raw}
+
+
+_set_url, _set_id, _set_source, _set_raw, _set_rsl = (
+    License.__dict__[name].__set__ for name in ("url", "id", "source", "raw", "rsl")
+)
 
 
 def _cc_id(kind: str, version: str, port: str) -> str:
@@ -103,9 +116,20 @@ def canonical_license_id(text: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1024)  # a site repeats its licence URL on every page
+#: Longest licence URL (and raw text, each; characters) whose reading is kept for the
+#: next page that names it (a site's template repeats its licence on every page); a
+#: longer one, which only a hostile server sends, is read each time and never kept.
+MAX_KEPT_URL = 512
+#: Licences and CC readings kept, least recently used dropped first.
+MAX_KEPT_LICENSES = 1024
+
+
 def normalise_cc(url: str) -> tuple[str, str] | None:
     """(canonical URL, SPDX id) for a Creative Commons licence URL, else None."""
+    return kept_cc(url) if len(url) <= MAX_KEPT_URL else _normalise_cc(url)
+
+
+def _normalise_cc(url: str) -> tuple[str, str] | None:
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -172,10 +196,24 @@ def is_license_url(value: str) -> bool:
 
 
 def make_license(url: str, source: str, raw: str, rsl: bool = False) -> License:
+    """The licence *url* names, found at *source* as *raw*: a CC licence canonical and
+    with its id (:func:`normalise_cc`), any other URL as found. Licences are immutable,
+    so one serves every page that repeats it."""
+    if len(url) <= MAX_KEPT_URL and len(raw) <= MAX_KEPT_URL:
+        return kept_license(url, source, raw, rsl)
+    return _make_license(url, source, raw, rsl)
+
+
+def _make_license(url: str, source: str, raw: str, rsl: bool) -> License:
     cc = None if rsl else normalise_cc(url)
     if cc:
         return License(cc[0], cc[1], source, raw)
     return License(url.strip(), None, source, raw, rsl=rsl)
+
+
+#: :func:`make_license` and :func:`normalise_cc` of the values short enough to keep.
+kept_license = lru_cache(maxsize=MAX_KEPT_LICENSES)(_make_license)
+kept_cc = lru_cache(maxsize=MAX_KEPT_LICENSES)(_normalise_cc)
 
 
 def link_header_licenses(value: str) -> list[tuple[str, str | None]]:
