@@ -7,9 +7,12 @@ Configurations: ``none`` (no politeness middleware), ``scrapy`` (Scrapy's own
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import json
+import os
 import resource
+import subprocess
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -138,6 +141,13 @@ def time_plugin() -> None:
             timed(RequestHold, name)
 
 
+def callgrind(command: str) -> None:
+    """Tell the callgrind running this process to *command* (e.g. ``--instr=on``)."""
+    subprocess.run(
+        ["callgrind_control", command, str(os.getpid())], check=True, capture_output=True
+    )
+
+
 def peak_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -160,6 +170,23 @@ def main() -> None:
         "--set", action="append", default=[], metavar="NAME=VALUE", help="extra setting"
     )
     parser.add_argument(
+        "--profile",
+        default=None,
+        metavar="PATH",
+        help="write a cProfile of the crawl (reactor thread) to PATH (bench/profdiff.py)",
+    )
+    parser.add_argument(
+        "--no-own",
+        action="store_true",
+        help="do not time the plugin's own methods (the timing wrappers cost CPU too)",
+    )
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="under valgrind --tool=callgrind --instr-atstart=no: count instructions only "
+        "from spider_opened to spider_closed (callgrind_control), not start-up",
+    )
+    parser.add_argument(
         "--slow",
         default=None,
         metavar="ORIGIN",
@@ -168,8 +195,12 @@ def main() -> None:
     args = parser.parse_args()
     # Time spent in full (generation 2) collections: it grows with the retained heap.
     gc_time = {"gen2": 0.0, "start": 0.0}
+    # Collections per generation between spider_opened and spider_closed.
+    gc_count = [0, 0, 0]
 
     def gc_callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_count[info["generation"]] += 1
         if info.get("generation") != 2:
             return
         if phase == "start":
@@ -182,11 +213,12 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     urls = Path(args.urls).read_text().split()
     origins = {"/".join(url.split("/", 3)[:3]) for url in urls}
-    if args.config == "plugin":
+    if args.config == "plugin" and not args.no_own:
         time_plugin()
     with tempfile.TemporaryDirectory() as tmp:
         settings = settings_for(args.config, f"{tmp}/audit.jsonl")
-        settings.update(dict(item.split("=", 1) for item in args.set))
+        extra = dict(item.split("=", 1) for item in args.set)
+        settings.update({k: None if v == "None" else v for k, v in extra.items()})
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(BenchSpider)
         marks: dict[str, float] = {}
@@ -198,11 +230,19 @@ def main() -> None:
             usage = resource.getrusage(resource.RUSAGE_SELF)
             marks["t0"], marks["cpu0"] = time.perf_counter(), usage.ru_utime + usage.ru_stime
             marks["rss0"] = rss_mb()
+            marks["thread0"] = time.thread_time()
             gc_time["gen2"] = 0.0
+            gc_count[:] = [0, 0, 0]
+            if args.callgrind:
+                callgrind("--instr=on")
 
         def closed(**kw: Any) -> None:
+            if args.callgrind:
+                callgrind("--instr=off")
             usage = resource.getrusage(resource.RUSAGE_SELF)
             marks["t1"], marks["cpu1"] = time.perf_counter(), usage.ru_utime + usage.ru_stime
+            marks["thread1"] = time.thread_time()
+            marks["gc"] = list(gc_count)
 
         def received(response: Response, **kw: Any) -> None:
             path = urlsplit(response.url).path
@@ -215,7 +255,12 @@ def main() -> None:
         crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
         crawler.signals.connect(received, signal=signals.response_received, weak=False)
         process.crawl(crawler, urls=urls)
-        process.start()
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.runcall(process.start)
+            profiler.dump_stats(args.profile)
+        else:
+            process.start()
         assert crawler.stats is not None
         stats = crawler.stats.get_stats()
     elapsed = marks["t1"] - marks["t0"]
@@ -233,12 +278,16 @@ def main() -> None:
                 "policy_requests_per_origin": sum(policy.values()) / max(1, len(origins)),
                 "cpu_ms_per_page": 1000 * (marks["cpu1"] - marks["cpu0"]) / max(1, pages),
                 "gc2_s": gc_time["gen2"],
+                # The reactor thread's CPU per page; the rest of cpu_ms_per_page is other
+                # threads' (the audit log's writer, Scrapy's DNS and thread pools).
+                "reactor_ms_per_page": 1000 * (marks["thread1"] - marks["thread0"]) / max(1, pages),
+                "gc_collections": marks["gc"],
                 "rss_at_open_mb": marks["rss0"],
                 "rss_per_origin_kb": 1024 * (peak_rss_mb() - marks["rss0"]) / max(1, len(origins)),
                 "fast_done_s": (last_fast["t"] - marks["t0"]) if args.slow else None,
                 # Thread CPU in the plugin's own methods per page (plugin only).
                 "plugin_own_us_per_page": 1e6 * OWN["s"] / max(1, pages)
-                if args.config == "plugin"
+                if args.config == "plugin" and not args.no_own
                 else None,
                 "plugin_own_us_by_method": {
                     k: round(1e6 * v / max(1, pages), 1) for k, v in OWN.items() if k != "s"
