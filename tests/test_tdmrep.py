@@ -149,3 +149,30 @@ def test_locations_match_percent_encoded(location, path, matches):
         json.dumps([{"location": location, "tdm-reservation": 1}]).encode()
     )
     assert (first_match(entries, url_path("https://h" + path)) is not None) is matches
+
+
+def test_the_signal_of_tdmrep_json_alone_is_made_once_per_statement():
+    """An origin's tdmrep.json statements are made once, and each serves every page its
+    location matches: the signal of one alone (the common case, no header or meta) is
+    kept and shared; with a header or meta statement, or a raw text too long to keep,
+    the cascade runs as always."""
+    from scrapy_ccsignals.signals import tdmrep
+
+    origin = TdmStatement("tdmrep.json", "https://x/.well-known/tdmrep.json", 1, None, "{}")
+    first = tdmrep_signals([origin], "train-ai")
+    assert tdmrep_signals([origin], "train-ai")[0] is first[0]
+    assert [(s.layer, s.effect, s.value) for s in first] == [
+        ("tdmrep.json", "deny", "tdm-reservation=1")
+    ]
+    assert tdmrep_signals([origin], "search")[0].effect == "unknown"
+    header = TdmStatement("header", "https://x/p", 0, None, "tdm-reservation: 0")
+    assert [s.value for s in tdmrep_signals([origin, header], "train-ai")] == [
+        "tdm-reservation=1 (overridden)",
+        "tdm-reservation=0",
+    ]
+    assert tdmrep._kept_alone.cache_info().maxsize == tdmrep.MAX_KEPT_STATEMENTS
+    before = tdmrep._kept_alone.cache_info().currsize
+    long = TdmStatement("tdmrep.json", origin.source, 1, None, "x" * (tdmrep.MAX_KEPT_RAW + 1))
+    assert tdmrep_signals([long], "train-ai")[0].effect == "deny"
+    assert tdmrep_signals([header], "train-ai")[0].effect == "allow"
+    assert tdmrep._kept_alone.cache_info().currsize == before

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
-from scrapy_ccsignals.signals.base import ALLOW, DENY, UNKNOWN, Signal
+from scrapy_ccsignals.signals.base import ALLOW, DENY, LAYER_TDMREP, UNKNOWN, Signal
 from scrapy_ccsignals.signals.pathmatch import compile_pattern, pattern_matches
 
 FAMILY = "tdmrep"
@@ -98,12 +99,34 @@ class TdmStatement:
     raw: str
 
 
+#: Statements of tdmrep.json whose signal is kept (an origin's statements are made once,
+#: when its policy is parsed, and each serves every page its location matches).
+MAX_KEPT_STATEMENTS = 1024
+#: Longest raw text (characters) of a statement whose signal is kept.
+MAX_KEPT_RAW = 1024
+
+
 def tdmrep_signals(statements: list[TdmStatement], purpose: str) -> list[Signal]:
     """Apply the cascade to *statements* (in cascade order) and describe each one.
 
     Only the final statement that carries a value has an effect; earlier ones are
     recorded as overridden.
     """
+    if len(statements) == 1:
+        (alone,) = statements
+        # The common case, tdmrep.json alone: its statement names no page, so its signal
+        # serves every page the entry matches.
+        if alone.layer == LAYER_TDMREP and len(alone.raw) <= MAX_KEPT_RAW:
+            return [_kept_alone(alone, purpose)]
+    return _cascade(statements, purpose)
+
+
+@lru_cache(maxsize=MAX_KEPT_STATEMENTS)
+def _kept_alone(statement: TdmStatement, purpose: str) -> Signal:
+    return _cascade([statement], purpose)[0]
+
+
+def _cascade(statements: list[TdmStatement], purpose: str) -> list[Signal]:
     final = None
     for index, statement in enumerate(statements):
         if statement.reservation is not None:
