@@ -395,3 +395,16 @@ def test_a_licence_pages_repeat_is_made_once_and_a_long_one_never_kept():
     assert (made.url, made.id) == ("https://creativecommons.org/licenses/by/4.0/", "CC-BY-4.0")
     assert normalise_cc(long) == (made.url, made.id)
     assert (lic.kept_license.cache_info().currsize, lic.kept_cc.cache_info().currsize) == kept
+
+
+@pytest.mark.parametrize("depth", [0, 1, 7, 8, 9, 12])
+@pytest.mark.parametrize("wrap", ["dict", "list"])
+def test_jsonld_licenses_read_eight_levels_deep(depth, wrap):
+    """Licences nested up to eight containers deep are read, in document order; deeper
+    ones (a hostile block) are not."""
+    data: object = {"license": "https://x/deep", "@type": "CreativeWork"}
+    for _ in range(depth):
+        data = {"hasPart": data} if wrap == "dict" else [data, 5, "s"]
+    found = jsonld_licenses([{"license": ["https://x/1"]}, data, {"x": {"license": "https://x/2"}}])
+    deep = ["https://x/deep"] if depth + 1 <= 8 else []
+    assert found == ["https://x/1", *deep, "https://x/2"]

@@ -230,21 +230,32 @@ def link_header_licenses(value: str) -> list[tuple[str, str | None]]:
     return found
 
 
+#: The keys that name a licence in JSON-LD.
+_JSONLD_LICENSE_KEYS = frozenset({"license", "schema:license", "http://schema.org/license"})
+
+
 def jsonld_licenses(data: object, depth: int = 0) -> list[str]:
-    """Licence URLs named by ``license`` keys in parsed JSON-LD (nested, ``@graph``)."""
-    if depth > 8:
-        return []
+    """Licence URLs named by ``license`` keys in parsed JSON-LD (nested, ``@graph``),
+    in document order; containers nested more than eight deep are not read."""
     found: list[str] = []
+    _jsonld_walk(data, depth, found)
+    return found
+
+
+def _jsonld_walk(data: object, depth: int, found: list[str]) -> None:
+    # One list for the whole walk, and scalars never entered: every page's JSON-LD is read.
+    if depth > 8:
+        return
     if isinstance(data, list):
         for item in data:
-            found.extend(jsonld_licenses(item, depth + 1))
+            if isinstance(item, (list, dict)):
+                _jsonld_walk(item, depth + 1, found)
     elif isinstance(data, dict):
         for key, value in data.items():
-            if key in ("license", "schema:license", "http://schema.org/license"):
+            if key in _JSONLD_LICENSE_KEYS:
                 found.extend(_license_values(value))
             elif isinstance(value, (list, dict)):
-                found.extend(jsonld_licenses(value, depth + 1))
-    return found
+                _jsonld_walk(value, depth + 1, found)
 
 
 def _license_values(value: object) -> list[str]:
@@ -275,7 +286,7 @@ def license_signals(
 ) -> list[Signal]:
     """One signal per licence seen; with an operator filter, a deny when not allowed."""
     signals = [
-        Signal(FAMILY, lic.source.split()[0], url, UNKNOWN, lic.raw, value=lic.id or lic.url)
+        Signal(FAMILY, lic.source.split()[0], url, UNKNOWN, lic.raw, lic.id or lic.url)
         for lic in found
     ]
     if allowed is not None and (chosen is None or chosen.id not in allowed):

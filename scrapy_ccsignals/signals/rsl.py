@@ -476,7 +476,9 @@ def terms_dict(doc: RslDocument, content: Content) -> dict[str, object]:
 
 def is_rsl_type(media_type: str | None) -> bool:
     """True for ``application/rsl+xml``, parameters and case aside."""
-    return (media_type or "").split(";")[0].strip().lower() == RSL_TYPE
+    if not media_type:
+        return False  # most licence links carry no type
+    return media_type.split(";")[0].strip().lower() == RSL_TYPE
 
 
 def rsl_link_urls(link_header: str, base_url: str) -> list[str]:
