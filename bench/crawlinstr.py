@@ -1,7 +1,7 @@
 """Instructions per page of whole crawls, counted by valgrind's callgrind: the crawl-level
 comparison that the machine's load does not move (CPU seconds of one crawl moved by up to
 30 % between rounds on a quiet machine; instruction counts of the same crawl repeat within
-0.1 %).
+0.6 %).
 
 Starts a small signal-rich web (bench/web.py), then runs bench/crawl.py under
 ``valgrind --tool=callgrind --instr-atstart=no`` once per configuration, counting only
