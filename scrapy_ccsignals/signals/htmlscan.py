@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,8 +44,15 @@ _SCRIPT_END_RE = re.compile(rb"</script\s*>")
 _STYLE_END_RE = re.compile(rb"</style\s*>")
 #: The start tags the scan reads. ``<a>`` only when its attributes, up to the next ``<``
 #: or ``>``, say "license" (checked by the regex, so the many other ``<a>`` tags of a page
-#: cost no Python; each span is looked at once, so the check stays linear).
-_TAGS = (b"meta", b"link", b"script", b"style", b"title", rb"a(?=\b[^<>]*license)")
+#: cost no Python; each span is looked at once, so the check stays linear). The check
+#: never backtracks where Python has possessive repeats (3.11): a page's hundreds of
+#: ``<a href>`` tags fail it in one step each.
+_A_LICENSE = (
+    rb"a(?=\b[^<>l]*+(?:l(?!icense)[^<>l]*+)*+license)"
+    if sys.version_info >= (3, 11)
+    else rb"a(?=\b[^<>]*license)"
+)
+_TAGS = (b"meta", b"link", b"script", b"style", b"title", _A_LICENSE)
 _JSONLD_MAX = 65536
 _LICENSE_RELS = frozenset({"license", "dcterms:license", "dc:license", "cc:license", "dct:license"})
 _LICENSE_PROPS = frozenset({"dcterms:license", "dc:license", "cc:license", "dct:license"})
@@ -113,17 +121,20 @@ class HtmlMeta:
 
 
 @lru_cache(maxsize=8)
-def _tag_re(tags: tuple[bytes, ...]) -> re.Pattern[bytes]:
+def _tag_re(tags: tuple[bytes, ...]) -> tuple[re.Pattern[bytes], tuple[bytes, ...]]:
     """The scan over the lower-cased body: comments and CDATA (stepped over whole), and
-    the start tags read. A tag opener with no ">" after it runs to the end of the body
-    (``\\Z``) and ends the scan: without that alternative, every later opener would rescan
-    to the end (quadratic in the page size, minutes for 256 KB of "<a ": a stalled
-    reactor)."""
-    names = b"|".join(tags)
-    return re.compile(
-        rb"<(?:!--.*?(?:-->|\Z)|!\[cdata\[.*?(?:\]\]>|\Z)|(" + names + rb")\b([^>]*)(?:>|\Z))",
-        re.DOTALL,
+    the start tags read, and the tag names by group number. A tag opener with no ">"
+    after it runs to the end of the body (``\\Z``) and ends the scan: without that
+    alternative, every later opener would rescan to the end (quadratic in the page size,
+    minutes for 256 KB of "<a "): a stalled reactor). One flat alternation, each tag with
+    its own attributes group (the match's ``lastindex`` names the tag): every alternative
+    starts with a literal, so the regex engine rejects most of a page's ``<`` at a glance."""
+    alternatives = b"|".join(tag + rb"\b([^>]*)(?:>|\Z)" for tag in tags)
+    pattern = re.compile(
+        rb"<(?:!--.*?(?:-->|\Z)|!\[cdata\[.*?(?:\]\]>|\Z)|" + alternatives + rb")", re.DOTALL
     )
+    names = tuple(re.match(rb"[a-z]+", tag).group() for tag in tags)  # type: ignore[union-attr]
+    return pattern, (b"", *names)
 
 
 @lru_cache(maxsize=16)
@@ -144,7 +155,8 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
     skipped without parsing their attributes."""
     meta = HtmlMeta()
     low = body.lower()  # same offsets: only ASCII letters change
-    search = _tag_re(_TAGS_RDFA if _has_rdfa_terms(low) else _TAGS).search
+    pattern, tags = _tag_re(_TAGS_RDFA if _has_rdfa_terms(low) else _TAGS)
+    search = pattern.search
     wanted = _meta_filter(names).search if names is not None else None
     cache = _tag_cache(names)
     pos = 0
@@ -152,9 +164,10 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
     # regex pass over its bytes.
     while (match := search(low, pos)) is not None:
         start, pos = match.span()
-        tag, lowered = match.group(1, 2)
-        if tag is None:
+        index = match.lastindex
+        if index is None:
             continue  # a comment or CDATA section: stepped over whole
+        tag, lowered = tags[index], match.group(index)
         if low[pos - 1] != 62:  # b">"
             break  # a tag cut off by the end of the body: not a tag (HTML drops it)
         if tag == b"meta" or tag == b"link" or tag == b"a":
