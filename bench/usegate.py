@@ -27,9 +27,10 @@ from typing import Any
 from scrapy.settings import Settings
 
 from bench.web import FAMILIES, FILLER, origin_routes
+from scrapy_ccsignals.checked import ItemRecord
 from scrapy_ccsignals.config import Config
 from scrapy_ccsignals.gate.facts import SIGNAL_HEADERS, ResponseFacts, scan_page
-from scrapy_ccsignals.gate.provenance import add_page_attribution, build_record, freeze, thaw
+from scrapy_ccsignals.gate.provenance import add_page_attribution, build_record, own_copy
 from scrapy_ccsignals.gate.usegate import Evaluation, evaluate
 from scrapy_ccsignals.policy.origin import OriginPolicy, PolicyRecord
 from scrapy_ccsignals.records.audit import encode_line
@@ -146,7 +147,7 @@ def _one_response(
             return record
         _audit_line(evaluation, record, body)
         add_page_attribution(record, facts.page, body, url, cfg.html_scan_bytes)
-        return {"title": "x", "ccsignals": thaw(freeze(record), record)}
+        return {"title": "x", "ccsignals": own_copy(record, ItemRecord)}
 
     return one
 
@@ -175,7 +176,7 @@ def _steps(
         ),
         "audit line + json.dumps": lambda: _audit_line(evaluation, record, body),
         "attribution (1st item)": attribution,
-        "item's record copy": lambda: thaw(freeze(item_record), item_record),
+        "item's record copy": lambda: own_copy(item_record, ItemRecord),
     }
 
 

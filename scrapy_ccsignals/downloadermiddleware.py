@@ -30,7 +30,6 @@ from scrapy_ccsignals.meta import (
     ATTRIBUTION_PENDING,
     META_KEY,
     OPT_OUT,
-    RECORD_SNAPSHOT,
     response_url_parts,
 )
 from scrapy_ccsignals.policy.download import POLICY_META
@@ -145,7 +144,6 @@ class CCSignalsDownloaderMiddleware:
         # the page that linked here must not be taken for this page's decision.
         meta.pop(META_KEY, None)
         meta.pop(ATTRIBUTION_PENDING, None)
-        meta.pop(RECORD_SNAPSHOT, None)
         if "redirect_urls" in meta and len(meta["redirect_urls"]) > meta.get(HOPS_AUDITED, 0):
             self._audit_redirect_hop(request)
         if _skip(request):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 
 from scrapy_ccsignals.checked import ItemRecord
-from scrapy_ccsignals.gate.provenance import thaw, unchecked_record
+from scrapy_ccsignals.gate.provenance import own_copy, unchecked_record
 from scrapy_ccsignals.meta import OPT_OUT
 from scrapy_ccsignals.policy.origin import origin_of
 
@@ -60,12 +60,11 @@ class ItemProvenance:
         self.attach(item, record)
         return item
 
-    def attach(self, item: Any, record: dict[str, Any], frozen: bytes | None = None) -> None:
-        """Put its own copy of *record* on *item* (made from *frozen*, the response's
-        record frozen once for all its items, when given)."""
+    def attach(self, item: Any, record: dict[str, Any]) -> None:
+        """Put its own copy of *record* on *item*, as the record is now."""
         field = self.cfg.item_field
         if isinstance(item, dict):  # the common case, without building an adapter
-            item[field] = own = ItemRecord(thaw(frozen, record))
+            item[field] = own = own_copy(record, ItemRecord)
             self.checked.add(item, own)
             return
         adapter = ItemAdapter(item)
@@ -84,5 +83,5 @@ class ItemProvenance:
                 )
             self.checked.add(item, None)
             return
-        adapter[field] = own = ItemRecord(thaw(frozen, record))
+        adapter[field] = own = own_copy(record, ItemRecord)
         self.checked.add(item, own)

@@ -20,8 +20,6 @@ OPT_OUT = "dont_obey_ccsignals"
 #: Request meta key: the page facts whose attribution is still to be read (on its first
 #: item).
 ATTRIBUTION_PENDING = "_ccsignals_attribution_pending"
-#: Request meta key: (record, its frozen copy) the response's items get their record from.
-RECORD_SNAPSHOT = "_ccsignals_record_snapshot"
 
 
 def response_url_parts(request: Request | None, response: Response) -> ParseResult:

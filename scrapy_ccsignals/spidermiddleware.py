@@ -13,14 +13,9 @@ from scrapy.http import Request
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from scrapy_ccsignals.extension import CCSignalsExtension
-from scrapy_ccsignals.gate.provenance import add_page_attribution, freeze
+from scrapy_ccsignals.gate.provenance import add_page_attribution
 from scrapy_ccsignals.items import ItemProvenance
-from scrapy_ccsignals.meta import (
-    ATTRIBUTION_PENDING,
-    META_KEY,
-    RECORD_SNAPSHOT,
-    response_url_parts,
-)
+from scrapy_ccsignals.meta import ATTRIBUTION_PENDING, META_KEY, response_url_parts
 from scrapy_ccsignals.policy.origin import origin_of_parts
 
 if TYPE_CHECKING:
@@ -96,20 +91,9 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
         if page is not None:
             scan = self.cfg.html_scan_bytes
             add_page_attribution(record, page, response.body, response.url, scan)
-        self.items.attach(item, record, self._frozen(response, record))
+        self.items.attach(item, record)
         self.runtime.inc("ccsignals/items/tagged_deny" if denied else "ccsignals/items/passed")
         return item
-
-    @staticmethod
-    def _frozen(response: Response, record: dict[str, Any]) -> bytes | None:
-        """The response's record frozen once, when its first item is attached, for all
-        its items: each gets its own copy of it (a pipeline editing one item's provenance
-        edits only that one), without a deep copy per item."""
-        snapshot = response.meta.get(RECORD_SNAPSHOT)
-        if snapshot is None or snapshot[0] is not record:
-            snapshot = response.meta[RECORD_SNAPSHOT] = (record, freeze(record))
-        frozen: bytes | None = snapshot[1]
-        return frozen
 
     def _audit_item(self, record: dict[str, Any], response: Response, action: str) -> None:
         if not self.runtime.audit.enabled:

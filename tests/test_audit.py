@@ -221,3 +221,41 @@ async def test_items_of_one_response_do_not_share_provenance(server, tmp_path):
     for item in items:
         assert item["ccsignals"]["reasons"].count("edited by a pipeline") == 1
         assert item["ccsignals"]["signals"] == []
+
+
+class NotingSpider(PagesSpider):
+    """Edits the response's record between its two items, and looks at it afterwards."""
+
+    name = "noting"
+
+    def parse(self, response):
+        record = response.meta["ccsignals"]
+        yield {"n": 1}
+        record["reasons"].append("noted by the spider")
+        record["note"] = {"by": ["spider"]}
+        yield {"n": 2}
+        self.seen = json.loads(json.dumps(response.meta["ccsignals"]))
+
+
+@pytest_twisted.ensureDeferred
+async def test_each_item_copies_the_record_as_it_is_when_yielded(server, tmp_path):
+    """Each item gets its own copy of the response's record as it is when the item is
+    yielded (a spider's edit reaches the items it yields after it), and no pipeline's edit
+    of an item reaches the record the spider reads or another item."""
+    origin = server.add_origin(
+        {
+            "/robots.txt": text("User-agent: *\nAllow: /\nContent-Usage: train-ai=y\n"),
+            "/p": {"body": page("P")},
+        }
+    )
+    settings = {"ITEM_PIPELINES": {"tests.test_audit.ScribblingPipeline": 100}}
+    crawler, items = await run_crawl([origin + "/p"], settings, spider_cls=NotingSpider)
+    first, second = sorted(items, key=lambda item: item["n"])
+    assert "noted by the spider" not in first["ccsignals"]["reasons"]
+    assert "note" not in first["ccsignals"]
+    assert second["ccsignals"]["reasons"][-2:] == ["noted by the spider", "edited by a pipeline"]
+    assert second["ccsignals"]["note"] == {"by": ["spider"]}
+    seen = crawler.spider.seen
+    assert seen["reasons"][-1] == "noted by the spider"
+    assert "edited by a pipeline" not in seen["reasons"]
+    assert seen["signals"] and seen["note"] == {"by": ["spider"]}

@@ -20,12 +20,15 @@ DROPPED = 300
 
 class DropMarked(BaseSpiderMiddleware):
     """A user's spider middleware that sits after the plugin's (a lower number: it sees
-    the items later) and drops some of them, remembering their ids."""
+    the items later) and drops some of them, remembering their ids. The spider holds the
+    dropped items until its errback lets them go, so their ids are all freed at once, just
+    before it makes new items (not reused by whatever the crawl allocates in between)."""
 
     def get_processed_item(self, item: Any, response: Any) -> Any:
         if isinstance(item, dict) and item.get("drop"):
             assert self.crawler.spider is not None
             self.crawler.spider.dropped_ids.add(id(item))  # type: ignore[attr-defined]
+            self.crawler.spider.dropped.append(item)  # type: ignore[attr-defined]
             return None
         return item
 
@@ -37,6 +40,7 @@ class ReuseSpider(scrapy.Spider):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.dropped_ids: set[int] = set()
+        self.dropped: list[Any] = []
         self.reused = False
 
     async def start(self):
@@ -50,6 +54,7 @@ class ReuseSpider(scrapy.Spider):
     def failed(self, failure):
         # A new dict at an address a dropped item had: what CPython's allocator does on
         # its own sooner or later, made certain here.
+        self.dropped.clear()
         keep = []
         for _ in range(200_000):
             item = {"url": failure.request.url, "failed": True}

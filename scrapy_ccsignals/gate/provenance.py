@@ -8,8 +8,7 @@ crawl.
 from __future__ import annotations
 
 import hashlib
-import marshal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy_ccsignals.gate.usegate import Evaluation
 from scrapy_ccsignals.policy.origin import OriginPolicy
@@ -19,6 +18,8 @@ from scrapy_ccsignals.signals.attribution import page_attribution
 if TYPE_CHECKING:
     from scrapy_ccsignals.config import Config
     from scrapy_ccsignals.signals.htmlscan import HtmlMeta
+
+_D = TypeVar("_D", bound=dict[str, Any])
 
 
 def build_record(
@@ -75,33 +76,35 @@ def _signal_dicts(evaluation: Evaluation) -> list[dict[str, object]]:
     return dicts
 
 
-def freeze(record: dict[str, Any]) -> bytes | None:
-    """The record as immutable bytes, which each item of the response is given its own
-    copy of (:func:`thaw`): one encoding per response instead of a deep copy per item.
-    None when the record holds a value ``marshal`` cannot encode (a spider put one in)."""
-    try:
-        return marshal.dumps(record)
-    except ValueError:
-        return None
-
-
-def thaw(frozen: bytes | None, record: dict[str, Any]) -> dict[str, Any]:
-    """An item's own copy of *record*, from its :func:`freeze` bytes when there are any."""
-    if frozen is not None:
-        thawed: dict[str, Any] = marshal.loads(frozen)
-        return thawed
-    return dict(copy_record(record))
+#: Types of the values a record's copy shares with the record (immutable).
+_LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
 def copy_record(record: Any) -> Any:
     """A copy of *record* (JSON-like data) for one item, sharing no list or dict with the
     response's record or other items: a pipeline that edits one item's provenance edits
-    only that one."""
+    only that one. Strings and numbers are shared (they cannot be edited)."""
     if isinstance(record, dict):
-        return {key: copy_record(value) for key, value in record.items()}
+        return own_copy(record, dict)
     if isinstance(record, list):
-        return [copy_record(value) for value in record]
+        return _copy_list(record)
     return record
+
+
+def own_copy(record: dict[str, Any], cls: type[_D]) -> _D:
+    """:func:`copy_record` of a dict, as a *cls* (an item's ``ItemRecord``). A record is
+    nearly all strings and numbers, so each value's exact type is tested first; a copy
+    this way costs less than a ``marshal`` round trip, and an item gets it in one step."""
+    out = cls(record)
+    for key, value in record.items():
+        kind = type(value)
+        if kind is not str and kind not in _LEAVES:
+            out[key] = copy_record(value)
+    return out
+
+
+def _copy_list(values: list[Any]) -> list[Any]:
+    return [value if type(value) in _LEAVES else copy_record(value) for value in values]
 
 
 def unchecked_record(
