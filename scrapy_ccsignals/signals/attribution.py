@@ -85,10 +85,9 @@ class _Found:
 
     def put(self, adds: _Adds) -> None:
         """Candidates already cleaned (and non-empty), in document order."""
-        best = self.best
         for key, rank, text in adds:
-            if key not in best or rank < best[key][0]:
-                best[key] = (rank, text)
+            if self.wins(key, rank):
+                self.best[key] = (rank, text)
 
     def wins(self, key: str, rank: int) -> bool:
         return key not in self.best or rank < self.best[key][0]
@@ -240,10 +239,7 @@ def _remembered(cache: dict[bytes, _Adds], read: Any, raw: bytes) -> _Adds:
     adds = cache.get(raw)
     if adds is None:
         adds = read(raw)
-        if len(raw) <= htmlscan.CACHED_TAG_BYTES:
-            if len(cache) >= htmlscan.CACHED_TAGS:
-                cache.clear()
-            cache[raw] = adds
+        htmlscan.remember(cache, raw, adds)
     return adds
 
 

@@ -179,10 +179,7 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
                     found = _meta(raw, lowered, tag_bytes, wanted)
                 else:
                     found = _link(raw, tag, lowered, tag_bytes)
-                if pos - start <= CACHED_TAG_BYTES:
-                    if len(cache) >= CACHED_TAGS:
-                        cache.clear()  # bounded: a site of unique tags only refills it
-                    cache[tag_bytes] = found
+                remember(cache, tag_bytes, found)
             if found:
                 _apply(meta, found, tag_bytes, pos)
         elif tag == b"script" or tag == b"style":
@@ -250,6 +247,16 @@ def _tag_cache(names: tuple[bytes, ...] | None) -> dict[bytes, _Steps]:
     """The remembered steps of the tags read for one set of *names* (they decide which
     ``<meta name>`` tags are read)."""
     return {}
+
+
+def remember(cache: dict[bytes, Any], tag: bytes, found: Any) -> None:
+    """Keep *found*, read from the short *tag*, in *cache* (one of the bounded tag caches:
+    the scan's, attribution's): at most :data:`CACHED_TAGS` tags of at most
+    :data:`CACHED_TAG_BYTES`, emptied when full (a site of unique tags only refills it)."""
+    if len(tag) <= CACHED_TAG_BYTES:
+        if len(cache) >= CACHED_TAGS:
+            cache.clear()
+        cache[tag] = found
 
 
 def _apply(meta: HtmlMeta, steps: _Steps, tag_bytes: bytes, end: int) -> None:
