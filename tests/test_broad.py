@@ -63,6 +63,43 @@ async def test_silent_robots_txt_does_not_stall_other_origins(server):
 
 
 @pytest_twisted.ensureDeferred
+async def test_queued_origins_start_while_a_silent_robots_txt_is_in_flight(server):
+    """The race behind a rare stall of the test above, made certain: a new origin's
+    robots.txt waits until the downloader has room, and it was looked at again only when a
+    request left the downloader or a policy fetch ended. A request that leaves the
+    downloader is still counted in it (its response then waits in process_response for
+    tdmrep.json, here 0.5 s), so when the last one left the downloader was full; nothing
+    else left after that, and the only fetch still running was the silent robots.txt: the
+    queued origins waited for it."""
+    settings = {"CONCURRENT_REQUESTS": 4, "CCSIGNALS_POLICY_TIMEOUT": 20}
+    delay = 8.0
+    slow = server.add_origin(
+        {"/robots.txt": {**text(ALLOW_ALL), "delay": delay}, "/p/*": {"body": page("slow")}}
+    )
+    tdmrep = {"body": "[]", "headers": {"Content-Type": "application/json"}, "delay": 0.5}
+    fast = [
+        server.add_origin(
+            {
+                "/robots.txt": text(ALLOW_ALL),
+                "/.well-known/tdmrep.json": tdmrep,
+                "/p/*": {"body": page("fast")},
+            }
+        )
+        for _ in range(3)
+    ]
+    urls = [f"{slow}/p/{i}" for i in range(5)] + [f"{o}/p/{i}" for o in fast for i in range(3)]
+    crawler, items = await run_crawl(urls, settings, follow=False)
+    assert len(items) == 5 + 9
+    robots_asked = server.log(slow)[0]["time"]
+    _first, last = span(server, fast)
+    # Each fast origin takes ~0.6 s (its tdmrep.json answers after 0.5 s).
+    assert last < robots_asked + delay - 2
+    s = stats(crawler)
+    assert s["ccsignals/requests/held"] >= 5
+    assert "ccsignals/requests/held_lost" not in s
+
+
+@pytest_twisted.ensureDeferred
 async def test_slow_tdmrep_does_not_delay_pages_but_is_waited_for(server):
     """tdmrep.json answers after 2 s: the page is fetched at once (robots.txt is all the
     access gate needs), and its response waits for tdmrep.json before the use gate

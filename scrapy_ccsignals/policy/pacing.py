@@ -29,7 +29,7 @@ from scrapy_ccsignals.scrapy_compat import scheduler_has_pending
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-#: Seconds before queued origins are looked at again when no fetch is in flight to do it.
+#: Seconds before queued origins are looked at again while they wait for room.
 PUMP_RETRY = 0.05
 
 
@@ -46,6 +46,7 @@ class FetchPacer:
         self._queued: deque[tuple[str, Request]] = deque()
         self._connected = False
         self._repump = CallLaterOnce(self.pump)
+        self._closed = False
         #: process_start waiting for the queue to shrink (see :meth:`room`)
         self._room_waiters: list[Deferred[None]] = []
 
@@ -92,8 +93,8 @@ class FetchPacer:
 
     def pump(self, *_args: Any, **_kwargs: Any) -> None:
         """Start queued origins' fetches while there is room. Called when an origin is
-        queued, when a fetch ends, and (while origins are queued) when a request leaves
-        the downloader."""
+        queued, when a fetch ends, and while origins are queued, when a request leaves the
+        downloader and every :data:`PUMP_RETRY` seconds."""
         queued = self._queued
         while queued and self._has_room():
             origin, request = queued.popleft()
@@ -101,9 +102,13 @@ class FetchPacer:
             self._start(origin, request)
         if len(queued) < self.limit:
             self._wake_room_waiters()
-        if queued and not self.running:
-            # No fetch will end to call us again, and requests the access gate denies
-            # leave the downloader without a signal: look again shortly (once).
+        if queued and not self._closed:
+            # Room comes without a signal: a request is still counted in the downloader
+            # after request_left_downloader, while its response waits in process_response
+            # (for tdmrep.json); one the access gate denies or gives back leaves it without
+            # that signal. And a running fetch may not end for long (a silent robots.txt:
+            # up to CCSIGNALS_POLICY_TIMEOUT), so waiting for one to end could stall every
+            # queued origin behind it. Look again shortly (once).
             self._repump.schedule(PUMP_RETRY)
         signal_manager = self.crawler.signals
         if queued and not self._connected:
@@ -123,6 +128,7 @@ class FetchPacer:
 
     def close(self) -> None:
         """The spider is closing: nobody waits for room any more, no fetch starts."""
+        self._closed = True
         self._repump.cancel()
         self._wake_room_waiters()
 
