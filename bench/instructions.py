@@ -10,6 +10,7 @@ weigh more than on the CPU, so read these beside ``python -m bench.usegate``.
 
     python -m bench.instructions                      # both pages of bench.usegate
     python -m bench.instructions --steps --calls 64   # and each step of them
+    python -m bench.instructions --steps --only "8 KB: item"   # one step
 """
 
 from __future__ import annotations
@@ -61,8 +62,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=128, help="calls measured per case")
     parser.add_argument("--warm", type=int, default=64, help="calls made first, not counted")
     parser.add_argument("--steps", action="store_true", help="each step of the pages too")
+    parser.add_argument("--only", default="", help="only the cases whose name contains this")
     args = parser.parse_args()
     for name in cases(steps=args.steps):
+        if args.only not in name:
+            continue
         count = per_call(name, args.calls, args.warm)
         print(f"{name:<32} {count / 1000:9.1f} thousand instructions per call")
 

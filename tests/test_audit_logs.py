@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 
 import pytest_twisted
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scrapy_ccsignals.records.audit import AuditLog
 from scrapy_ccsignals.records.crawls import select_crawls
@@ -209,3 +211,34 @@ def test_a_line_is_its_record_as_json_dumps_writes_it(tmp_path):
     log.close()
     written = (tmp_path / "a.jsonl").read_text(encoding="utf-8")
     assert written == '{"crawl": "c1", ' + expected[1:-1] + ', "time": "t"}\n'
+
+
+def test_a_lone_surrogate_does_not_stop_the_log(tmp_path):
+    """A string Python holds but UTF-8 cannot (a lone surrogate, from a spider's own value)
+    is written escaped; the line and every later line are still written."""
+    log = AuditLog(tmp_path / "a.jsonl", crawl="c1")
+    log.write({"url": "http://x/\ud800", "time": "t"})
+    log.write({"url": "http://x/after", "time": "t"})
+    log.close()
+    lines = lines_of(tmp_path / "a.jsonl")
+    assert [line["url"] for line in lines] == ["http://x/\ud800", "http://x/after"]
+
+
+_PLAIN_FLOATS = st.floats(allow_nan=False, allow_infinity=False).filter(
+    lambda f: "e" not in repr(f)
+)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _PLAIN_FLOATS | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(), _JSON, max_size=8))
+def test_a_line_has_the_text_json_dumps_gives(record):
+    """msgspec writes the line; for JSON's own types (and floats without an exponent) the
+    text is the standard library's, byte for byte."""
+    from scrapy_ccsignals.records.audit import encode_line
+
+    assert encode_line(record) == json.dumps(record, ensure_ascii=False, default=str)

@@ -93,18 +93,30 @@ def copy_record(record: Any) -> Any:
 
 def own_copy(record: dict[str, Any], cls: type[_D]) -> _D:
     """:func:`copy_record` of a dict, as a *cls* (an item's ``ItemRecord``). A record is
-    nearly all strings and numbers, so each value's exact type is tested first; a copy
+    nearly all strings and numbers, so each value's exact type is tested first, and the
+    plain dicts and lists it holds are copied without a call to :func:`copy_record`; a copy
     this way costs less than a ``marshal`` round trip, and an item gets it in one step."""
     out = cls(record)
     for key, value in record.items():
         kind = type(value)
-        if kind is not str and kind not in _LEAVES:
+        if kind is str or kind in _LEAVES:
+            continue
+        if kind is dict:
+            out[key] = own_copy(value, dict)
+        elif kind is list:
+            out[key] = _copy_list(value)
+        else:
             out[key] = copy_record(value)
     return out
 
 
 def _copy_list(values: list[Any]) -> list[Any]:
-    return [value if type(value) in _LEAVES else copy_record(value) for value in values]
+    return [
+        value
+        if (kind := type(value)) is str or kind in _LEAVES
+        else (own_copy(value, dict) if kind is dict else copy_record(value))
+        for value in values
+    ]
 
 
 def unchecked_record(

@@ -28,20 +28,41 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
+
 from scrapy_ccsignals.records.batches import BatchWriter
 
 logger = logging.getLogger(__name__)
 
 BATCH = 2000  # records
 
-#: One encoder for every line: ``json.dumps`` with options builds a new encoder per call,
-#: a few microseconds of every line (one per response, one per dropped item).
+#: The line's encoder: msgspec writes a response's line in a quarter of the time of the
+#: standard library's C encoder (the largest part of a signal-rich response's audit cost),
+#: and its ``format(indent=0)`` gives the same text: ``", "`` and ``": "`` separators,
+#: non-ASCII kept.
+_FAST = msgspec.json.Encoder(enc_hook=str)
+_FORMAT = msgspec.json.format
+#: What a line msgspec cannot write uses: one encoder for every line (``json.dumps`` with
+#: options builds a new one per call).
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 def encode_line(record: dict[str, Any]) -> str:
-    """*record* as ``json.dumps(record, ensure_ascii=False, default=str)`` writes it."""
-    return _ENCODER.encode(record)
+    """*record* as one JSON line, as ``json.dumps(record, ensure_ascii=False, default=str)``
+    writes it for the JSON types a line holds (str, int, float, bool, None, list, tuple,
+    dict with str keys). A value of another type is written in msgspec's JSON form where it
+    has one (a datetime as RFC 3339, a set as an array, NaN as null), else as its ``str``.
+    A string UTF-8 cannot hold (a lone surrogate) is written ``\\u``-escaped, so the
+    writer can always encode the line."""
+    try:
+        return _FORMAT(_FAST.encode(record), indent=0).decode("utf-8")
+    except (TypeError, ValueError, OverflowError):  # UnicodeEncodeError is a ValueError
+        text = _ENCODER.encode(record)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(record, default=str)  # ASCII: surrogates escaped
+        return text
 
 
 _last_second: tuple[int, str] = (-1, "")
@@ -182,7 +203,7 @@ class AuditLog(BatchWriter[str]):
         # Serialised now: the line says what was decided at this moment even if the
         # spider or a pipeline later changes the lists it shares with the item, and a
         # string waiting for the writer costs the garbage collector nothing.
-        body = _ENCODER.encode(record)
+        body = encode_line(record)
         # The crawl id first, so a reader tells crawls apart without parsing each line.
         line = self._prefix + body[1:] + "\n" if len(body) > 2 else self._prefix[:-2] + "}\n"
         self._put(line, flush_at=BATCH)
