@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from scrapy_ccsignals.signals.attribution import MAX_CHARS, extract_attribution
 
@@ -216,3 +218,47 @@ def test_demo_web_pages(crawled):
         "attribution_url": heron["url"],
         "copyright": "© 2026 Ada Lund",
     }
+
+
+_URL_CHARS = "/.:?#;@%[]\t\n aA0-_~+=&!$*,'\"\\é"
+
+
+@settings(max_examples=2000, deadline=None)
+@example("http://127.0.0.1:8080/a/b?q=1#f", "/p/3")
+@example("https://user:pw@example.org", "/a//b.html")
+@example("http:///x", "/a:b@c")
+@example("http://h?x", "/")
+@example("http://h#x/y", "/x/./y")
+@given(
+    st.sampled_from(
+        [
+            "http://127.0.0.1:8080/a/b?q=1#f",
+            "https://user:pw@example.org",
+            "http:///x",
+            "https://h.test/dir/",
+            "http://[::1]:80/p",
+            "http://h\t/p",
+            "http://hé.test/p",
+            "HTTP://h/p",
+            "ftp://h/p",
+            "http://h?x",
+            "http://h#x/y",
+        ]
+    ),
+    st.text(alphabet=_URL_CHARS, max_size=12).map(lambda s: "/" + s) | st.text(_URL_CHARS),
+)
+def test_resolve_url_is_urljoin(base, href):
+    """The fast path for a canonical link's plain path gives urljoin's answer, or its error."""
+    from urllib.parse import urljoin
+
+    from scrapy_ccsignals.signals.attribution import resolve_url
+
+    try:
+        expected: object = urljoin(base, href)
+    except ValueError as exc:
+        expected = type(exc)
+    try:
+        got: object = resolve_url(base, href)
+    except ValueError as exc:
+        got = type(exc)
+    assert got == expected
