@@ -28,7 +28,6 @@ out; ``bench/attribution.py`` measures it against ``extruct``.
 from __future__ import annotations
 
 import re
-from contextlib import suppress
 from typing import Any
 from urllib.parse import urljoin
 
@@ -322,8 +321,11 @@ def page_attribution(page: HtmlMeta, body: bytes, url: str | None = None) -> dic
             _rdfa(kind, attrs(candidate[1]), candidate[2], found)
     result = {key: found.best[key][1] for key in FIELDS if key in found.best}
     if "attribution_url" in result and url:
-        with suppress(ValueError):
-            result["attribution_url"] = resolve_url(url, result["attribution_url"])
+        try:
+            joined = resolve_url(url, result["attribution_url"])
+        except ValueError:
+            joined = result["attribution_url"]  # kept as the page wrote it
+        result["attribution_url"] = joined
     return result
 
 

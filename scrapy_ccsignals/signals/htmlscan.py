@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import unescape
@@ -114,7 +113,7 @@ class HtmlMeta:
 
     def keep(self, entries: list[Any], entry: Any, tag: bytes) -> None:
         key = (id(entries), tag)
-        if key in self._seen and len(entries) >= MAX_ENTRIES:
+        if len(entries) >= MAX_ENTRIES and key in self._seen:
             return
         self._seen.add(key)
         entries.append(entry)
@@ -167,27 +166,34 @@ def extract(body: bytes, names: tuple[bytes, ...] | None = None) -> HtmlMeta:
         index = match.lastindex
         if index is None:
             continue  # a comment or CDATA section: stepped over whole
-        tag, lowered = tags[index], match.group(index)
         if low[pos - 1] != 62:  # b">"
             break  # a tag cut off by the end of the body: not a tag (HTML drops it)
+        tag = tags[index]
         if tag == b"meta" or tag == b"link" or tag == b"a":
             tag_bytes = body[start:pos]
             found = cache.get(tag_bytes)
             if found is None:
                 raw = tag_bytes[len(tag) + 1 : -1]  # the attributes, between name and ">"
                 if tag == b"meta":
-                    found = _meta(raw, lowered, tag_bytes, wanted)
+                    found = _meta(raw, match.group(index), tag_bytes, wanted)
                 else:
-                    found = _link(raw, tag, lowered, tag_bytes)
+                    found = _link(raw, tag, match.group(index), tag_bytes)
                 remember(cache, tag_bytes, found)
-            if found:
-                _apply(meta, found, tag_bytes, pos)
+            for kind, value in found:  # what the tag adds (see _Steps), in order
+                if kind == _CANDIDATE:
+                    meta.attribution.append(value)
+                elif kind == _RDFA_LINK:
+                    meta.attribution.append((b"a", value, pos))
+                else:
+                    meta.keep(getattr(meta, kind), value, tag_bytes)
         elif tag == b"script" or tag == b"style":
-            pos = _raw_text(meta, body, low, tag, lowered, pos)
+            pos = _raw_text(meta, body, low, tag, match.group(index), pos)
         elif tag == b"title":
             meta.attribution.append(("title", pos))
-        elif _RDFA_TERM_RE.search(lowered):
-            meta.attribution.append((tag, body[pos - 1 - len(lowered) : pos - 1], pos))
+        else:
+            lowered = match.group(index)
+            if _RDFA_TERM_RE.search(lowered):
+                meta.attribution.append((tag, body[pos - 1 - len(lowered) : pos - 1], pos))
     return meta
 
 
@@ -217,16 +223,19 @@ def _raw_text(meta: HtmlMeta, body: bytes, low: bytes, tag: bytes, lowered: byte
     close = (_SCRIPT_END_RE if tag == b"script" else _STYLE_END_RE).search(low, pos)
     stop = close.start() if close else len(body)
     if tag == b"script" and b"ld+json" in lowered and stop - pos <= _JSONLD_MAX:
-        with suppress(ValueError, RecursionError):  # broken JSON-LD says nothing
+        try:
             data = json.loads(body[pos:stop].decode("utf-8", "replace"))
+        except (ValueError, RecursionError):
+            pass  # broken JSON-LD says nothing
+        else:
             if close is not None:  # an unterminated script is no licence statement
                 meta.jsonld.append(data)
             meta.attribution.append(("jsonld", data))
     return close.end() if close else len(body)
 
 
-#: What reading one ``<meta>``/``<link>``/``<a>`` tag adds to the page facts, as steps for
-#: :func:`_apply`: (:data:`_CANDIDATE`, attribution candidate), (:data:`_RDFA_LINK`, attrs
+#: What reading one ``<meta>``/``<link>``/``<a>`` tag adds to the page facts, as steps
+#: :func:`extract` applies: (:data:`_CANDIDATE`, attribution candidate), (:data:`_RDFA_LINK`, attrs
 #: bytes: an ``<a>`` carrying RDFa, its text read from where the tag ends), or (the
 #: :class:`HtmlMeta` field to keep an entry in, entry). A pure function of the tag's bytes
 #: (and the family names asked for), so it is remembered per tag (:func:`_tag_cache`).
@@ -257,16 +266,6 @@ def remember(cache: dict[bytes, Any], tag: bytes, found: Any) -> None:
         if len(cache) >= CACHED_TAGS:
             cache.clear()
         cache[tag] = found
-
-
-def _apply(meta: HtmlMeta, steps: _Steps, tag_bytes: bytes, end: int) -> None:
-    for kind, value in steps:
-        if kind == _CANDIDATE:
-            meta.attribution.append(value)
-        elif kind == _RDFA_LINK:
-            meta.attribution.append((b"a", value, end))
-        else:
-            meta.keep(getattr(meta, kind), value, tag_bytes)
 
 
 def _meta(raw: bytes, lowered: bytes, tag_bytes: bytes, wanted: Any) -> _Steps:
