@@ -85,8 +85,9 @@ class ForbiddenByExclusion(IgnoreRequest):
 
 #: RSL licences read for one response at most (robots.txt ``License:`` lines first).
 MAX_RSL_PER_RESPONSE = 4
-#: Request meta key: the URL the access gate let through (a response under another URL is
-#: checked again by the use gate).
+#: Request meta key: ``(url, path)``, the URL the access gate let through and its path in
+#: comparison form (a response under another URL is checked again by the use gate; one
+#: under this URL reuses the path instead of normalising it again).
 ACCESS_CHECKED = "_ccsignals_access_checked"
 #: Request meta key: how many of ``redirect_urls`` are already in the audit log.
 HOPS_AUDITED = "_ccsignals_hops_audited"
@@ -107,7 +108,13 @@ def opted_out(request: Request) -> bool:
 
 
 def _skip(request: Request) -> bool:
-    return bool(request.meta.get(POLICY_META)) or opted_out(request)
+    return _skip_meta(request, request.meta)
+
+
+def _skip_meta(request: Request, meta: dict[str, Any]) -> bool:
+    """:func:`_skip` with the request's meta already at hand (``Request.meta`` is a
+    property): the plugin's own policy fetches, and opted-out requests."""
+    return bool(meta.get(POLICY_META)) or (bool(meta.get(OPT_OUT)) and opted_out(request))
 
 
 class CCSignalsDownloaderMiddleware:
@@ -141,12 +148,15 @@ class CCSignalsDownloaderMiddleware:
             # requests included: a listed site is never contacted.
             self._check_exclusions(request)
         # A record is this response's own: one copied along (``meta=response.meta``) from
-        # the page that linked here must not be taken for this page's decision.
-        meta.pop(META_KEY, None)
-        meta.pop(ATTRIBUTION_PENDING, None)
+        # the page that linked here must not be taken for this page's decision. (Tested
+        # before deleting: most requests carry neither, and a lookup is cheaper than a pop.)
+        if META_KEY in meta:
+            del meta[META_KEY]
+        if ATTRIBUTION_PENDING in meta:
+            del meta[ATTRIBUTION_PENDING]
         if "redirect_urls" in meta and len(meta["redirect_urls"]) > meta.get(HOPS_AUDITED, 0):
             self._audit_redirect_hop(request)
-        if _skip(request):
+        if _skip_meta(request, meta):
             return None
         parts = urlparse_cached(request)
         origin = origin_of_parts(parts)
@@ -170,8 +180,9 @@ class CCSignalsDownloaderMiddleware:
                     self.runtime.inc("ccsignals/requests/requeued")
                 return hold.give_back(request)
             policy = await fetcher.policy_for(origin, request)
-        if policy.robots.can_fetch(request.url, url_path_of_parts(parts)):
-            meta[ACCESS_CHECKED] = request.url
+        path = url_path_of_parts(parts)
+        if policy.robots.can_fetch(request.url, path):
+            meta[ACCESS_CHECKED] = (request.url, path)
             return None
         outcome = policy.robots.outcome
         why = (
@@ -305,12 +316,12 @@ class CCSignalsDownloaderMiddleware:
         )
 
     def _facts(self, request: Request, response: Response, parts: ParseResult) -> ResponseFacts:
-        facts = facts_of_response(
-            self.cfg,
-            response,
-            url_path_of_parts(parts),
-            access_checked=request.meta.get(ACCESS_CHECKED) == response.url,
-        )
+        checked = request.meta.get(ACCESS_CHECKED)
+        if checked is not None and checked[0] == response.url:
+            path, access_checked = checked[1], True
+        else:
+            path, access_checked = url_path_of_parts(parts), False
+        facts = facts_of_response(self.cfg, response, path, access_checked=access_checked)
         if facts.page is not None:
             # What Credit needs (SIGNALS.md, Attribution r2) is read when the page's first
             # item is attached: a page with no item, or whose items are dropped, never
