@@ -77,19 +77,23 @@ class _Found:
         self.budget = LOOKAHEAD_BUDGET
 
     def add(self, key: str, rank: int, value: Any) -> None:
-        if self.wins(key, rank):  # cleaned only when it could win
+        held = self.best.get(key)
+        if held is None or rank < held[0]:  # cleaned only when it could win
             text = clean(value)
             if text:
                 self.best[key] = (rank, text)
 
     def put(self, adds: _Adds) -> None:
         """Candidates already cleaned (and non-empty), in document order."""
+        best = self.best
         for key, rank, text in adds:
-            if self.wins(key, rank):
-                self.best[key] = (rank, text)
+            held = best.get(key)
+            if held is None or rank < held[0]:  # as wins(), without a call per candidate
+                best[key] = (rank, text)
 
     def wins(self, key: str, rank: int) -> bool:
-        return key not in self.best or rank < self.best[key][0]
+        held = self.best.get(key)
+        return held is None or rank < held[0]
 
     def close(self, tag: bytes, start: int) -> tuple[int, bool] | None:
         """Where the text of the element whose content starts at *start* ends (its end
@@ -309,14 +313,16 @@ def page_attribution(page: HtmlMeta, body: bytes, url: str | None = None) -> dic
         if kind == "jsonld":
             _jsonld(candidate[1], found)
         elif kind == "meta":
-            found.put(_remembered(_META_ADDS, _meta, candidate[1]))
+            adds = _META_ADDS.get(candidate[1])
+            found.put(_remembered(_META_ADDS, _meta, candidate[1]) if adds is None else adds)
         elif kind == "title":
             start = candidate[1]
             close = found.close(b"title", start) if found.wins("title", 9) else None
             if close is not None and close[1]:
                 found.add("title", 9, decode_text(body[start : close[0]]))
         elif kind == "link":
-            found.put(_remembered(_LINK_ADDS, _link, candidate[1]))
+            adds = _LINK_ADDS.get(candidate[1])
+            found.put(_remembered(_LINK_ADDS, _link, candidate[1]) if adds is None else adds)
         elif _RDFA_WORDS.search(candidate[1]):
             _rdfa(kind, attrs(candidate[1]), candidate[2], found)
     result = {key: found.best[key][1] for key in FIELDS if key in found.best}
