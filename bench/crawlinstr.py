@@ -3,12 +3,13 @@ comparison that the machine's load does not move (CPU seconds of one crawl moved
 30 % between rounds on a quiet machine; instruction counts of the same crawl repeat within
 0.6 %).
 
-Starts a small signal-rich web (bench/web.py), then runs bench/crawl.py under
+Starts a small signal-rich web (bench/web.py; ``--plain``: many-pages' plain pages), then runs bench/crawl.py under
 ``valgrind --tool=callgrind --instr-atstart=no`` once per configuration, counting only
 from ``spider_opened`` to ``spider_closed`` (start-up and imports left out), in parallel.
 A crawl of 100 pages takes ~3 minutes under valgrind on a quiet machine (~50 x slower).
 
     python bench/crawlinstr.py                                   # scrapy vs plugin
+    python bench/crawlinstr.py --plain                           # on many-pages' plain pages
     python bench/crawlinstr.py --variant no-audit:CCSIGNALS_AUDIT_LOG=None
     python bench/crawlinstr.py --origins 2 --pages 50 --keep /tmp/cg   # keep the profiles
 
@@ -44,9 +45,17 @@ def main() -> None:
         help="a further plugin crawl with these settings (None for None)",
     )
     parser.add_argument("--keep", default=None, metavar="DIR", help="keep the callgrind files")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="the many-pages web (no signals) instead of signal-rich",
+    )
     args = parser.parse_args()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    web = start_web({"origins": args.origins, "pages": args.pages, "size": 8192, "rich": 1}, env)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0")
+    spec: dict[str, object] = {"origins": args.origins, "pages": args.pages, "size": 8192}
+    if not args.plain:
+        spec["rich"] = 1
+    web = start_web(spec, env)
     out_dir = Path(args.keep or tempfile.mkdtemp())
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
