@@ -3,9 +3,10 @@ comparison that the machine's load does not move (CPU seconds of one crawl moved
 30 % between rounds on a quiet machine; instruction counts of the same crawl repeat within
 0.6 %).
 
-Starts a small signal-rich web (bench/web.py; ``--plain``: many-pages' plain pages), then runs bench/crawl.py under
-``valgrind --tool=callgrind --instr-atstart=no`` once per configuration, counting only
-from ``spider_opened`` to ``spider_closed`` (start-up and imports left out), in parallel.
+Starts a small signal-rich web (bench/web.py; ``--plain``: many-pages' plain pages), then
+runs bench/crawl.py under ``valgrind --tool=callgrind --instr-atstart=no`` once per
+configuration, counting only from ``spider_opened`` to ``spider_closed`` (start-up and
+imports left out), in parallel, with a fixed hash seed.
 A crawl of 100 pages takes ~3 minutes under valgrind on a quiet machine (~50 x slower).
 
     python bench/crawlinstr.py                                   # scrapy vs plugin
