@@ -53,9 +53,7 @@ def build_record(
         # what tells these records from earlier ones, whose signals replay cannot read
         # again for another purpose (gate/written.py).
         "signals_as_written": True,
-        "policies": (
-            [policy.robots_record.as_dict(), policy.tdmrep_record.as_dict()] if policy else []
-        ),
+        "policies": policy.record_dicts() if policy else [],
         "agent": {"user_agent": cfg.user_agent, "token": cfg.token, "plugin": version},
         **evaluation.extra,
     }
@@ -67,7 +65,21 @@ def build_record(
 def _signal_dicts(evaluation: Evaluation) -> list[dict[str, object]]:
     """The signals as provenance lists them; past the cap per family and layer, the last
     one kept of each says how many more were left out (``truncated``)."""
-    dicts = [signal.as_dict() for signal in evaluation.signals]
+    # Signal.as_dict's dict built in place, one call fewer per signal; a signal with
+    # conditions (rarer) asks as_dict for its own.
+    dicts: list[dict[str, object]] = [
+        {
+            "family": s.family,
+            "layer": s.layer,
+            "source": s.source,
+            "value": s.value or s.effect,
+            "effect": s.effect,
+            "raw": s.raw,
+        }
+        if not s.conditions
+        else s.as_dict()
+        for s in evaluation.signals
+    ]
     if evaluation.truncated:
         last = {(s.family, s.layer): i for i, s in enumerate(evaluation.signals)}
         for key, count in evaluation.truncated.items():

@@ -143,6 +143,10 @@ class OriginPolicy:
     tdmrep_past_cap: TdmStatement | None = field(default=None, repr=False)
     #: robots.txt's usage lines made ready for one reading (:meth:`usage_lines`)
     _usage: tuple[tuple[str, bool, str | None], UsageLines] | None = field(default=None, repr=False)
+    #: the two records and their dicts (:meth:`record_dicts`)
+    _dicts: tuple[PolicyRecord, PolicyRecord, dict[str, Any], dict[str, Any]] | None = field(
+        default=None, repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.tdmrep and not self.tdmrep_statements:
@@ -194,6 +198,15 @@ class OriginPolicy:
             )
             self._usage = (key, lines)
         return self._usage[1]
+
+    def record_dicts(self) -> list[dict[str, Any]]:
+        """The robots.txt and tdmrep.json records as provenance lists them, each a new dict
+        (a response's record owns its dicts): made once per pair of records, not per page."""
+        kept = self._dicts
+        robots, tdmrep = self.robots_record, self.tdmrep_record
+        if kept is None or kept[0] is not robots or kept[1] is not tdmrep:
+            kept = self._dicts = (robots, tdmrep, robots.as_dict(), tdmrep.as_dict())
+        return [dict(kept[2]), dict(kept[3])]
 
     @property
     def robots_url(self) -> str:
