@@ -27,13 +27,30 @@ from scrapy_ccsignals.signals.base import ALLOW, CONDITIONAL, DENY, UNKNOWN, Sig
 from scrapy_ccsignals.signals.ccsignals import accepted
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Decision:
     decision: str  # "allow" or "deny"
     conditions: tuple[str, ...]
     reasons: tuple[str, ...]
     families: tuple[str, ...]  # families that decided (for stats), "default" for rule 4
 
+    def __init__(
+        self,
+        decision: str,
+        conditions: tuple[str, ...],
+        reasons: tuple[str, ...],
+        families: tuple[str, ...],
+    ) -> None:
+        # As Signal's (signals/base.py): the slots' setters, not object.__setattr__.
+        _set_decision(self, decision)
+        _set_conditions(self, conditions)
+        _set_reasons(self, reasons)
+        _set_families(self, families)
+
+
+_set_decision, _set_conditions, _set_reasons, _set_families = (
+    Decision.__dict__[name].__set__ for name in ("decision", "conditions", "reasons", "families")
+)
 
 #: Families whose denials an allowing RSL licence overrides (SIGNALS.md, Combining (r2);
 #: (r3) also the AI-training rules of robots.txt, ``ai-control``).
@@ -64,44 +81,69 @@ def _rsl_overridden(signals: list[Signal], accept: frozenset[str]) -> list[Signa
 
 
 def decide(signals: Iterable[Signal], accept: frozenset[str], default: str) -> Decision:
-    signals = list(signals)
-    overridden = _rsl_overridden(signals, accept) if signals else []
-    if overridden:
-        signals = [s for s in signals if s not in overridden]
-    denies = [s for s in signals if s.effect == DENY]
+    # One pass sorts the signals by effect (a response has a handful; every response is
+    # decided), then the rules in order. The RSL override, rare, is a second look.
+    if not isinstance(signals, list):
+        signals = list(signals)
+    denies: list[Signal] = []
+    conditionals: list[Signal] = []
+    allows: list[Signal] = []  # allow and conditional, in order
+    rsl = False
+    for s in signals:
+        effect = s.effect
+        if effect == DENY:
+            denies.append(s)
+        elif effect == CONDITIONAL:
+            conditionals.append(s)
+            allows.append(s)
+        elif effect == ALLOW:
+            allows.append(s)
+        if s.family == RSL_FAMILY:
+            rsl = True
+    overridden: list[Signal] = []
+    if rsl:
+        overridden = _rsl_overridden(signals, accept)
+        if overridden:
+            denies = [s for s in denies if s not in overridden]
+            conditionals = [s for s in conditionals if s not in overridden]
+            allows = [s for s in allows if s not in overridden]
     if denies:
         return Decision(
             DENY,
             (),
-            tuple(f"deny by {s.describe()}" for s in denies),
-            tuple(dict.fromkeys(s.family for s in denies)),
+            tuple([f"deny by {s.describe()}" for s in denies]),
+            _families(denies),
         )
-    conditionals = [s for s in signals if s.effect == CONDITIONAL]
-    unmet = [s for s in conditionals if not met_conditions(s, accept)]
+    unmet = [s for s in conditionals if not met_conditions(s, accept)] if conditionals else None
     if unmet:
         return Decision(
             DENY,
             (),
             tuple(
-                f"deny by {s.describe()} (conditions {', '.join(s.conditions)} not accepted)"
-                for s in unmet
+                [
+                    f"deny by {s.describe()} (conditions {', '.join(s.conditions)} not accepted)"
+                    for s in unmet
+                ]
             ),
-            tuple(dict.fromkeys(s.family for s in unmet)),
+            _families(unmet),
         )
-    allows = [s for s in signals if s.effect in (ALLOW, CONDITIONAL)]
     if not allows:
         return _by_default(default)
     conditions = sorted({c for s in conditionals for c in met_conditions(s, accept)})
-    return Decision(
-        ALLOW,
-        tuple(conditions),
-        tuple(f"allow by {s.describe()}" for s in allows)
-        + tuple(
+    reasons = [f"allow by {s.describe()}" for s in allows]
+    if overridden:
+        reasons += [
             f"{s.effect} by {s.describe()} overridden by the RSL licence that allows the purpose"
             for s in overridden
-        ),
-        tuple(dict.fromkeys(s.family for s in allows)),
-    )
+        ]
+    return Decision(ALLOW, tuple(conditions), tuple(reasons), _families(allows))
+
+
+def _families(signals: list[Signal]) -> tuple[str, ...]:
+    """The families of *signals*, each once, in order."""
+    if len(signals) == 1:
+        return (signals[0].family,)
+    return tuple(dict.fromkeys([s.family for s in signals]))
 
 
 @lru_cache(maxsize=4)

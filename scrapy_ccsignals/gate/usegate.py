@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -35,9 +36,12 @@ from scrapy_ccsignals.signals.base import (
 from scrapy_ccsignals.signals.c2pa import c2pa_signals
 from scrapy_ccsignals.signals.content_signal import header_signals
 from scrapy_ccsignals.signals.license import (
+    MAX_KEPT_LICENSES,
+    MAX_KEPT_URL,
     License,
     choose_license,
     jsonld_licenses,
+    kept_license,
     license_signals,
     link_header_licenses,
     make_license,
@@ -70,7 +74,7 @@ _NONE: tuple[str, ...] = ()
 MAX_SIGNALS = 16
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Evaluation:
     signals: list[Signal]
     license: License | None
@@ -81,9 +85,30 @@ class Evaluation:
     #: (family, layer) -> signals left out past :data:`MAX_SIGNALS`
     truncated: dict[tuple[str, str], int] = field(default_factory=dict)
 
+    def __init__(
+        self,
+        signals: list[Signal],
+        license: License | None,
+        decision: Decision,
+        extra: dict[str, Any] | None = None,
+        truncated: dict[tuple[str, str], int] | None = None,
+    ) -> None:
+        # As Signal's (signals/base.py): the slots' setters, not object.__setattr__.
+        _set_signals(self, signals)
+        _set_license(self, license)
+        _set_decision(self, decision)
+        _set_extra(self, {} if extra is None else extra)
+        _set_truncated(self, {} if truncated is None else truncated)
+
+
+_set_signals, _set_license, _set_decision, _set_extra, _set_truncated = (
+    Evaluation.__dict__[name].__set__
+    for name in ("signals", "license", "decision", "extra", "truncated")
+)
+
 
 def _absolute(base: str, href: str) -> str:
-    return href if href.startswith(("https://", "http://")) else urljoin(base, href)
+    return href if href.startswith(_ABSOLUTE) else urljoin(base, href)
 
 
 @dataclass(slots=True)
@@ -258,13 +283,36 @@ def _content_layer(
 def _html_licences(url: str, page: html_meta.HtmlMeta, found: _Gathered) -> None:
     """The page's licence links (``<link>``, ``<a>``, ``<meta property>``) and JSON-LD
     licences."""
-    for how, href, kind, text in page.licenses:
-        found.licenses.append(
-            make_license(_absolute(url, href), f"html {how}", text, rsl=rsl.is_rsl_type(kind))
-        )
+    licenses = found.licenses
+    for entry in page.licenses:
+        href = entry[1]
+        # An absolute link names the same licence on every page, and a site's template
+        # repeats its link on every page: one lookup. A long one is read each time.
+        if href.startswith(_ABSOLUTE) and len(href) + len(entry[2]) + len(entry[3]) <= MAX_KEPT_URL:
+            licenses.append(_kept_page_license(entry))
+        else:
+            licenses.append(_page_license(url, entry))
     for block in page.jsonld:
         for href in jsonld_licenses(block):
-            found.licenses.append(make_license(_absolute(url, href), "html JSON-LD", href))
+            if href.startswith(_ABSOLUTE) and len(href) <= MAX_KEPT_URL:
+                licenses.append(kept_license(href, "html JSON-LD", href, False))
+            else:
+                licenses.append(make_license(_absolute(url, href), "html JSON-LD", href))
+
+
+_ABSOLUTE = ("https://", "http://")
+
+
+def _page_license(url: str, entry: tuple[str, str, str, str]) -> License:
+    """The licence of one of the page's licence links (how, href, type, tag)."""
+    how, href, kind, text = entry
+    return make_license(_absolute(url, href), f"html {how}", text, rsl=rsl.is_rsl_type(kind))
+
+
+@lru_cache(maxsize=MAX_KEPT_LICENSES)
+def _kept_page_license(entry: tuple[str, str, str, str]) -> License:
+    """:func:`_page_license` of a link whose href is absolute (so no page URL matters)."""
+    return _page_license("", entry)
 
 
 def _file_layer(cfg: Config, facts: ResponseFacts, found: _Gathered) -> None:

@@ -96,7 +96,8 @@ class PathPattern:
     compiled when the policy is read, so no page compiles or looks one up."""
 
     pattern: str
-    #: the normalised pattern (``$`` dropped) for a plain one; None for a wildcard one
+    #: the normalised pattern (``$`` and trailing ``*`` dropped) for a pattern with no
+    #: other wildcard; None for one with a wildcard before its end
     plain: str | None
     exact: bool  # a plain pattern with a final ``$``: the whole path
     regex: re.Pattern[str] | None
@@ -115,13 +116,18 @@ def prepare_pattern(pattern: str) -> PathPattern:
     """*pattern* as a :class:`PathPattern` (a pattern that is no path pattern, starting
     with neither ``/`` nor ``*``, matches nothing)."""
     length = match_length(pattern)
-    if "*" in pattern:
-        return PathPattern(pattern, None, False, compile_pattern(pattern), length)
-    if not pattern.startswith("/"):
+    if not pattern.startswith(("/", "*")):
         return PathPattern(pattern, None, False, None, length)
     anchored = pattern.endswith("$")
-    plain = normalise(pattern[:-1] if anchored else pattern)
-    return PathPattern(pattern, plain, anchored, None, length)
+    body = pattern[:-1] if anchored else pattern
+    prefix = body.rstrip("*")
+    if "*" in prefix:
+        return PathPattern(pattern, None, False, compile_pattern(pattern), length)
+    if prefix != body:
+        # Wildcards only at the end ("/p/1*", TDMRep's usual "/*", also "/p*$"): they
+        # match any rest, so the pattern is its prefix, matched without a regex.
+        return PathPattern(pattern, normalise(prefix), False, None, length)
+    return PathPattern(pattern, normalise(body), anchored, None, length)
 
 
 def match_length(pattern: str) -> int:
