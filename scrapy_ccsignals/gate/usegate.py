@@ -111,14 +111,16 @@ def _absolute(base: str, href: str) -> str:
     return href if href.startswith(_ABSOLUTE) else urljoin(base, href)
 
 
-@dataclass(slots=True)
 class _Gathered:
     """What the layers found so far, in layer order."""
 
-    signals: list[Signal] = field(default_factory=list)
-    licenses: list[License] = field(default_factory=list)
-    tdm: list[TdmStatement] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("extra", "licenses", "signals", "tdm")
+
+    def __init__(self) -> None:
+        self.signals: list[Signal] = []
+        self.licenses: list[License] = []
+        self.tdm: list[TdmStatement] = []
+        self.extra: dict[str, Any] = {}
 
 
 def rsl_urls(facts: ResponseFacts, policy: OriginPolicy | None) -> list[str]:
@@ -150,21 +152,24 @@ def evaluate(
     Layers with nothing to read are skipped: most responses carry no signal at all."""
     found = _Gathered()
     if policy is not None:
-        _access_layer(facts, policy, found)
+        if not facts.access_checked:
+            _access_layer(facts, policy, found)
         _origin_layer(cfg, facts, policy, found)
     if facts.headers:
         _header_layer(cfg, facts, found)
     if facts.page is not None:
         _content_layer(cfg, facts, facts.page, found)
-    _file_layer(cfg, facts, found)
+    if facts.asset is not None or facts.c2pa is not None:
+        _file_layer(cfg, facts, found)
     return _combine(cfg, facts, found, documents)
 
 
 def _access_layer(facts: ResponseFacts, policy: OriginPolicy, found: _Gathered) -> None:
-    """The access gate checked the request's URL; a response that arrives under another
-    URL (a handler that follows redirects itself, a middleware that answers for the
-    download) is checked here too, or its content would pass unchecked."""
-    if facts.access_checked or policy.robots.can_fetch(facts.url, facts.path):
+    """A response the access gate has not checked: the access gate checked the request's
+    URL, and one that arrives under another URL (a handler that follows redirects itself,
+    a middleware that answers for the download) is checked here, or its content would
+    pass unchecked."""
+    if policy.robots.can_fetch(facts.url, facts.path):
         return
     found.signals.append(
         Signal(

@@ -115,10 +115,11 @@ def preference_signals(
     with no label for the purpose gives one :func:`~.base.silent` record of itself."""
     raw = text if raw is None else raw
     read = kept_reading if len(text) <= MAX_KEPT_VALUE else read_statement
-    return [
-        Signal(f, layer, source, eff, raw, val, cond)
-        for f, eff, val, cond in read(text, purpose, legacy)
-    ]
+    reading = read(text, purpose, legacy)
+    if len(reading) == 1:  # the common case: one label speaks for the purpose
+        ((f, eff, val, cond),) = reading
+        return [Signal(f, layer, source, eff, raw, val, cond)]
+    return [Signal(f, layer, source, eff, raw, val, cond) for f, eff, val, cond in reading]
 
 
 def read_statement(text: str, purpose: str, legacy: bool) -> Reading:
