@@ -5,8 +5,12 @@ dict and list in it."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import pickle
 from urllib.parse import urljoin
 
+import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from scrapy.settings import Settings
@@ -223,3 +227,18 @@ def test_page_licences_are_those_each_link_names(entries, jsonld, url):
             for how, href, kind, text in entries
         ] + [make_license(urljoin(url, href), "html JSON-LD", href) for href in jsonld]
         assert found.licenses == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(signals)
+def test_a_signal_is_a_frozen_signal_with_its_fields(signal):
+    """Signal stores its fields through a twin class (signals/base.py): what comes out is a
+    Signal, frozen, equal and hashed by its fields, copied and pickled as one."""
+    assert type(signal) is Signal
+    fields = [getattr(signal, f.name) for f in dataclasses.fields(Signal)]
+    assert Signal(*fields) == signal and hash(Signal(*fields)) == hash(signal)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        signal.family = "x"  # type: ignore[misc]
+    assert dataclasses.replace(signal, raw="r").raw == "r"
+    assert pickle.loads(pickle.dumps(signal)) == signal
+    assert copy.deepcopy(signal) == signal
