@@ -12,7 +12,6 @@ licence's obligations are cumulative (SIGNALS.md, RSL), CC signals' are alternat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 ALLOW = "allow"
 DENY = "deny"
@@ -56,26 +55,16 @@ class Signal:
         all_required: bool = False,
     ) -> None:
         # The generated __init__ of a frozen dataclass sets each field with
-        # object.__setattr__, ~3 x a plain attribute store, and a response makes a signal
-        # per statement it reads. So the new instance is an _Unfrozen (same slots) while
-        # its fields are stored, then a Signal again: ~0.7 x the slots' own setters. Still
-        # frozen: assignment to a Signal raises.
-        if type(self) is not Signal:  # a subclass (none in this package) has its own slots
-            values = (family, layer, source, effect, raw, value, conditions, all_required)
-            for name, field_value in zip(_FIELDS, values, strict=True):
-                _object_setattr(self, name, field_value)
-            return
-        _object_setattr(self, "__class__", _Unfrozen)
-        unfrozen: Any = self
-        unfrozen.family = family
-        unfrozen.layer = layer
-        unfrozen.source = source
-        unfrozen.effect = effect
-        unfrozen.raw = raw
-        unfrozen.value = value
-        unfrozen.conditions = conditions
-        unfrozen.all_required = all_required
-        unfrozen.__class__ = Signal
+        # object.__setattr__; the slots' own setters do the same at ~2/3 of the cost, and
+        # a response makes a signal per statement it reads. Still frozen: assignment raises.
+        _set_family(self, family)
+        _set_layer(self, layer)
+        _set_source(self, source)
+        _set_effect(self, effect)
+        _set_raw(self, raw)
+        _set_value(self, value)
+        _set_conditions(self, conditions)
+        _set_all_required(self, all_required)
 
     def describe(self) -> str:
         """One line naming family, layer, source and rule text, for decision reasons."""
@@ -97,14 +86,12 @@ class Signal:
         return data
 
 
-class _Unfrozen:
-    """A :class:`Signal` while its fields are stored (its slots, no frozen ``__setattr__``)."""
-
-    __slots__ = Signal.__slots__
-
-
-_FIELDS: tuple[str, ...] = Signal.__slots__
-_object_setattr = object.__setattr__
+_set_family, _set_layer, _set_source, _set_effect, _set_raw, _set_value = (
+    Signal.__dict__[name].__set__
+    for name in ("family", "layer", "source", "effect", "raw", "value")
+)
+_set_conditions = Signal.__dict__["conditions"].__set__
+_set_all_required = Signal.__dict__["all_required"].__set__
 
 
 def silent(family: str, layer: str, source: str, raw: str) -> Signal:
