@@ -65,21 +65,7 @@ def build_record(
 def _signal_dicts(evaluation: Evaluation) -> list[dict[str, object]]:
     """The signals as provenance lists them; past the cap per family and layer, the last
     one kept of each says how many more were left out (``truncated``)."""
-    # Signal.as_dict's dict built in place, one call fewer per signal; a signal with
-    # conditions (rarer) asks as_dict for its own.
-    dicts: list[dict[str, object]] = [
-        {
-            "family": s.family,
-            "layer": s.layer,
-            "source": s.source,
-            "value": s.value or s.effect,
-            "effect": s.effect,
-            "raw": s.raw,
-        }
-        if not s.conditions
-        else s.as_dict()
-        for s in evaluation.signals
-    ]
+    dicts = [signal.as_dict() for signal in evaluation.signals]
     if evaluation.truncated:
         last = {(s.family, s.layer): i for i, s in enumerate(evaluation.signals)}
         for key, count in evaluation.truncated.items():
