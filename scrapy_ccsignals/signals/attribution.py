@@ -77,19 +77,16 @@ class _Found:
         self.budget = LOOKAHEAD_BUDGET
 
     def add(self, key: str, rank: int, value: Any) -> None:
-        held = self.best.get(key)
-        if held is None or rank < held[0]:  # cleaned only when it could win
+        if self.wins(key, rank):  # cleaned only when it could win
             text = clean(value)
             if text:
                 self.best[key] = (rank, text)
 
     def put(self, adds: _Adds) -> None:
         """Candidates already cleaned (and non-empty), in document order."""
-        best = self.best
         for key, rank, text in adds:
-            held = best.get(key)
-            if held is None or rank < held[0]:  # as wins(), without a call per candidate
-                best[key] = (rank, text)
+            if self.wins(key, rank):
+                self.best[key] = (rank, text)
 
     def wins(self, key: str, rank: int) -> bool:
         held = self.best.get(key)
@@ -313,16 +310,14 @@ def page_attribution(page: HtmlMeta, body: bytes, url: str | None = None) -> dic
         if kind == "jsonld":
             _jsonld(candidate[1], found)
         elif kind == "meta":
-            adds = _META_ADDS.get(candidate[1])
-            found.put(_remembered(_META_ADDS, _meta, candidate[1]) if adds is None else adds)
+            found.put(_remembered(_META_ADDS, _meta, candidate[1]))
         elif kind == "title":
             start = candidate[1]
             close = found.close(b"title", start) if found.wins("title", 9) else None
             if close is not None and close[1]:
                 found.add("title", 9, decode_text(body[start : close[0]]))
         elif kind == "link":
-            adds = _LINK_ADDS.get(candidate[1])
-            found.put(_remembered(_LINK_ADDS, _link, candidate[1]) if adds is None else adds)
+            found.put(_remembered(_LINK_ADDS, _link, candidate[1]))
         elif _RDFA_WORDS.search(candidate[1]):
             _rdfa(kind, attrs(candidate[1]), candidate[2], found)
     result = {key: found.best[key][1] for key in FIELDS if key in found.best}
