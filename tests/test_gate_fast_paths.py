@@ -232,8 +232,8 @@ def test_page_licences_are_those_each_link_names(entries, jsonld, url):
 @settings(max_examples=100, deadline=None)
 @given(signals)
 def test_a_signal_is_a_frozen_signal_with_its_fields(signal):
-    """Signal stores its fields through a twin class (signals/base.py): what comes out is a
-    Signal, frozen, equal and hashed by its fields, copied and pickled as one."""
+    """Signal stores its fields through its slots' setters (signals/base.py): what comes
+    out is a Signal, frozen, equal and hashed by its fields, copied and pickled as one."""
     assert type(signal) is Signal
     fields = [getattr(signal, f.name) for f in dataclasses.fields(Signal)]
     assert Signal(*fields) == signal and hash(Signal(*fields)) == hash(signal)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -36,12 +35,9 @@ from scrapy_ccsignals.signals.base import (
 from scrapy_ccsignals.signals.c2pa import c2pa_signals
 from scrapy_ccsignals.signals.content_signal import header_signals
 from scrapy_ccsignals.signals.license import (
-    MAX_KEPT_LICENSES,
-    MAX_KEPT_URL,
     License,
     choose_license,
     jsonld_licenses,
-    kept_license,
     license_signals,
     link_header_licenses,
     make_license,
@@ -287,37 +283,17 @@ def _content_layer(
 
 def _html_licences(url: str, page: html_meta.HtmlMeta, found: _Gathered) -> None:
     """The page's licence links (``<link>``, ``<a>``, ``<meta property>``) and JSON-LD
-    licences."""
-    licenses = found.licenses
-    for entry in page.licenses:
-        href = entry[1]
-        # An absolute link names the same licence on every page, and a site's template
-        # repeats its link on every page: one lookup. A long one is read each time.
-        if href.startswith(_ABSOLUTE) and len(href) + len(entry[2]) + len(entry[3]) <= MAX_KEPT_URL:
-            licenses.append(_kept_page_license(entry))
-        else:
-            licenses.append(_page_license(url, entry))
+    licences (a licence a site's template repeats is kept: :func:`make_license`)."""
+    for how, href, kind, text in page.licenses:
+        found.licenses.append(
+            make_license(_absolute(url, href), f"html {how}", text, rsl=rsl.is_rsl_type(kind))
+        )
     for block in page.jsonld:
         for href in jsonld_licenses(block):
-            if href.startswith(_ABSOLUTE) and len(href) <= MAX_KEPT_URL:
-                licenses.append(kept_license(href, "html JSON-LD", href, False))
-            else:
-                licenses.append(make_license(_absolute(url, href), "html JSON-LD", href))
+            found.licenses.append(make_license(_absolute(url, href), "html JSON-LD", href))
 
 
 _ABSOLUTE = ("https://", "http://")
-
-
-def _page_license(url: str, entry: tuple[str, str, str, str]) -> License:
-    """The licence of one of the page's licence links (how, href, type, tag)."""
-    how, href, kind, text = entry
-    return make_license(_absolute(url, href), f"html {how}", text, rsl=rsl.is_rsl_type(kind))
-
-
-@lru_cache(maxsize=MAX_KEPT_LICENSES)
-def _kept_page_license(entry: tuple[str, str, str, str]) -> License:
-    """:func:`_page_license` of a link whose href is absolute (so no page URL matters)."""
-    return _page_license("", entry)
 
 
 def _file_layer(cfg: Config, facts: ResponseFacts, found: _Gathered) -> None:
