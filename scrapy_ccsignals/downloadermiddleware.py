@@ -114,7 +114,7 @@ def _skip(request: Request) -> bool:
 def _skip_meta(request: Request, meta: dict[str, Any]) -> bool:
     """:func:`_skip` with the request's meta already at hand (``Request.meta`` is a
     property): the plugin's own policy fetches, and opted-out requests."""
-    return bool(meta.get(POLICY_META)) or (bool(meta.get(OPT_OUT)) and opted_out(request))
+    return bool(meta.get(POLICY_META)) or opted_out(request)
 
 
 class CCSignalsDownloaderMiddleware:
