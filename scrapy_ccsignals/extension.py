@@ -34,7 +34,7 @@ from scrapy_ccsignals.policy.store import open_store
 from scrapy_ccsignals.records.audit import AuditLog, fill_template, new_crawl_id
 from scrapy_ccsignals.records.report import summary_from_stats
 from scrapy_ccsignals.records.warc import EvidenceArchive, path_beside
-from scrapy_ccsignals.scrapy_compat import stats_method
+from scrapy_ccsignals.scrapy_compat import stats_incrementer
 from scrapy_ccsignals.signals.c2pa import c2pa_installed
 
 if TYPE_CHECKING:
@@ -286,9 +286,9 @@ class CCSignalsExtension:
             stats = self.crawler.stats  # read lazily, not in __init__
             if stats is None:
                 return
-            # Bound once, under Scrapy's spider-argument deprecation shim (an attribute
+            # Bound once, without Scrapy's spider-argument deprecation shim (an attribute
             # lookup hook and an argument check on every call): see scrapy_compat.
-            inc = self._inc = stats_method(stats, "inc_value")
+            inc = self._inc = stats_incrementer(stats)
         inc(key, count)
 
     def _debug_logged(self) -> bool:

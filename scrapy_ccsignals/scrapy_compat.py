@@ -21,6 +21,12 @@ One line per internal: what it is used for, and why no public API serves.
   friends, per instance, in a check for a deprecated ``spider`` argument that costs more
   than the increment, with no switch to turn it off; the plugin, which never passes one,
   calls the method under it.
+- ``StatsCollector._stats``: that hook (``StatsCollector.__getattribute__``) also runs for
+  every attribute ``inc_value`` itself reads, and raises and catches an ``AttributeError``
+  for its ``self._stats``, several times the cost of the increment; for a collector that
+  keeps Scrapy's own ``inc_value`` and hook, the plugin adds its counts to that dict, read
+  from the instance on each call (``set_stats`` replaces it). ``get_stats()`` is public but
+  goes through the same hook.
 - ``Downloader.middleware.middlewares``: the enabled ``OffsiteMiddleware`` instance, whose
   public ``should_follow`` says whether a URL is within the crawl's scope (a URL a response
   named is fetched by the plugin only if Scrapy would follow it); no public API hands out
@@ -49,6 +55,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from scrapy.core.downloader import Slot
+from scrapy.statscollectors import StatsCollector
 
 if TYPE_CHECKING:
     from scrapy.core.downloader import Downloader
@@ -148,6 +155,26 @@ def offsite_middleware(engine: Any) -> Any:
         if isinstance(middleware, OffsiteMiddleware):
             return middleware
     return None
+
+
+def stats_incrementer(stats: Any) -> Callable[[str, int], None]:
+    """What counts *key* by *count* in the collector *stats*, as its ``inc_value(key,
+    count)`` does: for a collector with Scrapy's own ``inc_value`` and attribute hook (the
+    default ``MemoryStatsCollector``), straight into its stats dict (see the module's
+    docstring); for any other, its own ``inc_value`` (:func:`stats_method`)."""
+    cls = type(stats)
+    if cls.inc_value is StatsCollector.inc_value and cls.__getattribute__ is (
+        StatsCollector.__getattribute__
+    ):
+        attrs = object.__getattribute__(stats, "__dict__")
+        if isinstance(attrs.get("_stats"), dict):
+
+            def inc(key: str, count: int = 1) -> None:
+                counts = attrs["_stats"]
+                counts[key] = counts.get(key, 0) + count
+
+            return inc
+    return stats_method(stats, "inc_value")
 
 
 def stats_method(stats: Any, name: str) -> Callable[..., Any]:

@@ -207,3 +207,62 @@ def test_http_cache_storages_say_when_they_stored(tmp_path, storage):
         assert cached_at(again, response) == again.meta["cache_timestamp"]
     finally:
         cache.close_spider(spider)
+
+
+def test_stats_incrementer_counts_into_scrapys_collectors_without_their_attribute_hook():
+    """Scrapy's ``StatsCollector.__getattribute__`` runs for every attribute read of a
+    collector, ``inc_value``'s own ``self._stats`` included, and raises an AttributeError
+    inside for each: the plugin's several counts per response go to the collector's dict
+    directly, for collectors that keep Scrapy's own ``inc_value`` (the hook is what the
+    plugin skips; the counts and ``set_stats`` behave as through ``inc_value``)."""
+    from scrapy.statscollectors import (
+        DummyStatsCollector,
+        MemoryStatsCollector,
+        StatsCollector,
+    )
+
+    from scrapy_ccsignals.scrapy_compat import stats_incrementer
+
+    crawler = get_crawler()
+    stats = MemoryStatsCollector(crawler)
+    reads: list[str] = []
+
+    class Watched(MemoryStatsCollector):
+        def __getattribute__(self, name):
+            reads.append(name)
+            return StatsCollector.__getattribute__(self, name)
+
+    # The layout this relies on: Scrapy's inc_value reads self._stats through the hook.
+    watched = Watched(crawler)
+    watched.inc_value("w")
+    assert "_stats" in reads and watched.get_value("w") == 1
+
+    inc = stats_incrementer(stats)
+    inc("a")
+    inc("a", 2)
+    stats.inc_value("a")  # Scrapy's own increments land in the same place
+    assert stats.get_value("a") == 4
+    stats.set_stats({"b": 5})  # a collector given new stats: counts follow them
+    inc("b")
+    inc("a")
+    assert stats.get_stats() == {"b": 6, "a": 1}
+
+    # A collector with its own inc_value, or its own attribute hook, is called as before.
+    assert stats_incrementer(DummyStatsCollector(crawler)) is not None
+    dummy = DummyStatsCollector(crawler)
+    stats_incrementer(dummy)("c")
+    assert dummy.get_stats() == {}
+    reads.clear()
+    stats_incrementer(watched)("w")
+    assert watched.get_value("w") == 2 and "_stats" in reads
+
+    calls: list[str] = []
+
+    class Exporting(MemoryStatsCollector):
+        def inc_value(self, key, count=1, start=0, spider=None):
+            calls.append(key)
+            super().inc_value(key, count, start)
+
+    own = Exporting(crawler)
+    stats_incrementer(own)("e", 3)
+    assert calls == ["e"] and own.get_value("e") == 3
