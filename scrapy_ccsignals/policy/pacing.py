@@ -46,6 +46,9 @@ class FetchPacer:
         self._queued: deque[tuple[str, Request]] = deque()
         self._connected = False
         self._repump = CallLaterOnce(self.pump)
+        # Not while Scrapy sends request_left_downloader: its dispatcher walks the list of
+        # receivers that a disconnect changes (the receiver after this one would miss it).
+        self._disconnect_later = CallLaterOnce(self._disconnect)
         self._closed = False
         #: process_start waiting for the queue to shrink (see :meth:`room`)
         self._room_waiters: list[Deferred[None]] = []
@@ -115,7 +118,11 @@ class FetchPacer:
             signal_manager.connect(self.pump, signal=signals.request_left_downloader)
             self._connected = True
         elif not queued and self._connected:
-            signal_manager.disconnect(self.pump, signal=signals.request_left_downloader)
+            self._disconnect_later.schedule()
+
+    def _disconnect(self) -> None:
+        if self._connected and not self._queued:
+            self.crawler.signals.disconnect(self.pump, signal=signals.request_left_downloader)
             self._connected = False
 
     async def room(self) -> None:
@@ -130,6 +137,7 @@ class FetchPacer:
         """The spider is closing: nobody waits for room any more, no fetch starts."""
         self._closed = True
         self._repump.cancel()
+        self._disconnect_later.cancel()
         self._wake_room_waiters()
 
     def _wake_room_waiters(self) -> None:
