@@ -80,7 +80,7 @@ def access_denial(policy: OriginPolicy, url: str) -> str | None:
 
 
 def _policy_records(policy: OriginPolicy, rsl_urls: list[str], fresh: Fresh) -> list[Any]:
-    records: list[Any] = [policy.robots_record.as_dict(), policy.tdmrep_record.as_dict()]
+    records: list[Any] = policy.record_dicts()
     records += [fresh.rsl_records[u] for u in rsl_urls if u in fresh.rsl_records]
     return records
 
