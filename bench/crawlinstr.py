@@ -13,6 +13,7 @@ A crawl of 100 pages takes ~3 minutes under valgrind on a quiet machine (~50 x s
     python bench/crawlinstr.py --plain                           # on many-pages' plain pages
     python bench/crawlinstr.py --variant no-audit:CCSIGNALS_AUDIT_LOG=None
     python bench/crawlinstr.py --origins 2 --pages 50 --keep /tmp/cg   # keep the profiles
+    python bench/crawlinstr.py --baseline /path/to/old/checkout   # + that checkout's plugin
 
 ``--keep DIR`` keeps each run's callgrind file (``callgrind_annotate DIR/plugin.out``).
 """
@@ -51,6 +52,12 @@ def main() -> None:
         action="store_true",
         help="the many-pages web (no signals) instead of signal-rich",
     )
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        metavar="CHECKOUT",
+        help="also count the plugin of this checkout (e.g. an older commit)",
+    )
     args = parser.parse_args()
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0")
     spec: dict[str, object] = {"origins": args.origins, "pages": args.pages, "size": 8192}
@@ -72,6 +79,10 @@ def main() -> None:
             name, _, settings = spec.partition(":")
             sets = [f"--set={s}" for s in settings.split(",") if s]
             runs[name] = ["--config", "plugin", "--no-own", *sets]
+        envs = dict.fromkeys(runs, env)
+        if args.baseline:
+            runs["baseline"] = ["--config", "plugin", "--no-own"]
+            envs["baseline"] = dict(env, PYTHONPATH=str(Path(args.baseline).resolve()))
         procs = {
             name: subprocess.Popen(
                 [
@@ -89,7 +100,7 @@ def main() -> None:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
-                env=env,
+                env=envs[name],
             )
             for name, extra in runs.items()
         }
