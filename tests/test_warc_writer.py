@@ -15,7 +15,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from scrapy_ccsignals.records.warc import EvidenceArchive, Exchange
+from scrapy_ccsignals.records.warc import INLINE_BODY_BYTES, EvidenceArchive, Exchange
 
 BODIES = {
     "empty": b"",
@@ -118,3 +118,38 @@ def test_a_cut_body_is_marked_truncated(tmp_path):
     with path.open("rb") as handle:
         response = next(r for r in ArchiveIterator(handle) if r.rec_type == "response")
     assert response.rec_headers.get_header("WARC-Truncated") == "length"
+
+
+def test_records_keep_the_order_archived_whichever_thread_makes_them(tmp_path):
+    """Small bodies are made into records at once and large ones on the writer thread; the
+    archive still holds them in the order they were archived."""
+    names = ["200k", "robots", "40k", "empty", "robots"]
+    exchanges = [exchange(f"{name}-{i}", BODIES[name]) for i, name in enumerate(names)]
+    assert len(BODIES["robots"]) <= INLINE_BODY_BYTES < len(BODIES["40k"])
+    path, ids = write(tmp_path, exchanges)
+    with path.open("rb") as handle:
+        order = [
+            (record.rec_headers.get_header("WARC-Record-ID"), record.content_stream().read())
+            for record in ArchiveIterator(handle)
+            if record.rec_type == "response"
+        ]
+    assert order == list(zip(ids, [item.body for item in exchanges], strict=True))
+
+
+def test_http_heads_are_byte_for_byte_what_warcio_writes():
+    """The plugin joins an all-ASCII head itself; warcio writes (percent-encodes) the rest."""
+    from warcio.statusandheaders import StatusAndHeaders
+
+    from scrapy_ccsignals.records.warc import _http_block
+
+    for headers in (
+        [("Content-Type", "text/plain"), ("X-Robots-Tag", "noai, noimageai")],
+        [
+            ("Content-Disposition", "attachment; filename=caf\u00e9.txt"),
+            ("X-Name", "\u00e9t\u00e9"),
+        ],
+        [],
+    ):
+        for first, protocol in (("200 OK", "HTTP/1.1"), ("GET /x?y=1 HTTP/1.1", "")):
+            expected = StatusAndHeaders(first, list(headers), protocol=protocol).to_ascii_bytes()
+            assert _http_block(first, headers, protocol) == expected
