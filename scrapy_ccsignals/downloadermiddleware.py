@@ -128,6 +128,9 @@ class CCSignalsDownloaderMiddleware:
         # goes on to be dropped in process_request.
         self.hold = RequestHold(crawler, self.runtime.fetcher, self._not_held, self.runtime.inc)
         self.runtime.hold = self.hold
+        #: start requests the pacer counts until they get here (see policy/pacing.py)
+        self._starts_on_the_way = self.runtime.fetcher.pacer.starts_on_the_way
+        self._arrived = self.runtime.fetcher.pacer.arrived
         # Stored files carry their record on the media pipelines' results.
         self.media = MediaRecords(crawler, self.runtime, META_KEY)
 
@@ -143,6 +146,8 @@ class CCSignalsDownloaderMiddleware:
 
     async def process_request(self, request: Request) -> Request | None:
         meta = request.meta
+        if self._starts_on_the_way:
+            self._starts_on_the_way.discard(request)
         if self.exclusions is not None:
             # First, for every request, the plugin's own policy fetches and opted-out
             # requests included: a listed site is never contacted.
@@ -258,6 +263,8 @@ class CCSignalsDownloaderMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Response:
         """facts -> policy -> evaluate -> record -> account."""
+        if self._starts_on_the_way:  # a middleware before this one answered it
+            self._starts_on_the_way.discard(request)
         if request.meta.get(POLICY_META):
             return response
         if opted_out(request):
@@ -508,6 +515,7 @@ class CCSignalsDownloaderMiddleware:
         """Log requests that ended without a response, so the audit log accounts for
         every request: download errors, and requests another middleware (e.g. Scrapy's
         OffsiteMiddleware) ignored. Our own drops are logged where they happen."""
+        self._arrived(request)
         if _skip(request) or isinstance(exception, (ForbiddenByRobots, ForbiddenByExclusion)):
             return None
         ignored = isinstance(exception, IgnoreRequest)

@@ -46,7 +46,7 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
             processed = self._get_processed(output, None)
             if processed is not None:
                 if hold is not None and isinstance(processed, Request):
-                    hold.on_the_way(processed)
+                    hold.on_the_way(processed, start=True)
                 yield processed
             await fetcher.room_for_new_origins()
 

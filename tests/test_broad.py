@@ -12,6 +12,7 @@ import scrapy
 from scrapy import Request
 
 from tests.crawling import page, run_crawl, stats, text
+from tests.test_own_fetches import NoDontFilterSpider
 
 ALLOW_ALL = "User-agent: *\nAllow: /\n"
 
@@ -267,6 +268,60 @@ async def test_start_list_is_paced_by_policy_fetches(server):
     assert s["ccsignals/requests/held_max"] <= 5
     assert s["ccsignals/requests/held"] == 40
     assert "ccsignals/requests/held_lost" not in s
+
+
+class FilteredStartSpider(NoDontFilterSpider):
+    """Start requests as most spiders write them: ``Request(url)``, which Scrapy's filters
+    (duplicates, off-site) may drop, so the hold takes them only once the access gate
+    has given them back."""
+
+
+class OffsiteStartSpider(FilteredStartSpider):
+    allowed_domains = ["example.invalid"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_start_list_of_filtered_requests_is_paced_by_policy_fetches(server):
+    """Also when start requests are not ``dont_filter``: they reach the hold through the
+    scheduler and the downloader, after process_start has read on, so it counts them
+    while they are on their way (once, the whole start list was read into the hold: a
+    million URLs, a million Requests in memory)."""
+    origins = [
+        server.add_origin(
+            {"/robots.txt": {**text(ALLOW_ALL), "delay": 0.2}, "/p/*": {"body": page("p")}}
+        )
+        for _ in range(40)
+    ]
+    crawler, items = await run_crawl(
+        [f"{o}/p/1" for o in origins],
+        {"CONCURRENT_REQUESTS": 4},
+        follow=False,
+        spider_cls=FilteredStartSpider,
+    )
+    assert len(items) == 40
+    s = stats(crawler)
+    assert s["ccsignals/requests/held_max"] <= 5
+    assert s["ccsignals/requests/held"] == 40
+    assert "ccsignals/requests/held_lost" not in s
+
+
+@pytest_twisted.ensureDeferred
+async def test_start_requests_scrapy_drops_do_not_stall_the_start_list(server):
+    """Start requests Scrapy's filters drop (off-site, duplicates) never reach the access
+    gate: they stop counting against the start list's pace all the same, and their
+    sites are never contacted."""
+    origins = [server.add_origin({"/robots.txt": text(ALLOW_ALL)}) for _ in range(12)]
+    crawler, items = await run_crawl(
+        [f"{o}/p/1" for o in origins] * 2,
+        {"CONCURRENT_REQUESTS": 4},
+        follow=False,
+        spider_cls=OffsiteStartSpider,
+    )
+    assert items == []
+    assert all(server.paths(o) == [] for o in origins)
+    s = stats(crawler)
+    assert s["offsite/filtered"] == 24
+    assert "ccsignals/policy/fetched" not in s
 
 
 @pytest_twisted.ensureDeferred

@@ -119,14 +119,20 @@ class RequestHold:
         policy (evicted meanwhile), it waits there rather than going round again."""
         return request in self._given_back
 
-    def on_the_way(self, request: Request) -> None:
-        """*request* is about to be scheduled (from the start list or a spider callback):
-        if the hold may have to take it out there, watch for it."""
-        if not request.dont_filter:
+    def on_the_way(self, request: Request, start: bool = False) -> None:
+        """*request* is about to be scheduled (from the start list, *start*, or a spider
+        callback): if the hold may have to take it out there, watch for it. A start request
+        the hold cannot take there (Scrapy's filters may drop it) is counted by the pacer
+        until it reaches the access gate, so the start list is read no faster."""
+        if not (request.dont_filter or start):
             return
         origin = origin_of_parts(urlparse_cached(request))
-        if origin is not None and not self.fetcher.known(origin) and not self._skip(request):
+        if origin is None or self.fetcher.known(origin) or self._skip(request):
+            return
+        if request.dont_filter:
             self.expect(request)
+        else:
+            self.fetcher.pacer.starting(request)
 
     def expect(self, request: Request) -> None:
         """Watch for *request* when it is scheduled: until it is, every scheduled request

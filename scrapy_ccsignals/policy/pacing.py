@@ -10,7 +10,10 @@ other half for pages even when every robots.txt in flight is silent. The rest wa
 
 The spider middleware's ``process_start`` waits here too (:meth:`FetchPacer.room`):
 requests held for their robots.txt are outside the downloader, so Scrapy's engine would
-otherwise read the whole start list into memory at once.
+otherwise read the whole start list into memory at once. A start request that Scrapy's
+filters may still drop (not ``dont_filter``) reaches the hold only after the scheduler and
+the access gate, when the start list has been read on: it counts from when it is read
+(:meth:`FetchPacer.starting`) until it reaches the access gate or is dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from weakref import WeakSet
 
 from scrapy import Request, signals
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -52,6 +56,38 @@ class FetchPacer:
         self._closed = False
         #: process_start waiting for the queue to shrink (see :meth:`room`)
         self._room_waiters: list[Deferred[None]] = []
+        #: start requests of origins not known yet, read from the start list and not yet
+        #: at the access gate (weakly: one Scrapy's filters drop leaves when it is freed)
+        self.starts_on_the_way: WeakSet[Request] = WeakSet()
+        self._recheck_room = CallLaterOnce(self._wake_room_waiters)
+        crawler.signals.connect(self.arrived, signal=signals.request_dropped)
+
+    def starting(self, request: Request) -> None:
+        """*request*, read from the start list for an origin not known yet, is on its way
+        to the scheduler, through Scrapy's filters, to the access gate: it counts against
+        :meth:`room` until it gets there."""
+        self.starts_on_the_way.add(request)
+
+    def arrived(self, request: Request, **_kwargs: Any) -> None:
+        """*request* reached the access gate, or Scrapy dropped it on the way (a downloader
+        middleware before the plugin's ignored it, the duplicate filter dropped it)."""
+        starts = self.starts_on_the_way
+        if starts:
+            starts.discard(request)
+
+    def _waiting(self) -> int:
+        starts = self.starts_on_the_way
+        if starts and len(self._queued) < self.limit:
+            engine = self.crawler.engine
+            if (
+                engine is not None
+                and not engine.downloader.active
+                and not scheduler_has_pending(engine)
+            ):
+                # Nothing is in the scheduler or the downloader: none is on its way any
+                # more (one a middleware took out without a word, kept alive elsewhere).
+                starts.clear()
+        return len(self._queued) + len(starts)
 
     def queue(self, origin: str, request: Request, urgent: bool = False) -> bool:
         """Queue *origin*'s fetch; whether it has to wait for a fetch slot. An *urgent*
@@ -103,7 +139,7 @@ class FetchPacer:
             origin, request = queued.popleft()
             self.running.add(origin)
             self._start(origin, request)
-        if len(queued) < self.limit:
+        if self._waiting() < self.limit:
             self._wake_room_waiters()
         if queued and not self._closed:
             # Room comes without a signal: a request is still counted in the downloader
@@ -126,18 +162,22 @@ class FetchPacer:
             self._connected = False
 
     async def room(self) -> None:
-        """Return once fewer than :attr:`limit` origins wait for a fetch slot."""
-        if len(self._queued) < self.limit:
-            return
-        waiter: Deferred[None] = Deferred()
-        self._room_waiters.append(waiter)
-        await maybe_deferred_to_future(waiter)
+        """Return once fewer than :attr:`limit` origins wait for a fetch slot, start
+        requests on their way to it counted. Looked at again when a fetch starts, and every
+        :data:`PUMP_RETRY` seconds (a start request Scrapy's filters drop says nothing)."""
+        while not self._closed and self._waiting() >= self.limit:
+            waiter: Deferred[None] = Deferred()
+            self._room_waiters.append(waiter)
+            self._recheck_room.schedule(PUMP_RETRY)
+            await maybe_deferred_to_future(waiter)
 
     def close(self) -> None:
         """The spider is closing: nobody waits for room any more, no fetch starts."""
         self._closed = True
         self._repump.cancel()
         self._disconnect_later.cancel()
+        self._recheck_room.cancel()
+        self.starts_on_the_way.clear()
         self._wake_room_waiters()
 
     def _wake_room_waiters(self) -> None:
