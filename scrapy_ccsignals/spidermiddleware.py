@@ -44,10 +44,12 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
         fetcher, hold = self.runtime.fetcher, self.runtime.hold
         async for output in start:
             processed = self._get_processed(output, None)
+            output = None  # not kept alive while waiting: the pacer holds start requests weakly
             if processed is not None:
                 if hold is not None and isinstance(processed, Request):
                     hold.on_the_way(processed, start=True)
                 yield processed
+                processed = None
             await fetcher.room_for_new_origins()
 
     async def process_spider_output_async(  # type: ignore[override]  # no deprecated spider arg

@@ -273,7 +273,13 @@ class EvidenceArchive(BatchWriter[_Queued]):
         try:
             write = self._file.write
             for entry in batch:
-                write(entry if isinstance(entry, bytes) else self._records(*entry))
+                if isinstance(entry, bytes):
+                    write(entry)
+                    continue
+                try:  # one record that cannot be made costs only itself
+                    write(self._records(*entry))
+                except Exception:
+                    logger.exception("Cannot archive %s in %s", entry[1].url, self.path)
             self._file.flush()
         except Exception:
             logger.exception("Cannot write the ccsignals evidence archive %s", self.path)
