@@ -130,7 +130,6 @@ class CCSignalsDownloaderMiddleware:
         self.runtime.hold = self.hold
         #: start requests the pacer counts until they get here (see policy/pacing.py)
         self._starts_on_the_way = self.runtime.fetcher.pacer.starts_on_the_way
-        self._arrived = self.runtime.fetcher.pacer.arrived
         # Stored files carry their record on the media pipelines' results.
         self.media = MediaRecords(crawler, self.runtime, META_KEY)
 
@@ -515,7 +514,8 @@ class CCSignalsDownloaderMiddleware:
         """Log requests that ended without a response, so the audit log accounts for
         every request: download errors, and requests another middleware (e.g. Scrapy's
         OffsiteMiddleware) ignored. Our own drops are logged where they happen."""
-        self._arrived(request)
+        if self._starts_on_the_way:  # a middleware before this one ignored it
+            self._starts_on_the_way.discard(request)
         if _skip(request) or isinstance(exception, (ForbiddenByRobots, ForbiddenByExclusion)):
             return None
         ignored = isinstance(exception, IgnoreRequest)

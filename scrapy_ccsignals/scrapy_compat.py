@@ -157,6 +157,19 @@ def offsite_middleware(engine: Any) -> Any:
     return None
 
 
+def offsite_follows(crawler: Any, request: Any) -> bool:
+    """Whether the crawl's ``OffsiteMiddleware`` lets *request* on, as its own check does
+    (``dont_filter``, meta ``allow_offsite``, then ``should_follow``); True without one."""
+    offsite = offsite_middleware(crawler.engine)
+    if offsite is None or crawler.spider is None:
+        return True
+    return bool(
+        request.dont_filter
+        or request.meta.get("allow_offsite")
+        or offsite.should_follow(request, crawler.spider)
+    )
+
+
 def stats_incrementer(stats: Any) -> Callable[[str, int], None]:
     """What counts *key* by *count* in the collector *stats*, as its ``inc_value(key,
     count)`` does: for a collector with Scrapy's own ``inc_value`` and attribute hook (the

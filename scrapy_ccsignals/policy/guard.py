@@ -25,7 +25,7 @@ from scrapy import Request
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from scrapy_ccsignals.policy.origin import origin_of_parts
-from scrapy_ccsignals.scrapy_compat import offsite_middleware
+from scrapy_ccsignals.scrapy_compat import offsite_follows
 from scrapy_ccsignals.signals.pathmatch import url_path_of_parts
 
 if TYPE_CHECKING:
@@ -74,11 +74,8 @@ class NamedFetchGuard:
     def _in_scope(self, url: str, host: str) -> bool:
         if any(host == h or host.endswith(f".{h}") for h in self.hosts):
             return True
-        crawler = self.runtime.crawler
-        offsite = offsite_middleware(crawler.engine)
-        if offsite is None or crawler.spider is None:
-            return True  # no OffsiteMiddleware: Scrapy's own requests go anywhere too
-        return bool(offsite.should_follow(Request(url), crawler.spider))
+        # Without an OffsiteMiddleware, Scrapy's own requests go anywhere too.
+        return offsite_follows(self.runtime.crawler, Request(url))
 
     def _internal(self, address: Address) -> bool:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:

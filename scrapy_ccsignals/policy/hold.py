@@ -53,7 +53,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.reactor import CallLaterOnce
 
 from scrapy_ccsignals.policy.origin import origin_of_parts
-from scrapy_ccsignals.scrapy_compat import offsite_middleware
+from scrapy_ccsignals.scrapy_compat import offsite_follows
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -132,17 +132,10 @@ class RequestHold:
             return
         if request.dont_filter:
             self.expect(request)
-        elif self._followed(request):
+        elif offsite_follows(self.crawler, request):
+            # (OffsiteMiddleware drops the others from its request_scheduled handler,
+            # without a word the pacer would hear.)
             self.fetcher.pacer.starting(request)
-
-    def _followed(self, request: Request) -> bool:
-        """Whether Scrapy's OffsiteMiddleware lets *request* on (it drops others from its
-        ``request_scheduled`` handler, without a word the pacer would hear)."""
-        if request.meta.get("allow_offsite"):
-            return True
-        offsite = offsite_middleware(self.crawler.engine)
-        spider = self.crawler.spider
-        return offsite is None or spider is None or bool(offsite.should_follow(request, spider))
 
     def expect(self, request: Request) -> None:
         """Watch for *request* when it is scheduled: until it is, every scheduled request

@@ -60,7 +60,7 @@ class FetchPacer:
         #: at the access gate (weakly: one Scrapy's filters drop leaves when it is freed)
         self.starts_on_the_way: WeakSet[Request] = WeakSet()
         self._recheck_room = CallLaterOnce(self._wake_room_waiters)
-        crawler.signals.connect(self.arrived, signal=signals.request_dropped)
+        crawler.signals.connect(self._dropped, signal=signals.request_dropped)
 
     def starting(self, request: Request) -> None:
         """*request*, read from the start list for an origin not known yet, is on its way
@@ -68,9 +68,10 @@ class FetchPacer:
         :meth:`room` until it gets there."""
         self.starts_on_the_way.add(request)
 
-    def arrived(self, request: Request, **_kwargs: Any) -> None:
-        """*request* reached the access gate, or Scrapy dropped it on the way (a downloader
-        middleware before the plugin's ignored it, the duplicate filter dropped it)."""
+    def _dropped(self, request: Request, **_kwargs: Any) -> None:
+        """Scrapy's scheduler dropped *request* (its duplicate filter): it is no longer on
+        its way. (The downloader middleware takes out those that reach it, answered or
+        ignored by a middleware before it included.)"""
         starts = self.starts_on_the_way
         if starts:
             starts.discard(request)

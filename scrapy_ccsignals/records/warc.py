@@ -172,7 +172,7 @@ def _request_target(url: str) -> tuple[str, str]:
 
 #: What waits for the writer thread: records made already, or an exchange to make them of
 #: (its response record id, and its body's SHA-256).
-_Queued = bytes | tuple[str, "Exchange", bytes]
+_Queued = bytes | tuple[str, Exchange, bytes]
 
 
 class EvidenceArchive(BatchWriter[_Queued]):
