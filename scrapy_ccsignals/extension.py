@@ -376,6 +376,12 @@ class CCSignalsExtension:
 
     def _spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
+        archived = self.evidence.enabled
+        self.evidence.close()  # every record written: the counts below are final
+        if stats is not None and archived:
+            stats.set_value("ccsignals/evidence/records", self.evidence.records)
+            if self.evidence.failed:
+                stats.set_value("ccsignals/evidence/failed", self.evidence.failed)
         if self.audit.enabled:
             counts = stats.get_stats() if stats is not None else {}
             self._audit_crawl(
@@ -394,7 +400,6 @@ class CCSignalsExtension:
                 extra={"spider": spider},
             )
         self.audit.close()
-        self.evidence.close()
         self.store.close()
         if self._pool is not None:
             self._pool.stop()

@@ -15,7 +15,7 @@ import pytest
 import pytest_twisted
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.crawling import ccsignals_of, page, run_crawl, text
+from tests.crawling import ccsignals_of, page, run_crawl, stats, text
 
 TAG = {"CCSIGNALS_MODE": "tag", "LOG_LEVEL": "INFO"}
 RSL = (
@@ -234,3 +234,31 @@ async def test_kept_archives_only_allowed_responses_in_enforce(server, tmp_path)
     assert items == []  # train-ai: the RSL licence permits search only
     records = warc_records(tmp_path / "audit.warc.gz")
     assert not [r for r in records.values() if (r["uri"] or "").endswith(("/", "/a", "/b"))]
+
+
+@pytest_twisted.ensureDeferred
+async def test_policy_files_with_non_ascii_header_values_are_archived_and_counted(server, tmp_path):
+    """A robots.txt answered with a non-ASCII header value that warcio's percent-encoding
+    misses (bytes Scrapy passes on as they came) is archived like any other: provenance names its record, and the crawl's stats
+    count the records written and none failed."""
+    site = server.add_origin(
+        {
+            "/robots.txt": {
+                "body": "User-agent: *\nAllow: /\n",
+                "headers": {"Content-Type": "text/plain", "X-Cafe": "cr\u00e8me; a=b"},
+            },
+            "/.well-known/tdmrep.json": {"status": 404, "body": "none"},
+            "/*": {"body": page("page")},
+        }
+    )
+    audit = tmp_path / "audit.jsonl"
+    crawler, items = await run_crawl([f"{site}/"], {"CCSIGNALS_AUDIT_LOG": str(audit), **TAG})
+    records = warc_records(tmp_path / "audit.warc.gz")
+    [robots] = [e for e in ccsignals_of(items[0])["policies"] if e["kind"] == "robots.txt"]
+    assert assert_resolves(robots, records)["uri"] == f"{site}/robots.txt"
+    responses = [r for r in records.values() if r["type"] == "response"]
+    counts = stats(crawler)
+    assert counts["ccsignals/evidence/records"] == len(responses) == 2  # robots.txt, tdmrep.json
+    assert "ccsignals/evidence/failed" not in counts
+    finished = json.loads(audit.read_text().splitlines()[-1])
+    assert finished["stats"]["ccsignals/evidence/records"] == 2

@@ -11,11 +11,12 @@ import os
 import subprocess
 import sys
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from scrapy_ccsignals.records.warc import INLINE_BODY_BYTES, EvidenceArchive, Exchange
+from scrapy_ccsignals.records.warc import INLINE_RECORD_BYTES, EvidenceArchive, Exchange
 
 BODIES = {
     "empty": b"",
@@ -125,7 +126,7 @@ def test_records_keep_the_order_archived_whichever_thread_makes_them(tmp_path):
     archive still holds them in the order they were archived."""
     names = ["200k", "robots", "40k", "empty", "robots"]
     exchanges = [exchange(f"{name}-{i}", BODIES[name]) for i, name in enumerate(names)]
-    assert len(BODIES["robots"]) <= INLINE_BODY_BYTES < len(BODIES["40k"])
+    assert len(BODIES["robots"]) <= INLINE_RECORD_BYTES < len(BODIES["40k"])
     path, ids = write(tmp_path, exchanges)
     with path.open("rb") as handle:
         order = [
@@ -153,3 +154,107 @@ def test_http_heads_are_byte_for_byte_what_warcio_writes():
         for first, protocol in (("200 OK", "HTTP/1.1"), ("GET /x?y=1 HTTP/1.1", "")):
             expected = StatusAndHeaders(first, list(headers), protocol=protocol).to_ascii_bytes()
             assert _http_block(first, headers, protocol) == expected
+
+
+HOSTILE_HEADS = [
+    [("X-Caf\u00c3\u00a9", "1")],  # a UTF-8 name, as Scrapy's bytes decode (latin-1)
+    [("Link", "\u00e9; rel=license")],  # a non-ASCII value warcio's RFC 8187 rule misses
+    [("X-Split", "a\r\nInjected: yes")],  # a line break inside a value
+    [("X-Nul", "a\x00b"), ("X-Ok", "fine")],
+]
+
+
+def test_any_header_makes_a_record_with_one_ascii_line_per_header(tmp_path):
+    """Whatever the headers hold, the record is made (provenance names it) and its HTTP head
+    stays one ASCII line per header, so the archive reads back the same headers."""
+    exchanges = []
+    for i, headers in enumerate(HOSTILE_HEADS):
+        for body in (BODIES["robots"], BODIES["40k"]):  # made at once, and on the writer thread
+            base = exchange(f"hostile-{i}-{len(body)}", body)
+            exchanges.append(replace(base, response_headers=headers, request_headers=headers))
+    path, ids = write(tmp_path, exchanges)
+    assert len(ids) == len(exchanges)
+    with path.open("rb") as handle:
+        records = {
+            record.rec_headers.get_header("WARC-Record-ID"): (
+                record.content_stream().read(),
+                [name for name, _ in record.http_headers.headers],
+            )
+            for record in ArchiveIterator(handle)
+            if record.rec_type == "response"
+        }
+    assert list(records) == ids
+    for record_id, item in zip(ids, exchanges, strict=True):
+        body, names = records[record_id]
+        assert body == item.body
+        assert len(names) == len(item.response_headers) + 1  # and Content-Length
+    members = gzip_members(path.read_bytes())
+    for member in members[1:]:
+        head = member.split(b"\r\n\r\n", 2)[1]  # the HTTP head, after the WARC head
+        assert head.isascii()
+        lines = head.split(b"\r\n")
+        assert all(b"\n" not in line and b"\r" not in line for line in lines)
+
+
+def test_a_record_that_cannot_be_made_is_counted_and_costs_only_itself(tmp_path, monkeypatch):
+    """Were a record ever impossible to make, the archive says so (``failed``, which the
+    crawl reports as ``ccsignals/evidence/failed``) and the other records are kept."""
+    from scrapy_ccsignals.records import warc
+
+    real = warc._http_block
+
+    def fails_for_bad(first_line, headers, protocol=""):
+        if any(name == "X-Bad" for name, _ in headers):
+            raise RuntimeError("cannot")
+        return real(first_line, headers, protocol)
+
+    monkeypatch.setattr(warc, "_http_block", fails_for_bad)
+    path = tmp_path / "evidence.warc.gz"
+    archive = EvidenceArchive(path)
+    good = archive.archive(exchange("good", BODIES["robots"]), dedupe=False)
+    bad_small = replace(exchange("bad", BODIES["robots"]), response_headers=[("X-Bad", "1")])
+    bad_large = replace(bad_small, body=BODIES["40k"])
+    assert archive.archive(bad_small, dedupe=False) is None
+    archive.archive(bad_large, dedupe=False)
+    last = archive.archive(exchange("last", BODIES["40k"]), dedupe=False)
+    archive.close()
+    assert archive.failed == 2
+    assert archive.records == 2
+    with path.open("rb") as handle:
+        ids = [
+            record.rec_headers.get_header("WARC-Record-ID")
+            for record in ArchiveIterator(handle)
+            if record.rec_type == "response"
+        ]
+    assert ids == [good, last]
+
+
+def test_records_with_large_heads_are_made_on_the_writer_thread(tmp_path, monkeypatch):
+    """What decides where a record is made is its size, headers included: a small body with
+    megabytes of headers (a hostile server's) would otherwise be compressed on the reactor."""
+    import threading
+
+    from scrapy_ccsignals.records import warc
+
+    made_on: dict[str, str] = {}
+    real = warc.gzip_member
+
+    def spy(data: bytes) -> bytes:
+        for name in ("small-head", "large-head", "large-request-head"):
+            if f"/{name}.txt".encode() in data[:2000] and b"WARC-Type: response" in data[:2000]:
+                made_on[name] = threading.current_thread().name
+        return real(data)
+
+    monkeypatch.setattr(warc, "gzip_member", spy)
+    small = exchange("small-head", BODIES["robots"])
+    many = [(f"X-Filler-{i}", "v" * 100) for i in range(INLINE_RECORD_BYTES // 100)]
+    large = replace(exchange("large-head", BODIES["robots"]), response_headers=many)
+    large_request = replace(exchange("large-request-head", BODIES["robots"]), request_headers=many)
+    _, ids = write(tmp_path, [small, large, large_request])
+    assert len(ids) == 3
+    here = threading.current_thread().name
+    assert made_on == {
+        "small-head": here,
+        "large-head": "ccsignals-warc",
+        "large-request-head": "ccsignals-warc",
+    }

@@ -16,7 +16,7 @@ the stored length. Digests are SHA-256 (``WARC-Payload-Digest: sha256:<base32>``
 
 A document already archived with the same URL, status and SHA-256 is not written again: the
 earlier record id is returned (remembered for the most recent ``remember`` documents). The
-records of a body up to ``INLINE_BODY_BYTES`` (nearly every policy file) are built and
+records of a document up to ``INLINE_RECORD_BYTES`` (nearly every policy file, headers included) are built and
 compressed at once, on the caller's thread; larger ones in a background thread. Either way
 the bytes are written to the file by the background thread, as the audit log is, in the
 order archived; the record id is chosen at once, so provenance has it.
@@ -28,6 +28,7 @@ import base64
 import gzip
 import hashlib
 import logging
+import re
 import uuid
 import zlib
 from collections import OrderedDict
@@ -37,7 +38,7 @@ from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
@@ -51,13 +52,13 @@ logger = logging.getLogger(__name__)
 _RENAMED = {"content-encoding", "transfer-encoding"}
 _DROPPED = {"content-length"}
 
-#: Bodies up to this many bytes are made into records on the caller's thread (the reactor's):
-#: ~50-100 us for a policy file. On the writer thread the same records cost ~270 us of CPU
+#: Documents up to this many bytes (body and headers) are made into records on the caller's
+#: thread (the reactor's): ~50-100 us for a policy file. On the writer thread the same records cost ~270 us of CPU
 #: per policy file in a 1,000-origin crawl, against ~55 us in a loop: each zlib call
 #: releases the GIL, and taking it back from a busy reactor thread is a hand-off that both
-#: threads pay for. Larger bodies (compressing 64 KB takes milliseconds) go to the writer
+#: threads pay for. Larger documents (compressing 64 KB takes milliseconds) go to the writer
 #: thread, where the compression itself runs without the GIL.
-INLINE_BODY_BYTES = 8192
+INLINE_RECORD_BYTES = 8192
 
 
 class _Sha256Writer(WARCWriter):
@@ -139,14 +140,56 @@ class Exchange:
 
 
 def _http_block(first_line: str, headers: list[tuple[str, str]], protocol: str = "") -> bytes:
-    """An HTTP message's head as warcio writes it (``StatusAndHeaders.to_ascii_bytes``):
-    joined here when it is all ASCII, as it nearly always is; warcio percent-encodes the
-    rest (RFC 8187)."""
+    """An HTTP message's head as warcio writes it (``StatusAndHeaders.to_ascii_bytes``),
+    one line per header, and never an error: joined here when it is plain ASCII, as it
+    nearly always is; else warcio percent-encodes non-ASCII values (RFC 8187); what that
+    leaves (a non-ASCII name, a value its rule misses, a control character, a line break)
+    is percent-encoded here: a server's bytes must not cost the record or its framing."""
     line = f"{protocol} {first_line}" if protocol else first_line
     text = line + "\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n"
-    if text.isascii():
+    if _plain(text, len(headers)):
         return text.encode("ascii")
-    return StatusAndHeaders(first_line, list(headers), protocol=protocol).to_ascii_bytes()
+    try:
+        head = StatusAndHeaders(first_line, list(headers), protocol=protocol).to_ascii_bytes()
+        if _plain(head.decode("ascii"), len(headers)):
+            return head
+    except UnicodeError:
+        pass
+    return (
+        _printable(line)
+        + "\r\n"
+        + "".join(f"{_printable(name)}: {_printable(value)}\r\n" for name, value in headers)
+        + "\r\n"
+    ).encode("ascii")
+
+
+#: Control characters but tab (allowed in header values), CR and LF (counted instead).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _plain(head: str, headers: int) -> bool:
+    """Whether *head* is ASCII without control characters, and its only line breaks are
+    the first line's, one per header and the blank line's."""
+    breaks = headers + 2
+    return (
+        head.isascii()
+        and head.count("\n") == breaks
+        and head.count("\r") == breaks
+        and _CONTROL.search(head) is None
+    )
+
+
+#: Printable ASCII but ``%``, which percent-encoding leaves as it is.
+_PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+_UNPRINTABLE = re.compile(r"[^\t\x20-\x7e]")
+
+
+def _printable(text: str) -> str:
+    """*text* with every character outside printable ASCII percent-encoded as UTF-8 (and
+    then ``%`` too): one header stays one line of ASCII, and the original can be read back."""
+    if _UNPRINTABLE.search(text) is None:
+        return text
+    return quote(text, safe=_PRINTABLE)
 
 
 def _response_headers(exchange: Exchange) -> list[tuple[str, str]]:
@@ -160,6 +203,16 @@ def _response_headers(exchange: Exchange) -> list[tuple[str, str]]:
         out.append((name, value))
     out.append(("Content-Length", str(len(exchange.body))))
     return out
+
+
+def _size(exchange: Exchange) -> int:
+    """About how many bytes *exchange*'s records hold: its body and both heads (a server
+    chooses how many headers it sends)."""
+    size = len(exchange.body)
+    for headers in (exchange.response_headers, exchange.request_headers):
+        for name, value in headers:
+            size += len(name) + len(value) + 4
+    return size
 
 
 def _request_target(url: str) -> tuple[str, str]:
@@ -185,7 +238,9 @@ class EvidenceArchive(BatchWriter[_Queued]):
         self._remember = remember
         self._seen: OrderedDict[tuple[str, int, bytes], str] = OrderedDict()
         super().__init__()
-        self.records = 0  # response records written (or queued)
+        self._queued = 0  # response records made or queued (the reactor thread counts)
+        self._failed_now = 0  # documents whose records could not be made (reactor thread)
+        self._failed_later = 0  # ... on the writer thread (which alone counts these)
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,11 +265,12 @@ class EvidenceArchive(BatchWriter[_Queued]):
                 self._seen.move_to_end(key)
                 return known
         record_id = new_record_id()
-        if len(exchange.body) <= INLINE_BODY_BYTES:
+        if _size(exchange) <= INLINE_RECORD_BYTES:
             try:
                 self._put(self._records(record_id, exchange, sha256))
             except Exception:
                 logger.exception("Cannot archive %s in %s", exchange.url, self.path)
+                self._failed_now += 1
                 return None
         else:
             self._put((record_id, exchange, sha256))
@@ -222,8 +278,18 @@ class EvidenceArchive(BatchWriter[_Queued]):
             self._seen[key] = record_id
             if len(self._seen) > self._remember:
                 self._seen.popitem(last=False)
-        self.records += 1
+        self._queued += 1
         return record_id
+
+    @property
+    def records(self) -> int:
+        """Response records written or on their way (all written once closed)."""
+        return self._queued - self._failed_later
+
+    @property
+    def failed(self) -> int:
+        """Documents that could not be made into records (each logged, naming its URL)."""
+        return self._failed_now + self._failed_later
 
     def _records(self, record_id: str, exchange: Exchange, sha256: bytes) -> bytes:
         """The response record, then the request record naming it (``WARC-Concurrent-To``),
@@ -280,6 +346,7 @@ class EvidenceArchive(BatchWriter[_Queued]):
                     write(self._records(*entry))
                 except Exception:
                     logger.exception("Cannot archive %s in %s", entry[1].url, self.path)
+                    self._failed_later += 1
             self._file.flush()
         except Exception:
             logger.exception("Cannot write the ccsignals evidence archive %s", self.path)
