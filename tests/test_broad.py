@@ -324,6 +324,130 @@ async def test_start_requests_scrapy_drops_do_not_stall_the_start_list(server):
     assert "ccsignals/policy/fetched" not in s
 
 
+class KeepsItsStartRequests(FilteredStartSpider):
+    """Keeps every start request (as a spider's own bookkeeping may), so one Scrapy drops
+    stays alive: whether the pacer still counts it is then up to the pacer alone. Notes,
+    for each request dropped, answered or ignored, whether it was still counted."""
+
+    name = "keeps-starts"
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.kept: list[Request] = []
+        spider.counted: dict[str, list[bool]] = {}
+        crawler.signals.connect(spider.dropped, signal=scrapy.signals.request_dropped)
+        return spider
+
+    async def start(self) -> Any:
+        for url in self.start_urls:
+            request = Request(url, errback=self.failed)
+            self.kept.append(request)
+            yield request
+
+    def note(self, what: str, request: Request) -> None:
+        from scrapy_ccsignals.extension import CCSignalsExtension
+
+        pacer = CCSignalsExtension.of(self.crawler).fetcher.pacer
+        self.counted.setdefault(what, []).append(request in pacer.starts_on_the_way)
+
+    def dropped(self, request: Request, **_kwargs: Any) -> None:
+        from twisted.internet import reactor
+
+        reactor.callLater(0, self.note, "dropped", request)  # after every receiver ran
+
+    def parse(self, response: Any, **kwargs: Any) -> Any:
+        self.note("answered" if response.url.endswith("/answered") else "page", response.request)
+        yield from super().parse(response, **kwargs)
+
+    def failed(self, failure: Any) -> None:
+        self.note("ignored", failure.request)
+
+
+class AnswersOrIgnoresSome:
+    """A downloader middleware before the plugin's that answers some requests itself (as
+    a cache does) and ignores others."""
+
+    def process_request(self, request: Request) -> Any:
+        from scrapy.exceptions import IgnoreRequest
+        from scrapy.http import HtmlResponse
+
+        if request.url.endswith("/answered"):
+            return HtmlResponse(request.url, body=page("answered").encode(), request=request)
+        if request.url.endswith("/ignored"):
+            raise IgnoreRequest("ignored by a middleware")
+        return None
+
+
+@pytest_twisted.ensureDeferred
+async def test_start_requests_scrapy_drops_stop_counting_at_once(server):
+    """A start request the duplicate filter drops, one a middleware before the plugin's
+    answers and one it ignores stop counting against the start list's pace when that
+    happens, also while the spider keeps them (not only once nothing is in flight)."""
+    origins = [
+        server.add_origin(
+            {"/robots.txt": {**text(ALLOW_ALL), "delay": 0.1}, "/p/*": {"body": page("p")}}
+        )
+        for _ in range(6)
+    ]
+    urls = [f"{o}/p/{name}" for o in origins for name in ("1", "answered", "ignored")]
+    crawler, items = await run_crawl(
+        urls * 2,  # each twice: the duplicate filter drops the second
+        {
+            "CONCURRENT_REQUESTS": 4,
+            "DOWNLOADER_MIDDLEWARES": {AnswersOrIgnoresSome: 50},
+        },
+        follow=False,
+        spider_cls=KeepsItsStartRequests,
+    )
+    spider = crawler.spider
+    assert sorted(item["url"] for item in items) == sorted(
+        u for u in urls if not u.endswith("/ignored")
+    )
+    assert {what: len(seen) for what, seen in spider.counted.items()} == {
+        "dropped": 18,
+        "page": 6,
+        "answered": 6,
+        "ignored": 6,
+    }
+    assert not any(any(seen) for seen in spider.counted.values()), spider.counted
+    assert len(spider.kept) == 36  # alive all along
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_pacer_listens_for_dropped_requests_only_while_it_counts_any(server):
+    """Every duplicate link a deep crawl drops is a request_dropped signal: once the start
+    requests are counted out, the pacer no longer listens to it."""
+    from pydispatch import dispatcher
+
+    from scrapy_ccsignals.extension import CCSignalsExtension
+
+    origin = server.add_origin(
+        {"/robots.txt": text(ALLOW_ALL), "/p/*": {"body": page("p", '<a href="/p/1">1</a>')}}
+    )
+    listening: list[bool] = []
+
+    class Checks(FilteredStartSpider):
+        name = "checks"
+
+        def parse(self, response: Any, **kwargs: Any) -> Any:
+            pacer = CCSignalsExtension.of(self.crawler).fetcher.pacer
+            receivers = dispatcher.liveReceivers(
+                dispatcher.getAllReceivers(
+                    self.crawler.signals.sender, scrapy.signals.request_dropped
+                )
+            )
+            listening.append(
+                any(getattr(r, "__func__", None) is type(pacer)._dropped for r in receivers)
+            )
+            yield from super().parse(response, **kwargs)
+
+    crawler, items = await run_crawl([f"{origin}/p/1", f"{origin}/p/2"], spider_cls=Checks)
+    assert len(items) == 2
+    assert stats(crawler)["dupefilter/filtered"] >= 1
+    assert listening and not listening[-1], listening
+
+
 @pytest_twisted.ensureDeferred
 async def test_new_origins_wait_while_known_pages_fill_the_downloader(server):
     """robots.txt of new origins is fetched when the downloader has room, as Scrapy's own

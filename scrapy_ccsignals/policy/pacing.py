@@ -60,13 +60,19 @@ class FetchPacer:
         #: at the access gate (weakly: one Scrapy's filters drop leaves when it is freed)
         self.starts_on_the_way: WeakSet[Request] = WeakSet()
         self._recheck_room = CallLaterOnce(self._wake_room_waiters)
-        crawler.signals.connect(self._dropped, signal=signals.request_dropped)
+        # request_dropped is heard only while start requests are counted: a deep crawl
+        # drops a duplicate link or more per link it follows (~3 us a receiver each).
+        self._hears_drops = False
+        self._stop_hearing_drops = CallLaterOnce(self._deaf_to_drops)
 
     def starting(self, request: Request) -> None:
         """*request*, read from the start list for an origin not known yet, is on its way
         to the scheduler, through Scrapy's filters, to the access gate: it counts against
         :meth:`room` until it gets there."""
         self.starts_on_the_way.add(request)
+        if not self._hears_drops:
+            self.crawler.signals.connect(self._dropped, signal=signals.request_dropped)
+            self._hears_drops = True
 
     def _dropped(self, request: Request, **_kwargs: Any) -> None:
         """Scrapy's scheduler dropped *request* (its duplicate filter): it is no longer on
@@ -75,10 +81,22 @@ class FetchPacer:
         starts = self.starts_on_the_way
         if starts:
             starts.discard(request)
+        if not starts:
+            # Not now: Scrapy is walking request_dropped's receivers, which a disconnect
+            # changes (the receiver after this one would miss the signal).
+            self._stop_hearing_drops.schedule()
+
+    def _deaf_to_drops(self) -> None:
+        if self._hears_drops and not self.starts_on_the_way:
+            self.crawler.signals.disconnect(self._dropped, signal=signals.request_dropped)
+            self._hears_drops = False
 
     def _waiting(self) -> int:
         starts = self.starts_on_the_way
-        if starts and len(self._queued) < self.limit:
+        if not starts:
+            if self._hears_drops:  # they reached the access gate, or were freed
+                self._stop_hearing_drops.schedule()
+        elif len(self._queued) < self.limit:
             engine = self.crawler.engine
             if (
                 engine is not None
@@ -179,6 +197,8 @@ class FetchPacer:
         self._disconnect_later.cancel()
         self._recheck_room.cancel()
         self.starts_on_the_way.clear()
+        self._stop_hearing_drops.cancel()
+        self._deaf_to_drops()
         self._wake_room_waiters()
 
     def _wake_room_waiters(self) -> None:
