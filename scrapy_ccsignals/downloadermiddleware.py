@@ -129,7 +129,8 @@ class CCSignalsDownloaderMiddleware:
         self.hold = RequestHold(crawler, self.runtime.fetcher, self._not_held, self.runtime.inc)
         self.runtime.hold = self.hold
         #: start requests the pacer counts until they get here (see policy/pacing.py)
-        self._starts_on_the_way = self.runtime.fetcher.pacer.starts_on_the_way
+        self._pacer = self.runtime.fetcher.pacer
+        self._starts_on_the_way = self._pacer.starts_on_the_way
         # Stored files carry their record on the media pipelines' results.
         self.media = MediaRecords(crawler, self.runtime, META_KEY)
 
@@ -146,7 +147,7 @@ class CCSignalsDownloaderMiddleware:
     async def process_request(self, request: Request) -> Request | None:
         meta = request.meta
         if self._starts_on_the_way:
-            self._starts_on_the_way.discard(request)
+            self._pacer.arrived(request)
         if self.exclusions is not None:
             # First, for every request, the plugin's own policy fetches and opted-out
             # requests included: a listed site is never contacted.
@@ -263,7 +264,7 @@ class CCSignalsDownloaderMiddleware:
     async def process_response(self, request: Request, response: Response) -> Response:
         """facts -> policy -> evaluate -> record -> account."""
         if self._starts_on_the_way:  # a middleware before this one answered it
-            self._starts_on_the_way.discard(request)
+            self._pacer.arrived(request)
         if request.meta.get(POLICY_META):
             return response
         if opted_out(request):
@@ -515,7 +516,7 @@ class CCSignalsDownloaderMiddleware:
         every request: download errors, and requests another middleware (e.g. Scrapy's
         OffsiteMiddleware) ignored. Our own drops are logged where they happen."""
         if self._starts_on_the_way:  # a middleware before this one ignored it
-            self._starts_on_the_way.discard(request)
+            self._pacer.arrived(request)
         if _skip(request) or isinstance(exception, (ForbiddenByRobots, ForbiddenByExclusion)):
             return None
         ignored = isinstance(exception, IgnoreRequest)

@@ -13,15 +13,17 @@ requests held for their robots.txt are outside the downloader, so Scrapy's engin
 otherwise read the whole start list into memory at once. A start request that Scrapy's
 filters may still drop (not ``dont_filter``) reaches the hold only after the scheduler and
 the access gate, when the start list has been read on: it counts from when it is read
-(:meth:`FetchPacer.starting`) until it reaches the access gate or is dropped.
+(:meth:`FetchPacer.starting`) until it reaches the access gate (:meth:`FetchPacer.arrived`)
+or is dropped. It is counted by a token in its meta, not as an object: with ``JOBDIR`` the
+scheduler keeps it on disk, and what reaches the access gate is another object.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from itertools import count
 from typing import TYPE_CHECKING, Any
-from weakref import WeakSet
 
 from scrapy import Request, signals
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 
 #: Seconds before queued origins are looked at again while they wait for room.
 PUMP_RETRY = 0.05
+#: Request meta key: the token a start request is counted by until it reaches the gate.
+START_TOKEN = "_ccsignals_start"
 
 
 class FetchPacer:
@@ -56,9 +60,10 @@ class FetchPacer:
         self._closed = False
         #: process_start waiting for the queue to shrink (see :meth:`room`)
         self._room_waiters: list[Deferred[None]] = []
-        #: start requests of origins not known yet, read from the start list and not yet
-        #: at the access gate (weakly: one Scrapy's filters drop leaves when it is freed)
-        self.starts_on_the_way: WeakSet[Request] = WeakSet()
+        #: tokens of the start requests of origins not known yet, read from the start
+        #: list and not yet at the access gate
+        self.starts_on_the_way: set[int] = set()
+        self._tokens = count()
         self._recheck_room = CallLaterOnce(self._wake_room_waiters)
         # request_dropped is heard only while start requests are counted: a deep crawl
         # drops a duplicate link or more per link it follows (~3 us a receiver each).
@@ -69,10 +74,19 @@ class FetchPacer:
         """*request*, read from the start list for an origin not known yet, is on its way
         to the scheduler, through Scrapy's filters, to the access gate: it counts against
         :meth:`room` until it gets there."""
-        self.starts_on_the_way.add(request)
+        token = next(self._tokens)
+        request.meta[START_TOKEN] = token
+        self.starts_on_the_way.add(token)
         if not self._hears_drops:
             self.crawler.signals.connect(self._dropped, signal=signals.request_dropped)
             self._hears_drops = True
+
+    def arrived(self, request: Request) -> None:
+        """*request* reached the downloader middleware (or a middleware before it answered
+        or ignored it): if it was a start request on its way, it is no longer."""
+        token = request.meta.get(START_TOKEN)
+        if token is not None:
+            self.starts_on_the_way.discard(token)
 
     def _dropped(self, request: Request, **_kwargs: Any) -> None:
         """Scrapy's scheduler dropped *request* (its duplicate filter): it is no longer on
@@ -80,7 +94,7 @@ class FetchPacer:
         ignored by a middleware before it included.)"""
         starts = self.starts_on_the_way
         if starts:
-            starts.discard(request)
+            self.arrived(request)
         if not starts:
             # Not now: Scrapy is walking request_dropped's receivers, which a disconnect
             # changes (the receiver after this one would miss the signal).
@@ -94,7 +108,7 @@ class FetchPacer:
     def _waiting(self) -> int:
         starts = self.starts_on_the_way
         if not starts:
-            if self._hears_drops:  # they reached the access gate, or were freed
+            if self._hears_drops:  # they reached the access gate
                 self._stop_hearing_drops.schedule()
         elif len(self._queued) < self.limit:
             engine = self.crawler.engine
@@ -104,7 +118,7 @@ class FetchPacer:
                 and not scheduler_has_pending(engine)
             ):
                 # Nothing is in the scheduler or the downloader: none is on its way any
-                # more (one a middleware took out without a word, kept alive elsewhere).
+                # more (one a component took out without a word).
                 starts.clear()
         return len(self._queued) + len(starts)
 
