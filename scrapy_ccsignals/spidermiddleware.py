@@ -44,7 +44,7 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
         fetcher, hold = self.runtime.fetcher, self.runtime.hold
         async for output in start:
             processed = self._get_processed(output, None)
-            output = None  # not kept alive while waiting: the pacer holds start requests weakly
+            output = None  # while waiting below, only Scrapy keeps the request alive
             if processed is not None:
                 if hold is not None and isinstance(processed, Request):
                     hold.on_the_way(processed, start=True)
