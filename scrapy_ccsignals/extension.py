@@ -377,7 +377,10 @@ class CCSignalsExtension:
     def _spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
         archived = self.evidence.enabled
-        self.evidence.close()  # every record written: the counts below are final
+        try:
+            self.evidence.close()  # every record written: the counts below are final
+        except Exception:
+            logger.exception("Cannot close the ccsignals evidence archive %s", self.evidence.path)
         if stats is not None and archived:
             stats.set_value("ccsignals/evidence/records", self.evidence.records)
             if self.evidence.failed:

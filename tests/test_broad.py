@@ -350,43 +350,65 @@ async def test_start_requests_scrapy_drops_do_not_stall_the_start_list(server):
     assert "ccsignals/policy/fetched" not in s
 
 
-class KeepsItsStartRequests(FilteredStartSpider):
-    """Notes, for each counted start request dropped, answered or ignored, whether it was
-    still counted once that happened."""
+#: Request meta key (tests): the pacer's token of a start request, kept for the checks.
+STASHED = "_test_start_token"
 
-    name = "keeps-starts"
+
+def note_whether_counted(crawler: Any, what: str, token: str | None) -> None:
+    """Note on the spider whether the start request of *token* is still counted."""
+    from scrapy_ccsignals.extension import CCSignalsExtension
+
+    if token is not None:  # it was counted (its origin was not known when read)
+        pacer = CCSignalsExtension.of(crawler).fetcher.pacer
+        crawler.spider.counted.setdefault(what, []).append(token in pacer.starts_on_the_way)
+
+
+class NotesStartRequests(FilteredStartSpider):
+    """Notes, for each counted start request, whether it was still counted right after it
+    was dropped, reached the access gate (which gave it back to wait), or was answered or
+    ignored by a middleware before the plugin's."""
+
+    name = "notes-starts"
+
+    async def start(self) -> Any:
+        self.kept = []  # alive all along: none stops counting by being freed
+        for url in self.start_urls:
+            request = Request(url)
+            self.kept.append(request)
+            yield request
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.counted: dict[str, list[bool]] = {}
+        # Connected before the pacer's receiver: the token is still in the meta here.
         crawler.signals.connect(spider.dropped, signal=scrapy.signals.request_dropped)
+        crawler.signals.connect(spider.scheduled, signal=scrapy.signals.request_scheduled)
         return spider
-
-    async def start(self) -> Any:
-        for url in self.start_urls:
-            yield Request(url, errback=self.failed)
-
-    def note(self, what: str, request: Request) -> None:
-        from scrapy_ccsignals.extension import CCSignalsExtension
-        from scrapy_ccsignals.policy.pacing import START_TOKEN
-
-        pacer = CCSignalsExtension.of(self.crawler).fetcher.pacer
-        token = request.meta.get(START_TOKEN)
-        if token is not None:  # it was counted (its origin was not known when read)
-            self.counted.setdefault(what, []).append(token in pacer.starts_on_the_way)
 
     def dropped(self, request: Request, **_kwargs: Any) -> None:
         from twisted.internet import reactor
 
-        reactor.callLater(0, self.note, "dropped", request)  # after every receiver ran
+        from scrapy_ccsignals.policy.pacing import START_TOKEN
 
-    def parse(self, response: Any, **kwargs: Any) -> Any:
-        self.note("answered" if response.url.endswith("/answered") else "page", response.request)
-        yield from super().parse(response, **kwargs)
+        token = request.meta.get(START_TOKEN)
+        reactor.callLater(0, note_whether_counted, self.crawler, "dropped", token)
 
-    def failed(self, failure: Any) -> None:
-        self.note("ignored", failure.request)
+    def scheduled(self, request: Request, **_kwargs: Any) -> None:
+        # The copy the access gate gave back, scheduled at once (the gate was just left).
+        if request.dont_filter and request.meta.get(STASHED):
+            note_whether_counted(self.crawler, "at the gate", request.meta.pop(STASHED))
+
+
+class StashesStartTokens:
+    """Before every other downloader middleware: keeps a start request's token aside."""
+
+    def process_request(self, request: Request) -> None:
+        from scrapy_ccsignals.policy.pacing import START_TOKEN
+
+        token = request.meta.get(START_TOKEN)
+        if token is not None:
+            request.meta[STASHED] = token
 
 
 class AnswersOrIgnoresSome:
@@ -404,11 +426,32 @@ class AnswersOrIgnoresSome:
         return None
 
 
+class ChecksRightAfterThePlugin:
+    """Between the answering middleware and the plugin's: its process_response and
+    process_exception run right after the plugin's."""
+
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Any:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Any) -> Any:
+        if request.url.endswith("/answered"):
+            note_whether_counted(self.crawler, "answered", request.meta.get(STASHED))
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if request.url.endswith("/ignored"):
+            note_whether_counted(self.crawler, "ignored", request.meta.get(STASHED))
+
+
 @pytest_twisted.ensureDeferred
 async def test_start_requests_scrapy_drops_stop_counting_at_once(server):
-    """A start request the duplicate filter drops, one a middleware before the plugin's
-    answers and one it ignores stop counting against the start list's pace when that
-    happens, also while the spider keeps them (not only once nothing is in flight)."""
+    """A start request the duplicate filter drops, one that reaches the access gate, one a
+    middleware before the plugin's answers and one it ignores stop counting against the
+    start list's pace when that happens (not only once nothing is in flight)."""
     origins = [
         server.add_origin(
             {"/robots.txt": {**text(ALLOW_ALL), "delay": 0.3}, "/p/*": {"body": page("p")}}
@@ -420,17 +463,21 @@ async def test_start_requests_scrapy_drops_stop_counting_at_once(server):
         [url for url in urls for _ in range(2)],  # each twice: the duplicate filter drops one
         {
             "CONCURRENT_REQUESTS": 4,
-            "DOWNLOADER_MIDDLEWARES": {AnswersOrIgnoresSome: 50},
+            "DOWNLOADER_MIDDLEWARES": {
+                StashesStartTokens: 40,
+                AnswersOrIgnoresSome: 50,
+                ChecksRightAfterThePlugin: 60,
+            },
         },
         follow=False,
-        spider_cls=KeepsItsStartRequests,
+        spider_cls=NotesStartRequests,
     )
     spider = crawler.spider
     assert sorted(item["url"] for item in items) == sorted(
         u for u in urls if not u.endswith("/ignored")
     )
     # Each kind was counted on its way (most origins' robots.txt was not known yet) ...
-    assert set(spider.counted) == {"dropped", "page", "answered", "ignored"}, spider.counted
+    assert set(spider.counted) == {"dropped", "at the gate", "answered", "ignored"}, spider.counted
     assert sum(len(seen) for seen in spider.counted.values()) >= 18
     # ... and none of them still was once dropped, answered or ignored.
     assert not any(any(seen) for seen in spider.counted.values()), spider.counted

@@ -256,6 +256,14 @@ async def test_policy_files_with_non_ascii_header_values_are_archived_and_counte
     records = warc_records(tmp_path / "audit.warc.gz")
     [robots] = [e for e in ccsignals_of(items[0])["policies"] if e["kind"] == "robots.txt"]
     assert assert_resolves(robots, records)["uri"] == f"{site}/robots.txt"
+    # The server's UTF-8 bytes, percent-encoded once (not read as Latin-1 and encoded again).
+    with (tmp_path / "audit.warc.gz").open("rb") as handle:
+        [value] = [
+            record.http_headers.get_header("X-Cafe")
+            for record in ArchiveIterator(handle)
+            if record.rec_headers.get_header("WARC-Record-ID") == robots["warc_record_id"]
+        ]
+    assert value == "cr%C3%A8me; a=b"
     responses = [r for r in records.values() if r["type"] == "response"]
     counts = stats(crawler)
     assert counts["ccsignals/evidence/records"] == len(responses) == 2  # robots.txt, tdmrep.json

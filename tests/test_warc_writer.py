@@ -258,3 +258,16 @@ def test_records_with_large_heads_are_made_on_the_writer_thread(tmp_path, monkey
         "large-head": "ccsignals-warc",
         "large-request-head": "ccsignals-warc",
     }
+
+
+def test_records_the_file_cannot_take_are_counted_failed(tmp_path):
+    """A file that cannot be written (closed, full) loses the records waiting for it: they
+    count as failed (``ccsignals/evidence/failed``), not as written."""
+    path = tmp_path / "evidence.warc.gz"
+    archive = EvidenceArchive(path)
+    archive._file.close()  # as a disk that fails would: every write raises
+    ids = [archive.archive(exchange(f"lost-{i}", BODIES["robots"]), dedupe=False) for i in range(3)]
+    archive.close()
+    assert all(ids)  # ids are chosen before the writing fails
+    assert archive.failed == 3
+    assert archive.records == 0

@@ -17,11 +17,22 @@ if TYPE_CHECKING:
     from scrapy.http.headers import Headers
 
 
+def _text(raw: bytes) -> str:
+    """A header's bytes as text: UTF-8 when they are (so the archive percent-encodes the
+    bytes the server sent), else Latin-1 (any bytes)."""
+    if raw.isascii():
+        return raw.decode("ascii")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 def _headers(headers: Headers) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for key, values in raw_header_items(headers):
-        name = key.decode("latin-1")
-        out.extend((name, value.decode("latin-1")) for value in values)
+        name = _text(key)
+        out.extend((name, _text(value)) for value in values)
     return out
 
 

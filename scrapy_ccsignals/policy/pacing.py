@@ -14,16 +14,21 @@ otherwise read the whole start list into memory at once. A start request that Sc
 filters may still drop (not ``dont_filter``) reaches the hold only after the scheduler and
 the access gate, when the start list has been read on: it counts from when it is read
 (:meth:`FetchPacer.starting`) until it reaches the access gate (:meth:`FetchPacer.arrived`)
-or is dropped. It is counted by a token in its meta, not as an object: with ``JOBDIR`` the
-scheduler keeps it on disk, and what reaches the access gate is another object.
+or is dropped, by a token in its meta unique to the crawl. Without ``JOBDIR`` the count
+holds it weakly, so one a component drops without a word leaves when it is freed; with
+``JOBDIR`` the scheduler keeps it on disk and what reaches the access gate is another
+object, so the token alone counts it (one dropped without a word then counts until
+nothing is in the scheduler or the downloader).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from itertools import count
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+from weakref import WeakValueDictionary
 
 from scrapy import Request, signals
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -60,9 +65,14 @@ class FetchPacer:
         self._closed = False
         #: process_start waiting for the queue to shrink (see :meth:`room`)
         self._room_waiters: list[Deferred[None]] = []
-        #: tokens of the start requests of origins not known yet, read from the start
-        #: list and not yet at the access gate
-        self.starts_on_the_way: set[int] = set()
+        #: the start requests of origins not known yet, read from the start list and not
+        #: yet at the access gate, by token (see the module's docstring)
+        self._weakly = not crawler.settings.get("JOBDIR")
+        self.starts_on_the_way: MutableMapping[str, Any] = (
+            WeakValueDictionary() if self._weakly else {}
+        )
+        # Unique to this crawl: a resumed JOBDIR crawl's queue holds the earlier run's.
+        self._token_prefix = uuid4().hex[:12]
         self._tokens = count()
         self._recheck_room = CallLaterOnce(self._wake_room_waiters)
         # request_dropped is heard only while start requests are counted: a deep crawl
@@ -74,9 +84,9 @@ class FetchPacer:
         """*request*, read from the start list for an origin not known yet, is on its way
         to the scheduler, through Scrapy's filters, to the access gate: it counts against
         :meth:`room` until it gets there."""
-        token = next(self._tokens)
+        token = f"{self._token_prefix}-{next(self._tokens)}"
         request.meta[START_TOKEN] = token
-        self.starts_on_the_way.add(token)
+        self.starts_on_the_way[token] = request if self._weakly else True
         if not self._hears_drops:
             self.crawler.signals.connect(self._dropped, signal=signals.request_dropped)
             self._hears_drops = True
@@ -84,9 +94,9 @@ class FetchPacer:
     def arrived(self, request: Request) -> None:
         """*request* reached the downloader middleware (or a middleware before it answered
         or ignored it): if it was a start request on its way, it is no longer."""
-        token = request.meta.get(START_TOKEN)
+        token = request.meta.pop(START_TOKEN, None)  # not carried on to copies
         if token is not None:
-            self.starts_on_the_way.discard(token)
+            self.starts_on_the_way.pop(token, None)
 
     def _dropped(self, request: Request, **_kwargs: Any) -> None:
         """Scrapy's scheduler dropped *request* (its duplicate filter): it is no longer on

@@ -186,7 +186,7 @@ _UNPRINTABLE = re.compile(r"[^\t\x20-\x7e]")
 
 def _printable(text: str) -> str:
     """*text* with every character outside printable ASCII percent-encoded as UTF-8 (and
-    then ``%`` too): one header stays one line of ASCII, and the original can be read back."""
+    then ``%`` too, so such a field decodes back to *text*): one header, one ASCII line."""
     if _UNPRINTABLE.search(text) is None:
         return text
     return quote(text, safe=_PRINTABLE)
@@ -212,6 +212,8 @@ def _size(exchange: Exchange) -> int:
     for headers in (exchange.response_headers, exchange.request_headers):
         for name, value in headers:
             size += len(name) + len(value) + 4
+            if not value.isascii():  # percent-encoded: up to 6 bytes a character
+                size += 5 * len(value)
     return size
 
 
@@ -336,6 +338,7 @@ class EvidenceArchive(BatchWriter[_Queued]):
     def _write_batch(self, batch: list[_Queued]) -> None:
         if not batch:
             return
+        not_made = 0
         try:
             write = self._file.write
             for entry in batch:
@@ -346,10 +349,12 @@ class EvidenceArchive(BatchWriter[_Queued]):
                     write(self._records(*entry))
                 except Exception:
                     logger.exception("Cannot archive %s in %s", entry[1].url, self.path)
-                    self._failed_later += 1
+                    not_made += 1
             self._file.flush()
         except Exception:
             logger.exception("Cannot write the ccsignals evidence archive %s", self.path)
+            not_made = len(batch)  # not known to be in the file: none is counted written
+        self._failed_later += not_made
 
 
 @dataclass(frozen=True, slots=True)
