@@ -280,52 +280,31 @@ class OffsiteStartSpider(FilteredStartSpider):
     allowed_domains = ["example.invalid"]
 
 
+@pytest.mark.parametrize("jobdir", [False, True])
 @pytest_twisted.ensureDeferred
-async def test_start_list_of_filtered_requests_is_paced_by_policy_fetches(server):
+async def test_start_list_of_filtered_requests_is_paced_by_policy_fetches(server, tmp_path, jobdir):
     """Also when start requests are not ``dont_filter``: they reach the hold through the
     scheduler and the downloader, after process_start has read on, so it counts them
     while they are on their way (once, the whole start list was read into the hold: a
-    million URLs, a million Requests in memory)."""
+    million URLs, a million Requests in memory). Also with ``JOBDIR``, whose scheduler keeps
+    them on disk, gone from memory once queued (once, the start list was drained from disk
+    into the hold, where an interrupted run would lose it)."""
     origins = [
         server.add_origin(
             {"/robots.txt": {**text(ALLOW_ALL), "delay": 0.2}, "/p/*": {"body": page("p")}}
         )
         for _ in range(40)
     ]
+    settings: dict[str, Any] = {"CONCURRENT_REQUESTS": 4}
+    if jobdir:
+        settings["JOBDIR"] = str(tmp_path / "job")
     crawler, items = await run_crawl(
-        [f"{o}/p/1" for o in origins],
-        {"CONCURRENT_REQUESTS": 4},
-        follow=False,
-        spider_cls=FilteredStartSpider,
+        [f"{o}/p/1" for o in origins], settings, follow=False, spider_cls=FilteredStartSpider
     )
     assert len(items) == 40
     s = stats(crawler)
-    assert s["ccsignals/requests/held_max"] <= 5
-    assert s["ccsignals/requests/held"] == 40
-    assert "ccsignals/requests/held_lost" not in s
-
-
-@pytest_twisted.ensureDeferred
-async def test_start_list_is_paced_with_a_jobdir_disk_queue(server, tmp_path):
-    """With ``JOBDIR`` the scheduler keeps requests on disk, and the one read from the start
-    list is gone from memory once queued: it still counts until it reaches the access gate,
-    so the start list is not drained from disk into the hold (where an interrupted run
-    would lose it)."""
-    origins = [
-        server.add_origin(
-            {"/robots.txt": {**text(ALLOW_ALL), "delay": 0.2}, "/p/*": {"body": page("p")}}
-        )
-        for _ in range(40)
-    ]
-    crawler, items = await run_crawl(
-        [f"{o}/p/1" for o in origins],
-        {"CONCURRENT_REQUESTS": 4, "JOBDIR": str(tmp_path / "job")},
-        follow=False,
-        spider_cls=FilteredStartSpider,
-    )
-    assert len(items) == 40
-    s = stats(crawler)
-    assert s["scheduler/enqueued/disk"] >= 40
+    if jobdir:
+        assert s["scheduler/enqueued/disk"] >= 40
     assert s["ccsignals/requests/held_max"] <= 5
     assert s["ccsignals/requests/held"] == 40
     assert "ccsignals/requests/held_lost" not in s
