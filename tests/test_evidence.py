@@ -239,8 +239,8 @@ async def test_kept_archives_only_allowed_responses_in_enforce(server, tmp_path)
 @pytest_twisted.ensureDeferred
 async def test_policy_files_with_non_ascii_header_values_are_archived_and_counted(server, tmp_path):
     """A robots.txt answered with a non-ASCII header value that warcio's percent-encoding
-    misses (bytes Scrapy passes on as they came) is archived like any other: provenance names its record, and the crawl's stats
-    count the records written and none failed."""
+    misses (bytes Scrapy passes on as they came) is archived like any other: provenance
+    names its record, and the crawl's stats count the records written and none failed."""
     site = server.add_origin(
         {
             "/robots.txt": {

@@ -16,10 +16,11 @@ the stored length. Digests are SHA-256 (``WARC-Payload-Digest: sha256:<base32>``
 
 A document already archived with the same URL, status and SHA-256 is not written again: the
 earlier record id is returned (remembered for the most recent ``remember`` documents). The
-records of a document up to ``INLINE_RECORD_BYTES`` (nearly every policy file, headers included) are built and
-compressed at once, on the caller's thread; larger ones in a background thread. Either way
-the bytes are written to the file by the background thread, as the audit log is, in the
-order archived; the record id is chosen at once, so provenance has it.
+records of a document up to ``INLINE_RECORD_BYTES``, headers included (nearly every policy
+file), are built and compressed at once, on the caller's thread; larger ones in a
+background thread. Either way the bytes are written to the file by the background thread,
+as the audit log is, in the order archived; the record id is chosen at once, so provenance
+has it.
 """
 
 from __future__ import annotations
@@ -53,11 +54,11 @@ _RENAMED = {"content-encoding", "transfer-encoding"}
 _DROPPED = {"content-length"}
 
 #: Documents up to this many bytes (body and headers) are made into records on the caller's
-#: thread (the reactor's): ~50-100 us for a policy file. On the writer thread the same records cost ~270 us of CPU
-#: per policy file in a 1,000-origin crawl, against ~55 us in a loop: each zlib call
-#: releases the GIL, and taking it back from a busy reactor thread is a hand-off that both
-#: threads pay for. Larger documents (compressing 64 KB takes milliseconds) go to the writer
-#: thread, where the compression itself runs without the GIL.
+#: thread (the reactor's): ~50-100 us for a policy file. On the writer thread the same
+#: records cost ~270 us of CPU per policy file in a 1,000-origin crawl, against ~55 us in a
+#: loop: each zlib call releases the GIL, and taking it back from a busy reactor thread is a
+#: hand-off that both threads pay for. Larger documents (compressing 64 KB takes
+#: milliseconds) go to the writer thread, where the compression itself runs without the GIL.
 INLINE_RECORD_BYTES = 8192
 
 
