@@ -178,13 +178,15 @@ class CCSignalsDownloaderMiddleware:
             # in the scheduler. Do not wait here, counted against the downloader's
             # concurrency: give it back to be held until robots.txt is known (see
             # policy/hold.py). Only once: a copy that comes back again (or a request sent
-            # with engine.download_async, which never passes the scheduler) waits here.
+            # with engine.download_async, which never passes the scheduler) waits here,
+            # for a fetch that starts at once (waiting for the downloader to have room
+            # could wait for the requests waiting here).
             hold = self.hold
             if not hold.given_back(request):
                 if fetcher.cached(origin) is not None:
                     self.runtime.inc("ccsignals/requests/requeued")
                 return hold.give_back(request)
-            policy = await fetcher.policy_for(origin, request)
+            policy = await fetcher.policy_for(origin, request, urgent=True)
         path = url_path_of_parts(parts)
         if policy.robots.can_fetch(request.url, path):
             meta[ACCESS_CHECKED] = (request.url, path)

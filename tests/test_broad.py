@@ -11,7 +11,7 @@ import pytest_twisted
 import scrapy
 from scrapy import Request
 
-from tests.crawling import page, run_crawl, stats, text
+from tests.crawling import PagesSpider, page, run_crawl, stats, text
 from tests.test_own_fetches import NoDontFilterSpider
 
 ALLOW_ALL = "User-agent: *\nAllow: /\n"
@@ -460,6 +460,70 @@ async def test_start_requests_scrapy_drops_stop_counting_at_once(server):
     assert sum(len(seen) for seen in spider.counted.values()) >= 18
     # ... and none of them still was once dropped, answered or ignored.
     assert not any(any(seen) for seen in spider.counted.values()), spider.counted
+
+
+@pytest_twisted.ensureDeferred
+async def test_requests_waiting_at_the_gate_do_not_wait_for_room_they_hold(server):
+    """Requests sent with ``engine.download_async`` never pass the scheduler (nor the
+    hold): they wait at the access gate, in the downloader, for their origin's robots.txt.
+    When they fill it, those fetches start at once, and the crawl ends."""
+    import asyncio
+
+    origins = [
+        server.add_origin(
+            {"/robots.txt": {**text(ALLOW_ALL), "delay": 0.2}, "/p/*": {"body": page("p")}}
+        )
+        for _ in range(8)
+    ]
+    hub = server.add_origin({"/robots.txt": text(ALLOW_ALL), "/": {"body": page("hub")}})
+    fetched: list[int] = []
+
+    class DownloadsDirectly(PagesSpider):
+        name = "downloads_directly"
+
+        async def parse(self, response: Any, **kwargs: Any) -> Any:
+            engine = self.crawler.engine
+            responses = await asyncio.gather(
+                *(engine.download_async(Request(f"{o}/p/1")) for o in origins)
+            )
+            fetched.extend(r.status for r in responses)
+            yield {"url": response.url}
+
+    crawler, items = await run_crawl(
+        [f"{hub}/"],
+        {"CONCURRENT_REQUESTS": 4, "CLOSESPIDER_TIMEOUT": 15},
+        spider_cls=DownloadsDirectly,
+    )
+    assert stats(crawler)["finish_reason"] == "finished"
+    assert fetched == [200] * len(origins)
+
+
+@pytest_twisted.ensureDeferred
+async def test_responses_answered_before_the_gate_do_not_wait_for_room_they_hold(server):
+    """A middleware before the plugin's answers links to new origins (as a cache does):
+    each answered response waits in the downloader for its origin's robots.txt. When they
+    fill it, those fetches cannot wait for the downloader to have room: they start at
+    once, and the crawl ends."""
+    origins = [
+        server.add_origin(
+            {"/robots.txt": {**text(ALLOW_ALL), "delay": 0.2}, "/p/*": {"body": page("p")}}
+        )
+        for _ in range(8)
+    ]
+    links = "".join(f'<a href="{o}/p/answered">x</a>' for o in origins)
+    hub = server.add_origin({"/robots.txt": text(ALLOW_ALL), "/": {"body": page("hub", links)}})
+    crawler, items = await run_crawl(
+        [f"{hub}/"],
+        {
+            "CONCURRENT_REQUESTS": 4,
+            "CLOSESPIDER_TIMEOUT": 15,
+            "DOWNLOADER_MIDDLEWARES": {AnswersOrIgnoresSome: 50},
+        },
+    )
+    assert stats(crawler)["finish_reason"] == "finished"
+    assert sorted(item["url"] for item in items) == sorted(
+        [f"{hub}/"] + [f"{o}/p/answered" for o in origins]
+    )
 
 
 @pytest_twisted.ensureDeferred

@@ -137,12 +137,14 @@ class PolicyFetcher:
 
     async def complete_policy(self, origin: str, request: Request) -> OriginPolicy:
         """The origin's policy with its tdmrep.json known (waiting for it up to its
-        timeout), for the use gate. An origin evicted since its request went out is read
-        again or refetched; an expired one is used as it is (the request was checked
-        against it)."""
+        timeout), for the use gate. An origin evicted since its request went out (or whose
+        response a middleware before the plugin's answered) is read again or fetched at
+        once; an expired one is used as it is (the request was checked against it)."""
         policy = self.policies.get(origin)
         if policy is None:
-            policy = await self.policy_for(origin, request)
+            # Urgent: the response waits in the downloader, where it may be what keeps
+            # the fetch from having room (one a middleware before the plugin's answered).
+            policy = await self.policy_for(origin, request, urgent=True)
         if policy.tdmrep_record.outcome != PENDING:
             if policy.tdmrep_expires > monotonic():
                 return policy
