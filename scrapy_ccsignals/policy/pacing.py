@@ -18,7 +18,12 @@ or is dropped, by a token in its meta unique to the crawl. Without ``JOBDIR`` th
 holds it weakly, so one a component drops without a word leaves when it is freed; with
 ``JOBDIR`` the scheduler keeps it on disk and what reaches the access gate is another
 object, so the token alone counts it (one dropped without a word then counts until
-nothing is in the scheduler or the downloader).
+nothing is in the scheduler or the downloader). The first :data:`START_SLACK_PER_SLOT`
+``* CONCURRENT_REQUESTS`` of them count for nothing: read that far ahead, the scheduler
+does not run dry, and an origin's linked pages queue behind other requests and reuse its
+connection instead of opening new ones side by side (which Twisted's pool keeps for
+240 s). Not with ``JOBDIR``: they would wait in the hold, where an interrupted run loses
+them.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ if TYPE_CHECKING:
 
 #: Seconds before queued origins are looked at again while they wait for room.
 PUMP_RETRY = 0.05
+#: Start requests on their way, per ``CONCURRENT_REQUESTS``, read ahead before they count
+#: against the start list's pace (none with ``JOBDIR``), see the module's docstring.
+START_SLACK_PER_SLOT = 4
 #: Request meta key: the token a start request is counted by until it reaches the gate.
 START_TOKEN = "_ccsignals_start"
 
@@ -68,6 +76,12 @@ class FetchPacer:
         #: the start requests of origins not known yet, read from the start list and not
         #: yet at the access gate, by token (see the module's docstring)
         self._weakly = not crawler.settings.get("JOBDIR")
+        #: how many start requests on their way count for nothing (:meth:`_waiting`)
+        self.start_slack = (
+            START_SLACK_PER_SLOT * crawler.settings.getint("CONCURRENT_REQUESTS", 16)
+            if self._weakly
+            else 0
+        )
         self.starts_on_the_way: MutableMapping[str, Any] = (
             WeakValueDictionary() if self._weakly else {}
         )
@@ -130,7 +144,7 @@ class FetchPacer:
                 # Nothing is in the scheduler or the downloader: none is on its way any
                 # more (one a component took out without a word).
                 starts.clear()
-        return len(self._queued) + len(starts)
+        return len(self._queued) + max(0, len(starts) - self.start_slack)
 
     def queue(self, origin: str, request: Request, urgent: bool = False) -> bool:
         """Queue *origin*'s fetch; whether it has to wait for a fetch slot. An *urgent*
