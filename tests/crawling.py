@@ -4,7 +4,7 @@ over, and a helper that runs a crawl and collects what reached the pipeline."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import attrs
@@ -103,6 +103,25 @@ async def run_crawl(
     crawler.signals.connect(collect, signal=signals.item_scraped, weak=False)
     await runner.crawl(crawler, start_urls=urls, item_type=item_type, follow=follow)
     return crawler, items
+
+
+async def within(seconds: float, crawl: Coroutine[Any, Any, Any]) -> Any:
+    """*crawl*'s result, or the test fails after *seconds*: a crawl that stalls never
+    closes (closing waits for the downloader to empty), and would hang the test run."""
+    from twisted.internet import defer, reactor
+
+    running = defer.ensureDeferred(crawl)
+    timed_out: list[bool] = []
+    deadline = reactor.callLater(seconds, lambda: (timed_out.append(True), running.cancel()))
+    try:
+        result = await running
+    except defer.CancelledError:
+        result = None
+    finally:
+        if deadline.active():
+            deadline.cancel()
+    assert not timed_out, f"the crawl did not end within {seconds} s: it stalled"
+    return result
 
 
 def stats(crawler: Crawler) -> dict[str, Any]:

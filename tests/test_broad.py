@@ -11,7 +11,7 @@ import pytest_twisted
 import scrapy
 from scrapy import Request
 
-from tests.crawling import PagesSpider, page, run_crawl, stats, text
+from tests.crawling import PagesSpider, page, run_crawl, stats, text, within
 from tests.test_own_fetches import NoDontFilterSpider
 
 ALLOW_ALL = "User-agent: *\nAllow: /\n"
@@ -491,14 +491,50 @@ async def test_requests_waiting_at_the_gate_do_not_wait_for_room_they_hold(serve
             fetched.extend(r.status for r in responses)
             yield {"url": response.url}
 
-    crawler, items = await run_crawl(
-        [f"{hub}/"],
-        {"CONCURRENT_REQUESTS": 4, "CLOSESPIDER_TIMEOUT": 15},
-        spider_cls=DownloadsDirectly,
+    crawler, items = await within(
+        30,
+        run_crawl([f"{hub}/"], {"CONCURRENT_REQUESTS": 4}, spider_cls=DownloadsDirectly),
     )
     assert stats(crawler)["finish_reason"] == "finished"
     assert fetched == [200] * len(origins)
     assert [item["url"] for item in items] == [f"{hub}/"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_robots_txt_fetches_that_start_at_once_are_bounded_too(server):
+    """A page can make a spider send any number of requests straight to the downloader
+    (a media pipeline's files, each on a host of its own): the robots.txt fetches they
+    wait for start at once, but at most ``CONCURRENT_REQUESTS`` at a time; the others wait
+    for one of them to end, not for the downloader to have room."""
+    import asyncio
+
+    origins = [
+        server.add_origin(
+            {"/robots.txt": {**text(ALLOW_ALL), "delay": 0.5}, "/p/*": {"body": page("p")}}
+        )
+        for _ in range(12)
+    ]
+    hub = server.add_origin({"/robots.txt": text(ALLOW_ALL), "/": {"body": page("hub")}})
+
+    class DownloadsDirectly(PagesSpider):
+        name = "downloads_directly"
+
+        async def parse(self, response: Any, **kwargs: Any) -> Any:
+            engine = self.crawler.engine
+            await asyncio.gather(*(engine.download_async(Request(f"{o}/p/1")) for o in origins))
+            yield {"url": response.url}
+
+    crawler, _items = await within(
+        60, run_crawl([f"{hub}/"], {"CONCURRENT_REQUESTS": 4}, spider_cls=DownloadsDirectly)
+    )
+    asked = sorted(
+        entry["time"] for o in origins for entry in server.log(o) if entry["path"] == "/robots.txt"
+    )
+    assert len(asked) == len(origins)
+    # Each takes 0.5 s: the most asked for within 0.4 s of each other ran side by side.
+    side_by_side = max(sum(t <= u < t + 0.4 for u in asked) for t in asked)
+    assert side_by_side == 4
+    assert stats(crawler)["ccsignals/policy/urgent"] == len(origins)
 
 
 @pytest_twisted.ensureDeferred
@@ -515,13 +551,12 @@ async def test_responses_answered_before_the_gate_do_not_wait_for_room_they_hold
     ]
     links = "".join(f'<a href="{o}/p/answered">x</a>' for o in origins)
     hub = server.add_origin({"/robots.txt": text(ALLOW_ALL), "/": {"body": page("hub", links)}})
-    crawler, items = await run_crawl(
-        [f"{hub}/"],
-        {
-            "CONCURRENT_REQUESTS": 4,
-            "CLOSESPIDER_TIMEOUT": 15,
-            "DOWNLOADER_MIDDLEWARES": {AnswersOrIgnoresSome: 50},
-        },
+    crawler, items = await within(
+        30,
+        run_crawl(
+            [f"{hub}/"],
+            {"CONCURRENT_REQUESTS": 4, "DOWNLOADER_MIDDLEWARES": {AnswersOrIgnoresSome: 50}},
+        ),
     )
     assert stats(crawler)["finish_reason"] == "finished"
     assert sorted(item["url"] for item in items) == sorted(

@@ -127,10 +127,12 @@ class PolicyFetcher:
         waiters = self._waiters.get(origin)
         if waiters is None:
             waiters = self._waiters[origin] = []
+            if urgent:
+                self.runtime.inc("ccsignals/policy/urgent")
             if self.pacer.queue(origin, request, urgent):
                 self.runtime.inc("ccsignals/policy/queued")
-        elif urgent:
-            self.pacer.promote(origin)
+        elif urgent and self.pacer.promote(origin):
+            self.runtime.inc("ccsignals/policy/urgent")
         waiter: Deferred[OriginPolicy] = Deferred()
         waiters.append(waiter)
         return waiter
@@ -160,7 +162,8 @@ class PolicyFetcher:
 
     async def room_for_new_origins(self) -> None:
         """Return once fewer than ``CONCURRENT_REQUESTS // 2`` origins wait for a fetch
-        slot (see :meth:`FetchPacer.room`)."""
+        slot, start requests on their way past a read-ahead counted (see
+        :meth:`FetchPacer.room`)."""
         await self.pacer.room()
 
     def close(self) -> None:

@@ -7,6 +7,9 @@ fast policy fetches released new origins into the scheduler faster than their pa
 downloaded, and Scrapy's default priority queue slowed with every slot queued in it).
 Policy downloads bypass the engine's backout, so half of ``CONCURRENT_REQUESTS`` keeps the
 other half for pages even when every robots.txt in flight is silent. The rest wait, FIFO.
+A fetch that a request or response waiting inside the downloader needs is urgent: it does
+not wait for room that the waiters themselves may hold; at most ``CONCURRENT_REQUESTS``
+urgent ones run at once, the rest wait for one of them to end (:meth:`FetchPacer.queue`).
 
 The spider middleware's ``process_start`` waits here too (:meth:`FetchPacer.room`):
 requests held for their robots.txt are outside the downloader, so Scrapy's engine would
@@ -65,6 +68,11 @@ class FetchPacer:
         #: origins whose robots.txt fetch runs
         self.running: set[str] = set()
         self._queued: deque[tuple[str, Request]] = deque()
+        #: at most this many urgent fetches run at once (see :meth:`queue`)
+        self.urgent_limit = max(1, crawler.settings.getint("CONCURRENT_REQUESTS", 16))
+        #: origins whose urgent fetch runs, and those waiting for one to end (FIFO)
+        self._urgent: set[str] = set()
+        self._urgent_queued: deque[tuple[str, Request]] = deque()
         self._connected = False
         self._repump = CallLaterOnce(self.pump)
         # Not while Scrapy sends request_left_downloader: its dispatcher walks the list of
@@ -147,30 +155,50 @@ class FetchPacer:
         return len(self._queued) + max(0, len(starts) - self.start_slack)
 
     def queue(self, origin: str, request: Request, urgent: bool = False) -> bool:
-        """Queue *origin*'s fetch; whether it has to wait for a fetch slot. An *urgent*
-        one starts at once: a response in the downloader waits for it (the robots.txt of
-        a licence document the response named), so waiting for the downloader to have
-        room could wait for itself."""
+        """Queue *origin*'s fetch; whether it has to wait for a fetch slot.
+
+        An *urgent* one does not wait for the downloader to have room: a request or
+        response waiting inside the downloader needs it (one sent with
+        ``engine.download_async``, one a middleware before the plugin's answered, the
+        robots.txt of a licence document a response named), and those could be what
+        fills it. At most :attr:`urgent_limit` run at once (a page can make a spider send
+        any number of requests straight to the downloader); the others wait for one of
+        them to end."""
         if urgent:
-            self.running.add(origin)
-            self._start(origin, request)
-            return False
+            return not self._start_urgent(origin, request)
         self._queued.append((origin, request))
         self.pump()
         return origin not in self.running
 
-    def promote(self, origin: str) -> None:
-        """Start *origin*'s queued fetch at once (it became urgent)."""
+    def promote(self, origin: str) -> bool:
+        """*origin*'s queued fetch became urgent: whether it was queued (and now starts as
+        an urgent one)."""
         for index, (queued, request) in enumerate(self._queued):
             if queued == origin:
                 del self._queued[index]
-                self.running.add(origin)
-                self._start(origin, request)
-                return
+                self._start_urgent(origin, request)
+                return True
+        return False
+
+    def _start_urgent(self, origin: str, request: Request) -> bool:
+        """Start *origin*'s urgent fetch, or queue it behind the running ones: whether it
+        started."""
+        if len(self._urgent) >= self.urgent_limit:
+            self._urgent_queued.append((origin, request))
+            return False
+        self._urgent.add(origin)
+        self.running.add(origin)
+        self._start(origin, request)
+        return True
 
     def finished(self, origin: str) -> None:
         """*origin*'s robots.txt is known: its fetch slot is free."""
         self.running.discard(origin)
+        if origin in self._urgent:
+            self._urgent.discard(origin)
+            queued = self._urgent_queued
+            while queued and len(self._urgent) < self.urgent_limit and not self._closed:
+                self._start_urgent(*queued.popleft())
 
     def resume(self) -> None:
         """After the finished origin's held requests went to the scheduler: the next
