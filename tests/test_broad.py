@@ -312,6 +312,33 @@ async def test_start_list_of_filtered_requests_is_paced_by_policy_fetches(server
     assert "ccsignals/requests/held_lost" not in s
 
 
+@pytest.mark.parametrize("spider_cls", [PagesSpider, FilteredStartSpider])
+@pytest_twisted.ensureDeferred
+async def test_start_list_of_one_slow_origin_is_not_read_into_the_hold(server, spider_cls):
+    """Many start URLs of one origin whose robots.txt is slow: its requests wait in the
+    hold, and the start list is not read on while too many do (once, one origin counted
+    once however many of its requests waited: a sitemap's worth of URLs in memory, read
+    in the seconds a silent robots.txt can take)."""
+    origin = server.add_origin(
+        {"/robots.txt": {**text(ALLOW_ALL), "delay": 1.0}, "/p/*": {"body": page("p")}}
+    )
+    crawler, items = await within(
+        60,
+        run_crawl(
+            [f"{origin}/p/{n}" for n in range(200)],
+            {"CONCURRENT_REQUESTS": 4},
+            follow=False,
+            spider_cls=spider_cls,
+        ),
+    )
+    assert len(items) == 200
+    s = stats(crawler)
+    # At most 5 * CONCURRENT_REQUESTS (the read-ahead of start requests on their way
+    # included), and one more: the request read before the pacer looked.
+    assert s["ccsignals/requests/held_max"] <= 5 * 4 + 1
+    assert "ccsignals/requests/held_lost" not in s
+
+
 @pytest_twisted.ensureDeferred
 async def test_start_requests_scrapy_drops_do_not_stall_the_start_list(server):
     """Start requests Scrapy's filters drop (off-site, duplicates) never reach the access

@@ -91,6 +91,7 @@ class RequestHold:
         self._held: dict[str, list[Request]] = {}
         self._count = 0  # requests in self._held
         self._max = 0  # the most held at once so far (stat ccsignals/requests/held_max)
+        fetcher.pacer.held = lambda: self._count  # the start list waits while many are
         self._releasing: Request | None = None
         #: requests on their way to the scheduler that the hold may have to take out there
         self._expected: WeakSet[Request] = WeakSet()

@@ -26,7 +26,10 @@ nothing is in the scheduler or the downloader). The first :data:`START_SLACK_PER
 does not run dry, and an origin's linked pages queue behind other requests and reuse its
 connection instead of opening new ones side by side (which Twisted's pool keeps for
 240 s). Not with ``JOBDIR``: they would wait in the hold, where an interrupted run loses
-them.
+them. And the start list waits while ``CONCURRENT_REQUESTS`` requests (plus that
+read-ahead) are held or on their way: an origin counts once however many of its requests
+wait for its robots.txt, so a long start list of one slow origin would otherwise be read
+into the hold while its robots.txt is in flight.
 """
 
 from __future__ import annotations
@@ -90,6 +93,12 @@ class FetchPacer:
             if self._weakly
             else 0
         )
+        #: how many requests wait in the hold now (the hold sets it: policy/hold.py)
+        self.held: Callable[[], int] = lambda: 0
+        #: :meth:`room` waits while this many do, start requests on their way counted (they
+        #: may be held when they get there): one origin counts once however many of its
+        #: requests wait for its robots.txt
+        self.held_limit = self.start_slack + crawler.settings.getint("CONCURRENT_REQUESTS", 16)
         self.starts_on_the_way: MutableMapping[str, Any] = (
             WeakValueDictionary() if self._weakly else {}
         )
@@ -248,9 +257,13 @@ class FetchPacer:
 
     async def room(self) -> None:
         """Return once fewer than :attr:`limit` origins wait for a fetch slot, start
-        requests on their way to it counted. Looked at again when a fetch starts, and every
+        requests on their way to it counted, and fewer than :attr:`held_limit` requests
+        wait in the hold or are on their way to it. Looked at again when a fetch starts, and every
         :data:`PUMP_RETRY` seconds (a start request Scrapy's filters drop says nothing)."""
-        while not self._closed and self._waiting() >= self.limit:
+        while not self._closed and (
+            self._waiting() >= self.limit
+            or self.held() + len(self.starts_on_the_way) >= self.held_limit
+        ):
             waiter: Deferred[None] = Deferred()
             self._room_waiters.append(waiter)
             self._recheck_room.schedule(PUMP_RETRY)
