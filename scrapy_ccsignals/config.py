@@ -64,6 +64,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "CCSIGNALS_EVIDENCE_WARC": None,
     "CCSIGNALS_EXCLUDE": {},
     "CCSIGNALS_HEADER_MAX_BYTES": 8192,
+    "CCSIGNALS_HOLD_LIMIT": 4096,
     "CCSIGNALS_HTML_SCAN_BYTES": 262144,
     "CCSIGNALS_INTERNAL_NETWORKS": None,
     "CCSIGNALS_ITEM_FIELD": "ccsignals",
@@ -142,6 +143,7 @@ class Config:
     evidence_responses: str  # none, kept or all
     exclude: tuple[tuple[str, str], ...]  # (label, path) of each exclusion list
     header_max_bytes: int
+    hold_limit: int
     html_scan_bytes: int
     internal_networks: tuple[IPNetwork, ...]
     item_field: str
@@ -377,6 +379,7 @@ class Config:
             crawl_id=crawl_id,
             default=choice("CCSIGNALS_DEFAULT", DEFAULTS),
             header_max_bytes=number("CCSIGNALS_HEADER_MAX_BYTES", int, 1),
+            hold_limit=number("CCSIGNALS_HOLD_LIMIT", int, 1),
             html_scan_bytes=number("CCSIGNALS_HTML_SCAN_BYTES", int, 0),
             internal_networks=internal_networks,
             item_field=item_field,

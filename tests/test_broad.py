@@ -314,11 +314,33 @@ async def test_start_list_of_filtered_requests_is_paced_by_policy_fetches(server
 
 @pytest.mark.parametrize("spider_cls", [PagesSpider, FilteredStartSpider])
 @pytest_twisted.ensureDeferred
+async def test_many_start_urls_of_a_slow_origin_do_not_stall_the_others(server, spider_cls):
+    """Many more start URLs of a slow origin than CONCURRENT_REQUESTS (as a start list
+    sorted by origin has): they wait in the hold, and the start list is read on past
+    them, up to CCSIGNALS_HOLD_LIMIT held."""
+    delay = 4.0
+    slow = server.add_origin(
+        {"/robots.txt": {**text(ALLOW_ALL), "delay": delay}, "/p/*": {"body": page("slow")}}
+    )
+    fast = [fast_site(server) for _ in range(10)]
+    urls = [f"{slow}/p/{i}" for i in range(100)] + [f"{o}/p/1" for o in fast]
+    crawler, items = await within(
+        60, run_crawl(urls, {"CONCURRENT_REQUESTS": 4}, follow=False, spider_cls=spider_cls)
+    )
+    assert len(items) == 110
+    robots_asked = server.log(slow)[0]["time"]
+    _first, last = span(server, fast)
+    assert last < robots_asked + delay - 1.5
+    assert stats(crawler)["ccsignals/requests/held_max"] >= 100
+
+
+@pytest.mark.parametrize("spider_cls", [PagesSpider, FilteredStartSpider])
+@pytest_twisted.ensureDeferred
 async def test_start_list_of_one_slow_origin_is_not_read_into_the_hold(server, spider_cls):
     """Many start URLs of one origin whose robots.txt is slow: its requests wait in the
-    hold, and the start list is not read on while too many do (once, one origin counted
-    once however many of its requests waited: a sitemap's worth of URLs in memory, read
-    in the seconds a silent robots.txt can take)."""
+    hold, and the start list is not read on while CCSIGNALS_HOLD_LIMIT do (once, one
+    origin counted once however many of its requests waited: a sitemap's worth of URLs in
+    memory, read in the seconds a silent robots.txt can take)."""
     origin = server.add_origin(
         {"/robots.txt": {**text(ALLOW_ALL), "delay": 1.0}, "/p/*": {"body": page("p")}}
     )
@@ -326,16 +348,16 @@ async def test_start_list_of_one_slow_origin_is_not_read_into_the_hold(server, s
         60,
         run_crawl(
             [f"{origin}/p/{n}" for n in range(200)],
-            {"CONCURRENT_REQUESTS": 4},
+            {"CONCURRENT_REQUESTS": 4, "CCSIGNALS_HOLD_LIMIT": 20},
             follow=False,
             spider_cls=spider_cls,
         ),
     )
     assert len(items) == 200
     s = stats(crawler)
-    # At most 5 * CONCURRENT_REQUESTS (the read-ahead of start requests on their way
-    # included), and one more: the request read before the pacer looked.
-    assert s["ccsignals/requests/held_max"] <= 5 * 4 + 1
+    # At most CCSIGNALS_HOLD_LIMIT (start requests on their way included), and one more:
+    # the request read before the pacer looked.
+    assert s["ccsignals/requests/held_max"] <= 20 + 1
     assert "ccsignals/requests/held_lost" not in s
 
 

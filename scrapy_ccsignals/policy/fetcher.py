@@ -64,7 +64,7 @@ class PolicyFetcher:
         self.policies = PolicyCache(
             self.cfg.policy_cache_size, lambda: runtime.inc("ccsignals/policy/evicted")
         )
-        self.pacer = FetchPacer(runtime.crawler, self._start)
+        self.pacer = FetchPacer(runtime.crawler, self._start, runtime.cfg.hold_limit)
         self.crawl_delay = CrawlDelayFloor(runtime)
         #: origin -> waiters for its robots.txt, while a fetch of it runs
         self._waiters: dict[str, list[Deferred[OriginPolicy]]] = {}

@@ -208,6 +208,7 @@ class RequestHold:
                 return
             finally:
                 self._releasing = None
+        self.fetcher.pacer.released()
 
     def _lost(self, count: int) -> None:
         self._inc("ccsignals/requests/held_lost", count)

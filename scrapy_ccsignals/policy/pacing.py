@@ -26,10 +26,12 @@ nothing is in the scheduler or the downloader). The first :data:`START_SLACK_PER
 does not run dry, and an origin's linked pages queue behind other requests and reuse its
 connection instead of opening new ones side by side (which Twisted's pool keeps for
 240 s). Not with ``JOBDIR``: they would wait in the hold, where an interrupted run loses
-them. And the start list waits while ``CONCURRENT_REQUESTS`` requests (plus that
-read-ahead) are held or on their way: an origin counts once however many of its requests
-wait for its robots.txt, so a long start list of one slow origin would otherwise be read
-into the hold while its robots.txt is in flight.
+them. And the start list waits while ``CCSIGNALS_HOLD_LIMIT`` requests are held or on
+their way: an origin counts once however many of its requests wait for its robots.txt, so
+a long start list of one slow origin would otherwise be read into the hold while its
+robots.txt is in flight. The limit is for memory, not pace: well above
+``CONCURRENT_REQUESTS``, so that many URLs of one slow origin do not hold up the origins
+after them in the start list (past it, they do).
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ class FetchPacer:
     """Queues origins whose robots.txt is to be fetched and starts them (*start*) as the
     downloader has room."""
 
-    def __init__(self, crawler: Crawler, start: Callable[[str, Request], None]):
+    def __init__(
+        self, crawler: Crawler, start: Callable[[str, Request], None], hold_limit: int = 4096
+    ):
         self.crawler = crawler
         self._start = start
         self.limit = max(1, crawler.settings.getint("CONCURRENT_REQUESTS", 16) // 2)
@@ -97,8 +101,8 @@ class FetchPacer:
         self.held: Callable[[], int] = lambda: 0
         #: :meth:`room` waits while this many do, start requests on their way counted (they
         #: may be held when they get there): one origin counts once however many of its
-        #: requests wait for its robots.txt
-        self.held_limit = self.start_slack + crawler.settings.getint("CONCURRENT_REQUESTS", 16)
+        #: requests wait for its robots.txt (``CCSIGNALS_HOLD_LIMIT``)
+        self.held_limit = hold_limit
         self.starts_on_the_way: MutableMapping[str, Any] = (
             WeakValueDictionary() if self._weakly else {}
         )
@@ -258,7 +262,8 @@ class FetchPacer:
     async def room(self) -> None:
         """Return once fewer than :attr:`limit` origins wait for a fetch slot, start
         requests on their way to it counted, and fewer than :attr:`held_limit` requests
-        wait in the hold or are on their way to it. Looked at again when a fetch starts, and every
+        wait in the hold or are on their way to it. Looked at again when a fetch starts,
+        when held requests are released, and every
         :data:`PUMP_RETRY` seconds (a start request Scrapy's filters drop says nothing)."""
         while not self._closed and (
             self._waiting() >= self.limit
@@ -268,6 +273,11 @@ class FetchPacer:
             self._room_waiters.append(waiter)
             self._recheck_room.schedule(PUMP_RETRY)
             await maybe_deferred_to_future(waiter)
+
+    def released(self) -> None:
+        """Held requests went to the scheduler: the start list may be read on."""
+        if self._room_waiters:
+            self._wake_room_waiters()
 
     def close(self) -> None:
         """The spider is closing: nobody waits for room any more, no fetch starts."""
