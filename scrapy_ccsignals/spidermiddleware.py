@@ -38,10 +38,11 @@ class CCSignalsSpiderMiddleware(BaseSpiderMiddleware):
         """Start items get an ``unchecked`` record (the base class's handling); before the
         next start request is read, wait while ``CONCURRENT_REQUESTS // 2`` new origins
         already wait for their robots.txt (start requests on their way to the access gate
-        counted, past a read-ahead: see policy/pacing.py). Held requests are outside the
-        downloader, so Scrapy's engine would otherwise read the whole start list into
-        memory at once (issue 20); paced this way, a start list of any length costs what
-        it costs under Scrapy's own robots.txt middleware."""
+        counted, past a read-ahead), or ``CCSIGNALS_HOLD_LIMIT`` requests are held (see
+        policy/pacing.py). Held requests are outside the downloader, so Scrapy's engine
+        would otherwise read the whole start list into memory at once (issue 20); paced
+        this way, a start list of any length costs what it costs under Scrapy's own
+        robots.txt middleware."""
         fetcher, hold = self.runtime.fetcher, self.runtime.hold
         async for output in start:
             processed = self._get_processed(output, None)

@@ -48,6 +48,7 @@ def runspider(tmp_path, *settings: str) -> subprocess.CompletedProcess[str]:
         # issue 28 item 3: read by the add-on, before the extension (was a traceback)
         ("CCSIGNALS_ENABLED=flase", "CCSIGNALS_ENABLED must be a boolean: True/False"),
         ("CCSIGNALS_HTML_SCAN_BYTES=lots", "CCSIGNALS_HTML_SCAN_BYTES must be an integer >= 0"),
+        ("CCSIGNALS_HOLD_LIMIT=0", "CCSIGNALS_HOLD_LIMIT must be >= 1; got '0'"),
         ("CCSIGNALS_AUDIT_LOG_ROTATE_LINES=10", "must contain %(batch_id)d or %(batch_time)s"),
         ("CCSIGNALS_CRAWL_ID=a b", "CCSIGNALS_CRAWL_ID must be 1-100 letters"),
     ],

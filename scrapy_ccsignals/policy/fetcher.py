@@ -162,8 +162,8 @@ class PolicyFetcher:
 
     async def room_for_new_origins(self) -> None:
         """Return once fewer than ``CONCURRENT_REQUESTS // 2`` origins wait for a fetch
-        slot, start requests on their way past a read-ahead counted (see
-        :meth:`FetchPacer.room`)."""
+        slot, start requests on their way past a read-ahead counted, and fewer than
+        ``CCSIGNALS_HOLD_LIMIT`` requests are held (see :meth:`FetchPacer.room`)."""
         await self.pacer.room()
 
     def close(self) -> None:
