@@ -13,6 +13,7 @@ import pytest_twisted
 from scrapy import Request, Spider, signals
 from scrapy.crawler import CrawlerRunner
 
+from scrapy_ccsignals.config import DEFAULT_SETTINGS
 from scrapy_ccsignals.policy.pacing import FetchPacer
 
 FIRST, SECOND = "http://127.0.0.1:1", "http://127.0.0.2:1"
@@ -29,7 +30,11 @@ class PacingSpider(Spider):
         crawler = self.crawler
         self.started: list[str] = []
         self.seen: list[str] = []
-        pacer = FetchPacer(crawler, lambda origin, request: self.started.append(origin))
+        pacer = FetchPacer(
+            crawler,
+            lambda origin, request: self.started.append(origin),
+            DEFAULT_SETTINGS["CCSIGNALS_HOLD_LIMIT"],
+        )
         self.waited = [
             pacer.queue(FIRST, Request(f"{FIRST}/robots.txt")),
             pacer.queue(SECOND, Request(f"{SECOND}/robots.txt")),  # waits for the slot

@@ -66,17 +66,16 @@ class FetchPacer:
     """Queues origins whose robots.txt is to be fetched and starts them (*start*) as the
     downloader has room."""
 
-    def __init__(
-        self, crawler: Crawler, start: Callable[[str, Request], None], hold_limit: int = 4096
-    ):
+    def __init__(self, crawler: Crawler, start: Callable[[str, Request], None], hold_limit: int):
         self.crawler = crawler
         self._start = start
-        self.limit = max(1, crawler.settings.getint("CONCURRENT_REQUESTS", 16) // 2)
+        concurrency = crawler.settings.getint("CONCURRENT_REQUESTS", 16)
+        self.limit = max(1, concurrency // 2)
         #: origins whose robots.txt fetch runs
         self.running: set[str] = set()
         self._queued: deque[tuple[str, Request]] = deque()
         #: at most this many urgent fetches run at once (see :meth:`queue`)
-        self.urgent_limit = max(1, crawler.settings.getint("CONCURRENT_REQUESTS", 16))
+        self.urgent_limit = max(1, concurrency)
         #: origins whose urgent fetch runs, and those waiting for one to end (FIFO)
         self._urgent: set[str] = set()
         self._urgent_queued: deque[tuple[str, Request]] = deque()
@@ -92,11 +91,7 @@ class FetchPacer:
         #: yet at the access gate, by token (see the module's docstring)
         self._weakly = not crawler.settings.get("JOBDIR")
         #: how many start requests on their way count for nothing (:meth:`_waiting`)
-        self.start_slack = (
-            START_SLACK_PER_SLOT * crawler.settings.getint("CONCURRENT_REQUESTS", 16)
-            if self._weakly
-            else 0
-        )
+        self.start_slack = START_SLACK_PER_SLOT * concurrency if self._weakly else 0
         #: how many requests wait in the hold now (the hold sets it: policy/hold.py)
         self.held: Callable[[], int] = lambda: 0
         #: :meth:`room` waits while this many do, start requests on their way counted (they
