@@ -17,12 +17,21 @@ if TYPE_CHECKING:
 
 class CCSignalsPipeline:
     def __init__(self, crawler: Crawler):
-        self.items = ItemProvenance(CCSignalsExtension.of(crawler))
+        self.runtime = CCSignalsExtension.of(crawler)
+        self.items = ItemProvenance(self.runtime)
         self.field = self.items.cfg.item_field
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CCSignalsPipeline:
         return cls(crawler)
+
+    def close_spider(self) -> None:
+        """Requests still waiting for their origin's robots.txt go into a ``JOBDIR`` queue
+        (:meth:`~scrapy_ccsignals.policy.hold.RequestHold.save_for_resume`). Here because Scrapy closes the item
+        pipelines before the scheduler writes its queue, and no signal comes between."""
+        hold = self.runtime.hold
+        if hold is not None:
+            hold.save_for_resume()
 
     def process_item(self, item: Any) -> Any:
         checked = self.items.checked

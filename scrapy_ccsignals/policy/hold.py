@@ -50,6 +50,7 @@ from weakref import WeakSet
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.job import job_dir
 from scrapy.utils.reactor import CallLaterOnce
 
 from scrapy_ccsignals.policy.origin import origin_of_parts
@@ -209,6 +210,49 @@ class RequestHold:
             finally:
                 self._releasing = None
         self.fetcher.pacer.released()
+
+    def save_for_resume(self) -> None:
+        """The crawl is closing before its end (``CLOSESPIDER_*``, Ctrl-C) and Scrapy's
+        scheduler, not closed yet, writes its queue to ``JOBDIR``: the requests still held
+        go into that queue, so the resumed crawl fetches them (their origin's robots.txt
+        first). Closing waits for the policy fetches in flight, whose requests are released
+        into the queue, but not for those still queued; and nothing else brings those
+        requests back (a link is not yielded again, a start request passed the duplicate
+        filter already). Called from the item pipeline's ``close_spider``, the last
+        component hook before the scheduler closes. Without ``JOBDIR`` the queue ends with
+        the crawl: they are counted lost when it has closed, as before."""
+        if not self._held or not job_dir(self.crawler.settings):
+            return
+        engine = self.crawler.engine
+        assert engine is not None
+        saved = 0
+        try:
+            for origin in list(self._held):
+                requests = self._held[origin]
+                while requests:
+                    self._releasing = requests[0]  # not held again by _scheduled
+                    try:
+                        engine.crawl(requests[0])
+                    finally:
+                        self._releasing = None
+                    del requests[0]
+                    self._count -= 1
+                    saved += 1
+                del self._held[origin]
+        except Exception as exc:  # the rest stay held, and are counted lost at close
+            logger.warning(
+                "Could not put the requests waiting for robots.txt in the JOBDIR queue: %r",
+                exc,
+                extra={"spider": self.crawler.spider},
+            )
+        if saved:
+            self._inc("ccsignals/requests/held_saved", saved)
+            logger.info(
+                "%d request(s) were waiting for their origin's robots.txt when the crawl "
+                "stopped; they are in the JOBDIR queue, for the resumed crawl",
+                saved,
+                extra={"spider": self.crawler.spider},
+            )
 
     def _lost(self, count: int) -> None:
         self._inc("ccsignals/requests/held_lost", count)
