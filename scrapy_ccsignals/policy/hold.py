@@ -88,12 +88,15 @@ class RequestHold:
         self._inc = inc
         #: copies the access gate gave back to wait for their origin's robots.txt
         self._given_back: WeakSet[Request] = WeakSet()
+        #: ... of those, the copies of ``dont_filter`` requests
+        self._from_dont_filter: WeakSet[Request] = WeakSet()
         #: origin -> requests waiting for its robots.txt, in arrival order
         self._held: dict[str, list[Request]] = {}
         self._count = 0  # requests in self._held
         self._max = 0  # the most held at once so far (stat ccsignals/requests/held_max)
         fetcher.pacer.held = lambda: self._count  # the start list waits while many are
         self._releasing: Request | None = None
+        self._save_called = False  # save_for_resume ran (the item pipeline is enabled)
         #: requests on their way to the scheduler that the hold may have to take out there
         self._expected: WeakSet[Request] = WeakSet()
         self._connected = False
@@ -114,6 +117,8 @@ class RequestHold:
         hold takes it when it is scheduled."""
         copy = request.replace(dont_filter=True)
         self._given_back.add(copy)
+        if request.dont_filter:
+            self._from_dont_filter.add(copy)
         self.expect(copy)
         return copy
 
@@ -214,30 +219,39 @@ class RequestHold:
     def save_for_resume(self) -> None:
         """The crawl is closing before its end (``CLOSESPIDER_*``, Ctrl-C) and Scrapy's
         scheduler, not closed yet, writes its queue to ``JOBDIR``: the requests still held
-        go into that queue, so the resumed crawl fetches them (their origin's robots.txt
-        first). Closing waits for the policy fetches in flight, whose requests are released
-        into the queue, but not for those still queued; and nothing else brings those
-        requests back (a link is not yielded again, a start request passed the duplicate
-        filter already). Called from the item pipeline's ``close_spider``, the last
-        component hook before the scheduler closes. Without ``JOBDIR`` the queue ends with
-        the crawl: they are counted lost when it has closed, as before."""
+        that nothing else would bring back go into that queue, so the resumed crawl fetches
+        them (their origin's robots.txt first). Closing waits for the policy fetches in
+        flight, whose requests are released into the queue, but not for those still
+        queued; a link is not yielded again (its page is done), nor is a start request
+        that passed the duplicate filter. A ``dont_filter`` start request is: the resumed
+        start list brings it back, so it is left out (saved, it would be fetched twice).
+        Called from the item pipeline's ``close_spider``, the last component hook before
+        the scheduler closes. Without ``JOBDIR`` the queue ends with the crawl: they are
+        counted lost when it has closed."""
+        self._save_called = True
         if not self._held or not job_dir(self.crawler.settings):
             return
-        engine = self.crawler.engine
-        assert engine is not None
-        saved = 0
+        engine, stats = self.crawler.engine, self.crawler.stats
+        assert engine is not None and stats is not None
+        disk_before = stats.get_value("scheduler/enqueued/disk", 0)
+        memory_before = stats.get_value("scheduler/enqueued/memory", 0)
+        scheduled = 0
         try:
             for origin in list(self._held):
                 requests = self._held[origin]
                 while requests:
-                    self._releasing = requests[0]  # not held again by _scheduled
-                    try:
-                        engine.crawl(requests[0])
-                    finally:
-                        self._releasing = None
+                    request = requests[0]
+                    if self._comes_back(request):
+                        self._inc("ccsignals/requests/held_left_to_start", 1)
+                    else:
+                        self._releasing = request  # not held again by _scheduled
+                        try:
+                            engine.crawl(request)
+                        finally:
+                            self._releasing = None
+                        scheduled += 1
                     del requests[0]
                     self._count -= 1
-                    saved += 1
                 del self._held[origin]
         except Exception as exc:  # the rest stay held, and are counted lost at close
             logger.warning(
@@ -245,6 +259,13 @@ class RequestHold:
                 exc,
                 extra={"spider": self.crawler.spider},
             )
+        # Scrapy's scheduler keeps a request it cannot serialise in memory, which ends
+        # with the crawl: only those that reached the disk queue are saved.
+        in_memory = stats.get_value("scheduler/enqueued/memory", 0) - memory_before
+        on_disk = stats.get_value("scheduler/enqueued/disk", 0) - disk_before
+        saved = on_disk if on_disk or in_memory else scheduled  # (another scheduler)
+        if scheduled - saved > 0:
+            self._lost(scheduled - saved)
         if saved:
             self._inc("ccsignals/requests/held_saved", saved)
             logger.info(
@@ -254,12 +275,28 @@ class RequestHold:
                 extra={"spider": self.crawler.spider},
             )
 
+    def _comes_back(self, request: Request) -> bool:
+        """Whether the resumed crawl's start list yields *request* again: a ``dont_filter``
+        start request (Scrapy's ``is_start_request`` meta), held itself or as the copy
+        the access gate gave back."""
+        if not request.meta.get("is_start_request"):
+            return False
+        return request not in self._given_back or request in self._from_dont_filter
+
     def _lost(self, count: int) -> None:
         self._inc("ccsignals/requests/held_lost", count)
+        hint = ""
+        if job_dir(self.crawler.settings) and not self._save_called:
+            hint = (
+                " (with JOBDIR, the plugin's item pipeline, "
+                "scrapy_ccsignals.pipeline.CCSignalsPipeline, puts them in its queue: "
+                "it is not enabled)"
+            )
         logger.warning(
             "%d request(s) were waiting for their origin's robots.txt when the crawl closed; "
-            "they were not scheduled",
+            "they were not scheduled%s",
             count,
+            hint,
             extra={"spider": self.crawler.spider},
         )
 

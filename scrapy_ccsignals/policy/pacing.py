@@ -25,8 +25,8 @@ nothing is in the scheduler or the downloader). The first :data:`START_SLACK_PER
 ``* CONCURRENT_REQUESTS`` of them count for nothing: read that far ahead, the scheduler
 does not run dry, and an origin's linked pages queue behind other requests and reuse its
 connection instead of opening new ones side by side (which Twisted's pool keeps for
-240 s). Not with ``JOBDIR``: they would wait in the hold, where an interrupted run loses
-them. And the start list waits while ``CCSIGNALS_HOLD_LIMIT`` requests are held or on
+240 s). Not with ``JOBDIR``, whose point is to keep the start list on disk, not in the
+hold. And the start list waits while ``CCSIGNALS_HOLD_LIMIT`` requests are held or on
 their way: an origin counts once however many of its requests wait for its robots.txt, so
 a long start list of one slow origin would otherwise be read into the hold while its
 robots.txt is in flight. The limit is for memory, not pace: well above
