@@ -27,8 +27,9 @@ class CCSignalsPipeline:
 
     def close_spider(self) -> None:
         """Requests still waiting for their origin's robots.txt go into a ``JOBDIR`` queue
-        (:meth:`~scrapy_ccsignals.policy.hold.RequestHold.save_for_resume`). Here because Scrapy closes the item
-        pipelines before the scheduler writes its queue, and no signal comes between."""
+        (:meth:`~scrapy_ccsignals.policy.hold.RequestHold.save_for_resume`). Here because
+        Scrapy closes the item pipelines before the scheduler writes its queue, and no
+        signal comes between."""
         hold = self.runtime.hold
         if hold is not None:
             hold.save_for_resume()

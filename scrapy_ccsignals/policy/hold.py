@@ -197,24 +197,35 @@ class RequestHold:
     def _release(self, origin: str, expires: float | None) -> None:
         requests = self._held.pop(origin, [])
         self._count -= len(requests)
-        engine = self.crawler.engine
-        for index, request in enumerate(requests):
-            if expires is not None:
+        if expires is not None:
+            for request in requests:
                 # A request is checked against the fetch it waited for, even if that
                 # policy's max age (possibly 0) has passed by the time it is downloaded.
                 request.meta[WAITED_FOR] = expires
-            # The request has not been through the scheduler (nor its duplicate filter)
-            # yet: this is its first time, so it is scheduled exactly once.
+        # The requests have not been through the scheduler (nor its duplicate filter)
+        # yet: this is their first time, so each is scheduled exactly once.
+        taken = self._schedule_again(requests)
+        if taken < len(requests):  # the engine is closing: nothing can be scheduled
+            self._lost(len(requests) - taken)
+            return
+        self.fetcher.pacer.released()
+
+    def _schedule_again(self, requests: list[Request]) -> int:
+        """Hand *requests*, taken out of the hold, to the engine in order (the hold's
+        ``request_scheduled`` handler lets each pass); how many it took: once it refuses
+        one (it is closing), the rest are not scheduled."""
+        engine = self.crawler.engine
+        if engine is None:
+            return 0
+        for index, request in enumerate(requests):
             self._releasing = request
             try:
-                assert engine is not None
                 engine.crawl(request)
-            except Exception:  # the engine is closing: nothing can be scheduled
-                self._lost(len(requests) - index)
-                return
+            except Exception:
+                return index
             finally:
                 self._releasing = None
-        self.fetcher.pacer.released()
+        return len(requests)
 
     def save_for_resume(self) -> None:
         """The crawl is closing before its end (``CLOSESPIDER_*``, Ctrl-C) and Scrapy's
@@ -231,41 +242,30 @@ class RequestHold:
         self._save_called = True
         if not self._held or not job_dir(self.crawler.settings):
             return
-        engine, stats = self.crawler.engine, self.crawler.stats
-        assert engine is not None and stats is not None
+        stats = self.crawler.stats
+        assert stats is not None
+        to_queue: list[Request] = []
+        left = 0
+        for requests in self._held.values():
+            for request in requests:
+                if self._comes_back(request):
+                    left += 1
+                else:
+                    to_queue.append(request)
+        self._held.clear()
+        self._count = 0
+        if left:
+            self._inc("ccsignals/requests/held_left_to_start", left)
         disk_before = stats.get_value("scheduler/enqueued/disk", 0)
         memory_before = stats.get_value("scheduler/enqueued/memory", 0)
-        scheduled = 0
-        try:
-            for origin in list(self._held):
-                requests = self._held[origin]
-                while requests:
-                    request = requests[0]
-                    if self._comes_back(request):
-                        self._inc("ccsignals/requests/held_left_to_start", 1)
-                    else:
-                        self._releasing = request  # not held again by _scheduled
-                        try:
-                            engine.crawl(request)
-                        finally:
-                            self._releasing = None
-                        scheduled += 1
-                    del requests[0]
-                    self._count -= 1
-                del self._held[origin]
-        except Exception as exc:  # the rest stay held, and are counted lost at close
-            logger.warning(
-                "Could not put the requests waiting for robots.txt in the JOBDIR queue: %r",
-                exc,
-                extra={"spider": self.crawler.spider},
-            )
+        taken = self._schedule_again(to_queue)
         # Scrapy's scheduler keeps a request it cannot serialise in memory, which ends
         # with the crawl: only those that reached the disk queue are saved.
         in_memory = stats.get_value("scheduler/enqueued/memory", 0) - memory_before
         on_disk = stats.get_value("scheduler/enqueued/disk", 0) - disk_before
-        saved = on_disk if on_disk or in_memory else scheduled  # (another scheduler)
-        if scheduled - saved > 0:
-            self._lost(scheduled - saved)
+        saved = on_disk if on_disk or in_memory else taken  # (another scheduler)
+        if len(to_queue) > saved:
+            self._lost(len(to_queue) - saved)
         if saved:
             self._inc("ccsignals/requests/held_saved", saved)
             logger.info(
